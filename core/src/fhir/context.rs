@@ -1,0 +1,321 @@
+//! Per-thread state of one JSON read: the mode, the path being read and what was found on the way.
+//!
+//! The typed model is read with serde, whose visitors cannot carry extra arguments; the read mode,
+//! the FHIRPath-like location and the warnings therefore live in a thread-local that
+//! [`crate::fhir::read`] installs for the duration of one read (and restores afterwards, so reads
+//! can nest). A model type deserialized through plain `serde_json` without that entry point reads
+//! strictly and drops warnings.
+
+use std::cell::RefCell;
+use std::fmt;
+
+/// How forgiving a read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadMode {
+    /// Reject everything FHIR R4 forbids, with a located error.
+    #[default]
+    Strict,
+    /// Accept the known quirks of published MY Core material and report each as a warning.
+    Lenient,
+}
+
+/// Options of one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// Strict or lenient.
+    pub mode: ReadMode,
+    /// Reject elements the model does not know instead of keeping them (they are kept by default).
+    pub deny_unknown: bool,
+}
+
+impl ReadOptions {
+    /// Strict R4 reading, unknown elements kept and reported.
+    pub const fn strict() -> Self {
+        Self {
+            mode: ReadMode::Strict,
+            deny_unknown: false,
+        }
+    }
+    /// Lenient reading, unknown elements kept and reported.
+    pub const fn lenient() -> Self {
+        Self {
+            mode: ReadMode::Lenient,
+            deny_unknown: false,
+        }
+    }
+    /// Same options, rejecting unknown elements.
+    pub const fn deny_unknown(mut self, deny: bool) -> Self {
+        self.deny_unknown = deny;
+        self
+    }
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// An element the model does not know; it is kept as raw JSON.
+    UnknownElement,
+    /// A single value where R4 wants an array; it was wrapped in an array.
+    SingleForArray,
+    /// A number or boolean sent as a JSON string; it was converted.
+    StringForPrimitive,
+    /// A required element is missing.
+    MissingRequired,
+    /// A JSON `null` where R4 forbids it; it was dropped.
+    Null,
+    /// An empty array or object, which R4 forbids; it was dropped.
+    Empty,
+    /// A value that is not in the expected format (kept as sent).
+    InvalidFormat,
+    /// A code outside the value set the model knows (kept).
+    UnknownCode,
+    /// A required element was missing and the reader filled it in (e.g. a Bundle `request.url`).
+    FilledIn,
+    /// The `resourceType` element is missing.
+    MissingResourceType,
+    /// A primitive extension array whose length differs from its value array.
+    Misaligned,
+}
+
+impl WarningKind {
+    /// Stable snake_case name, used in reports and across the bindings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownElement => "unknown_element",
+            Self::SingleForArray => "single_for_array",
+            Self::StringForPrimitive => "string_for_primitive",
+            Self::MissingRequired => "missing_required",
+            Self::Null => "null",
+            Self::Empty => "empty",
+            Self::InvalidFormat => "invalid_format",
+            Self::UnknownCode => "unknown_code",
+            Self::FilledIn => "filled_in",
+            Self::MissingResourceType => "missing_resource_type",
+            Self::Misaligned => "misaligned",
+        }
+    }
+}
+
+/// Something a read accepted but that is not clean R4, with where it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadWarning {
+    /// What kind of departure.
+    pub kind: WarningKind,
+    /// FHIRPath-like location, e.g. `Appointment.slot`.
+    pub location: String,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+impl fmt::Display for ReadWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+/// What kind of read failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReadErrorKind {
+    /// The bytes are not JSON (or not UTF-8).
+    Syntax,
+    /// A JSON value of the wrong type (object vs array, string vs number, ...).
+    InvalidType,
+    /// A value in the wrong format (date, id, ...).
+    InvalidValue,
+    /// A required element is missing.
+    MissingRequired,
+    /// `resourceType` is missing.
+    MissingResourceType,
+    /// `resourceType` is not the one expected.
+    WrongResourceType,
+    /// An unknown element while unknown elements are denied.
+    UnknownElement,
+    /// JSON nested deeper than the reader accepts.
+    TooDeep,
+}
+
+impl ReadErrorKind {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Syntax => "syntax",
+            Self::InvalidType => "invalid_type",
+            Self::InvalidValue => "invalid_value",
+            Self::MissingRequired => "missing_required",
+            Self::MissingResourceType => "missing_resource_type",
+            Self::WrongResourceType => "wrong_resource_type",
+            Self::UnknownElement => "unknown_element",
+            Self::TooDeep => "too_deep",
+        }
+    }
+}
+
+/// A read that failed, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ReadError {
+    /// What went wrong.
+    pub kind: ReadErrorKind,
+    /// FHIRPath-like location, e.g. `Appointment.participant[1].actor`.
+    pub location: String,
+    /// Human-readable explanation (includes line and column where the JSON parser knows them).
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Seg {
+    Field(&'static str),
+    Name(String),
+    Index(usize),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Ctx {
+    pub opts: ReadOptions,
+    path: Vec<Seg>,
+    pub warnings: Vec<ReadWarning>,
+    pub error: Option<(ReadErrorKind, String)>,
+}
+
+thread_local! {
+    static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
+}
+
+fn render(path: &[Seg]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            Seg::Field(name) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(name);
+            }
+            Seg::Name(name) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(name);
+            }
+            Seg::Index(i) => {
+                s.push('[');
+                s.push_str(&i.to_string());
+                s.push(']');
+            }
+        }
+    }
+    s
+}
+
+/// Runs `f` with a fresh context, returning its result and the context afterwards.
+pub(crate) fn with_ctx<R>(
+    opts: ReadOptions,
+    root: Option<&'static str>,
+    f: impl FnOnce() -> R,
+) -> (R, Ctx) {
+    let mut ctx = Ctx {
+        opts,
+        ..Ctx::default()
+    };
+    if let Some(root) = root {
+        ctx.path.push(Seg::Field(root));
+    }
+    let saved = CTX.with(|c| c.borrow_mut().replace(ctx));
+    let r = f();
+    let ctx = CTX
+        .with(|c| std::mem::replace(&mut *c.borrow_mut(), saved))
+        .unwrap_or_default();
+    (r, ctx)
+}
+
+fn with<R>(f: impl FnOnce(&mut Ctx) -> R) -> Option<R> {
+    CTX.with(|c| c.borrow_mut().as_mut().map(f))
+}
+
+pub(crate) fn lenient() -> bool {
+    with(|c| c.opts.mode == ReadMode::Lenient).unwrap_or(false)
+}
+
+pub(crate) fn deny_unknown() -> bool {
+    with(|c| c.opts.deny_unknown).unwrap_or(false)
+}
+
+pub(crate) fn depth() -> usize {
+    with(|c| c.path.len()).unwrap_or(0)
+}
+
+pub(crate) fn push(seg: Seg) {
+    with(|c| c.path.push(seg));
+}
+
+pub(crate) fn pop() {
+    with(|c| c.path.pop());
+}
+
+/// Sets the root name once the resource type is known (a `Resource` read at the top).
+pub(crate) fn set_root_if_empty(name: &str) -> bool {
+    with(|c| {
+        if c.path.is_empty() {
+            c.path.push(Seg::Name(name.to_owned()));
+            true
+        } else {
+            false
+        }
+    })
+    .unwrap_or(false)
+}
+
+/// Records a warning at the current location (or `child` below it).
+pub(crate) fn warn(kind: WarningKind, child: Option<&str>, message: impl Into<String>) {
+    let message = message.into();
+    with(|c| {
+        let mut location = render(&c.path);
+        if let Some(child) = child {
+            if !location.is_empty() {
+                location.push('.');
+            }
+            location.push_str(child);
+        }
+        c.warnings.push(ReadWarning {
+            kind,
+            location,
+            message,
+        });
+    });
+}
+
+/// Remembers the kind and location of the first (innermost) error; later calls keep the first.
+pub(crate) fn note_error(kind: ReadErrorKind, child: Option<&str>) {
+    with(|c| {
+        if c.error.is_none() {
+            let mut location = render(&c.path);
+            if let Some(child) = child {
+                if !location.is_empty() {
+                    location.push('.');
+                }
+                location.push_str(child);
+            }
+            c.error = Some((kind, location));
+        }
+    });
+}
+
+/// A departure that is an error when strict and a warning when lenient.
+/// Returns `Err(message)` when the caller must fail.
+pub(crate) fn strict_or_warn(
+    kind: WarningKind,
+    err: ReadErrorKind,
+    child: Option<&str>,
+    message: impl Into<String>,
+) -> Result<(), String> {
+    let message = message.into();
+    if lenient() {
+        warn(kind, child, message);
+        Ok(())
+    } else {
+        note_error(err, child);
+        Err(message)
+    }
+}

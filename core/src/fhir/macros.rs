@@ -1,0 +1,415 @@
+//! `fhir_struct!`: one declaration per FHIR type gives the struct, its reader (strict/lenient,
+//! located errors, unknown elements kept, `_name` companions), its writer (always valid R4) and a
+//! `Debug` that leaves out absent elements and hides the ones marked `redact` (patient data).
+//!
+//! Field syntax: `rust_name: Container<Type> = "jsonName" [flags];` with flags `required`
+//! (cardinality 1..) and `redact` (never printed by `Debug`). Kinds: `datatype` (adds `id`,
+//! `extension`), `backbone` (adds `modifierExtension`), `resource` (adds the DomainResource
+//! elements) and `plain_resource` (adds the Resource elements only, e.g. Bundle).
+
+macro_rules! fhir_struct {
+    // ---- kinds: prepend the inherited elements ----
+    ($(#[$m:meta])* datatype $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit false, $(#[$m])* $name $fhir {
+            /// Element id (for internal references).
+            id: Option<String> = "id";
+            /// Additional content defined by implementations.
+            extension: Vec<$crate::fhir::Extension> = "extension";
+            $($body)*
+        } $($rest)*);
+    };
+    ($(#[$m:meta])* backbone $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit false, $(#[$m])* $name $fhir {
+            /// Element id (for internal references).
+            id: Option<String> = "id";
+            /// Additional content defined by implementations.
+            extension: Vec<$crate::fhir::Extension> = "extension";
+            /// Extensions that cannot be ignored.
+            modifier_extension: Vec<$crate::fhir::Extension> = "modifierExtension";
+            $($body)*
+        } $($rest)*);
+    };
+    ($(#[$m:meta])* resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit true, $(#[$m])* $name $fhir {
+            /// Logical id of the resource.
+            id: Option<$crate::fhir::Id> = "id";
+            /// Metadata about the resource.
+            meta: Option<$crate::fhir::Meta> = "meta";
+            /// A set of rules under which this content was created.
+            implicit_rules: Option<$crate::fhir::Uri> = "implicitRules";
+            /// Language of the resource content.
+            language: Option<$crate::fhir::Code> = "language";
+            /// Text summary of the resource, for human interpretation.
+            text: Option<$crate::fhir::Narrative> = "text" [redact];
+            /// Contained, inline resources.
+            contained: Vec<$crate::fhir::Resource> = "contained";
+            /// Additional content defined by implementations.
+            extension: Vec<$crate::fhir::Extension> = "extension";
+            /// Extensions that cannot be ignored.
+            modifier_extension: Vec<$crate::fhir::Extension> = "modifierExtension";
+            $($body)*
+        } $($rest)*);
+    };
+    ($(#[$m:meta])* plain_resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit true, $(#[$m])* $name $fhir {
+            /// Logical id of the resource.
+            id: Option<$crate::fhir::Id> = "id";
+            /// Metadata about the resource.
+            meta: Option<$crate::fhir::Meta> = "meta";
+            /// A set of rules under which this content was created.
+            implicit_rules: Option<$crate::fhir::Uri> = "implicitRules";
+            /// Language of the resource content.
+            language: Option<$crate::fhir::Code> = "language";
+            $($body)*
+        } $($rest)*);
+    };
+
+    // ---- flags ----
+    (@req required, $out:ident, $field:ident, $json:literal) => {
+        $crate::fhir::value::require(
+            !$crate::fhir::value::Field::is_absent(&$out.$field) || $out.primitive_ext.has($json),
+            $json,
+        )?;
+    };
+    (@req redact, $out:ident, $field:ident, $json:literal) => {};
+    (@redact redact) => { true };
+    (@redact required) => { false };
+
+    // ---- the struct ----
+    (@emit $is_resource:expr, $(#[$m:meta])* $name:ident $fhir:literal {
+        $( $(#[$fm:meta])* $field:ident : $ty:ty = $json:literal $([$($flag:ident),*])? ; )*
+    } $(choice {
+        $( $(#[$cm:meta])* $cfield:ident : $cty:ty = $cprefix:literal $([$($cflag:ident),*])? ; )*
+    })? $(finish $finish:path;)?) => {
+        $(#[$m])*
+        #[derive(Clone, Default, PartialEq)]
+        pub struct $name {
+            $( $(#[$fm])* pub $field: $ty, )*
+            $($( $(#[$cm])* pub $cfield: Option<$cty>, )*)?
+            /// Extensions and ids on primitive elements (the `_name` companions in JSON).
+            pub primitive_ext: $crate::fhir::PrimitiveExtensions,
+            /// Elements this model does not know, kept as the JSON text that was read.
+            pub extra: $crate::fhir::Extras,
+        }
+
+        impl $name {
+            /// The FHIR type name.
+            pub const FHIR_TYPE: &'static str = $fhir;
+
+            #[doc(hidden)]
+            pub fn read_body<'de, A: serde::de::MapAccess<'de>>(
+                mut map: A,
+                mut has_type: bool,
+            ) -> Result<Self, A::Error> {
+                #[allow(unused_imports)]
+                use $crate::fhir::value::Field as _;
+                $crate::fhir::value::check_depth::<A::Error>()?;
+                let mut out = Self::default();
+                let mut any = has_type;
+                while let Some(key) = $crate::fhir::value::next_key(&mut map)? {
+                    any = true;
+                    let key: &str = &key.0;
+                    if $is_resource && key == "resourceType" {
+                        $crate::fhir::resource::check_resource_type::<A>(&mut map, $fhir)?;
+                        has_type = true;
+                        continue;
+                    }
+                    match key {
+                        $( $json => out.$field = $crate::fhir::value::read_field(&mut map, $json)?, )*
+                        _ => out.read_other(key, &mut map)?,
+                    }
+                }
+                if $is_resource && !has_type {
+                    $crate::fhir::resource::missing_resource_type::<A::Error>($fhir)?;
+                }
+                $crate::fhir::value::require_nonempty_object::<A::Error>(any)?;
+                $( $( $( fhir_struct!(@req $flag, out, $field, $json); )* )? )*
+                $($( $( $( fhir_struct!(@req $cflag, out, $cfield, $cprefix); )* )? )*)?
+                $( $finish(&mut out).map_err(<A::Error as serde::de::Error>::custom)?; )?
+                if !out.primitive_ext.is_empty() {
+                    $(
+                        if <$ty as $crate::fhir::value::Field>::ARRAY && <$ty as $crate::fhir::value::Field>::PRIMITIVE {
+                            out.primitive_ext.check_aligned::<A::Error>($json, $crate::fhir::value::Field::count(&out.$field))?;
+                        }
+                    )*
+                }
+                Ok(out)
+            }
+
+            fn read_other<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
+                if let Some(stripped) = key.strip_prefix('_') {
+                    $(
+                        if stripped == $json && <$ty as $crate::fhir::value::Field>::PRIMITIVE {
+                            return self.primitive_ext.read(stripped, <$ty as $crate::fhir::value::Field>::ARRAY, map);
+                        }
+                    )*
+                    $($(
+                        if let Some(suffix) = stripped.strip_prefix($cprefix) {
+                            if <$cty as $crate::fhir::value::Choice>::is_primitive(suffix) {
+                                return self.primitive_ext.read(stripped, false, map);
+                            }
+                        }
+                    )*)?
+                }
+                $($(
+                    if let Some(suffix) = key.strip_prefix($cprefix) {
+                        if <$cty as $crate::fhir::value::Choice>::accepts(suffix) {
+                            return $crate::fhir::value::read_choice(&mut self.$cfield, key, $cprefix, suffix, map);
+                        }
+                    }
+                )*)?
+                self.extra.read_unknown(key, map)
+            }
+        }
+
+        impl $crate::fhir::value::FhirType for $name {
+            const PRIMITIVE: bool = false;
+            fn read<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (FHIR ", $fhir, ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
+                        $name::read_body(map, false)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+            fn write<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut m = s.serialize_map(None)?;
+                if $is_resource {
+                    m.serialize_entry("resourceType", $fhir)?;
+                }
+                $( $crate::fhir::value::Field::write_entry(&self.$field, $json, &mut m)?; )*
+                $($(
+                    if let Some(c) = &self.$cfield {
+                        $crate::fhir::value::Choice::write_choice(c, $cprefix, &mut m)?;
+                    }
+                )*)?
+                self.primitive_ext.write(&mut m)?;
+                self.extra.write(&mut m)?;
+                m.end()
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $crate::fhir::value::FhirType::write(self, s)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <Self as $crate::fhir::value::FhirType>::read(d)
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut ds = f.debug_struct($fhir);
+                $(
+                    $crate::fhir::value::debug_field(
+                        &mut ds,
+                        $json,
+                        &self.$field,
+                        false $( $( || fhir_struct!(@redact $flag) )* )?,
+                    );
+                )*
+                $($(
+                    if let Some(c) = &self.$cfield {
+                        if false $( $( || fhir_struct!(@redact $cflag) )* )? {
+                            ds.field($cprefix, &"<redacted>");
+                        } else {
+                            ds.field($cprefix, c);
+                        }
+                    }
+                )*)?
+                if !self.primitive_ext.is_empty() {
+                    ds.field("_primitive_ext", &self.primitive_ext);
+                }
+                if !self.extra.is_empty() {
+                    ds.field("_unknown", &self.extra);
+                }
+                ds.finish()
+            }
+        }
+    };
+}
+
+/// `fhir_code!`: a typed code enum that keeps codes it does not know.
+macro_rules! fhir_code {
+    ($(#[$m:meta])* $name:ident { $( $(#[$vm:meta])* $variant:ident = $code:literal ),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vm])* $variant, )*
+            /// A code outside the R4 value set, kept as sent.
+            Other(String),
+        }
+
+        impl $name {
+            /// The code on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $code, )*
+                    Self::Other(s) => s,
+                }
+            }
+            /// Parses a code, keeping an unknown one in `Other`.
+            pub fn from_code(code: &str) -> Self {
+                match code {
+                    $( $code => Self::$variant, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+            /// Whether the code is one R4 defines.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Other(_))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from_code(s)
+            }
+        }
+
+        impl $crate::fhir::value::FhirType for $name {
+            const PRIMITIVE: bool = true;
+            fn read<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = <$crate::fhir::Code as $crate::fhir::value::FhirType>::read(d)?;
+                let v = Self::from_code(code.as_str());
+                if !v.is_known() {
+                    $crate::fhir::context::warn(
+                        $crate::fhir::WarningKind::UnknownCode,
+                        None,
+                        format!(concat!("code '{}' is not in the R4 ", stringify!($name), " value set; kept"), code),
+                    );
+                }
+                Ok(v)
+            }
+            fn write<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                <Self as $crate::fhir::value::FhirType>::read(d)
+            }
+        }
+    };
+}
+
+/// `fhir_choice!`: the enum of a choice element (`value[x]`). `open` choices also keep any other
+/// type suffix as raw JSON (Extension.value[x] may hold any type).
+macro_rules! fhir_choice {
+    (@redact redact) => { true };
+    (@arm_other open, $suffix:ident, $d:ident) => {
+        return Ok(Self::Other {
+            type_name: $suffix.to_owned(),
+            json: <Box<serde_json::value::RawValue> as serde::Deserialize>::deserialize($d)?,
+        })
+    };
+    (@arm_other closed, $suffix:ident, $d:ident) => {
+        return Err(serde::de::Error::custom(format!("unsupported type suffix '{}'", $suffix)))
+    };
+    (@accept_other open, $suffix:ident) => { $crate::fhir::value::is_type_suffix($suffix) };
+    (@accept_other closed, $suffix:ident) => { false };
+    ($(#[$m:meta])* $openness:ident $name:ident {
+        $( $(#[$vm:meta])* $variant:ident($ty:ty) = $suffix:literal $([$flag:ident])? ),* $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Clone)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vm])* $variant($ty), )*
+            /// Any other type (open choices only), kept as the JSON text that was read.
+            Other {
+                /// The type suffix, e.g. `Timing`.
+                type_name: String,
+                /// The value as read.
+                json: Box<serde_json::value::RawValue>,
+            },
+        }
+
+        impl $name {
+            /// The type suffix of the value (`String`, `CodeableConcept`, ...).
+            pub fn type_suffix(&self) -> &str {
+                match self {
+                    $( Self::$variant(_) => $suffix, )*
+                    Self::Other { type_name, .. } => type_name,
+                }
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                match (self, other) {
+                    $( (Self::$variant(a), Self::$variant(b)) => a == b, )*
+                    (Self::Other { type_name: ta, json: ja }, Self::Other { type_name: tb, json: jb }) => {
+                        ta == tb && ja.get() == jb.get()
+                    }
+                    _ => false,
+                }
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    $(
+                        Self::$variant(v) => {
+                            if false $( || fhir_choice!(@redact $flag) )? {
+                                f.debug_tuple($suffix).field(&"<redacted>").finish()
+                            } else {
+                                f.debug_tuple($suffix).field(v).finish()
+                            }
+                        }
+                    )*
+                    Self::Other { type_name, .. } => f.debug_tuple(type_name).field(&"<raw>").finish(),
+                }
+            }
+        }
+
+        impl $crate::fhir::value::Choice for $name {
+            fn accepts(suffix: &str) -> bool {
+                matches!(suffix, $( $suffix )|*) || fhir_choice!(@accept_other $openness, suffix)
+            }
+            fn is_primitive(suffix: &str) -> bool {
+                $( if suffix == $suffix { return <$ty as $crate::fhir::value::FhirType>::PRIMITIVE; } )*
+                $crate::fhir::value::is_primitive_suffix(suffix)
+            }
+            fn read_suffix<'de, D: serde::Deserializer<'de>>(suffix: &str, d: D) -> Result<Self, D::Error> {
+                match suffix {
+                    $( $suffix => return <$ty as $crate::fhir::value::FhirType>::read(d).map(Self::$variant), )*
+                    _ => {}
+                }
+                fhir_choice!(@arm_other $openness, suffix, d)
+            }
+            fn write_choice<M: serde::ser::SerializeMap>(&self, prefix: &str, map: &mut M) -> Result<(), M::Error> {
+                let key = format!("{prefix}{}", self.type_suffix());
+                match self {
+                    $( Self::$variant(v) => map.serialize_entry(&key, &$crate::fhir::value::Ser(v)), )*
+                    Self::Other { json, .. } => map.serialize_entry(&key, json),
+                }
+            }
+        }
+    };
+}

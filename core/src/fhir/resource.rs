@@ -1,0 +1,340 @@
+//! `Resource`: any resource, dispatched on `resourceType`; types the model does not know are kept raw.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::Serializer;
+use serde_json::value::RawValue;
+
+use super::context::{self, ReadErrorKind, Seg, WarningKind};
+use super::resources::administration::{
+    HealthcareService, Organization, Patient, Practitioner, PractitionerRole,
+};
+use super::resources::appointment::Appointment;
+use super::resources::bundle::Bundle;
+use super::resources::encounter::Encounter;
+use super::resources::outcome::OperationOutcome;
+use super::resources::scheduling::{Schedule, Slot};
+use super::value::{self, FhirType};
+use super::{Id, Meta};
+
+/// A resource of a type the model does not type, kept as the exact JSON that was read.
+#[derive(Clone)]
+pub struct RawResource {
+    /// The `resourceType`.
+    pub resource_type: String,
+    /// The whole resource as JSON text (including `resourceType`).
+    pub json: Box<RawValue>,
+}
+
+impl PartialEq for RawResource {
+    fn eq(&self, other: &Self) -> bool {
+        self.resource_type == other.resource_type && self.json.get() == other.json.get()
+    }
+}
+
+impl fmt::Debug for RawResource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}(<raw {} bytes>)",
+            self.resource_type,
+            self.json.get().len()
+        )
+    }
+}
+
+impl RawResource {
+    /// The `id`, when present.
+    pub fn id(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct IdOnly {
+            id: Option<String>,
+        }
+        serde_json::from_str::<IdOnly>(self.json.get())
+            .ok()
+            .and_then(|v| v.id)
+    }
+}
+
+macro_rules! resource_enum {
+    ($( $variant:ident ),* $(,)?) => {
+        /// Any FHIR resource: the VC-relevant ones typed, the others raw.
+        #[derive(Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Resource {
+            $(
+                #[doc = concat!("A ", stringify!($variant), ".")]
+                $variant(Box<$variant>),
+            )*
+            /// Any other resource type, kept as JSON.
+            Other(RawResource),
+        }
+
+        impl Resource {
+            /// The `resourceType`.
+            pub fn resource_type(&self) -> &str {
+                match self {
+                    $( Self::$variant(_) => stringify!($variant), )*
+                    Self::Other(r) => &r.resource_type,
+                }
+            }
+            /// The logical id.
+            pub fn id(&self) -> Option<String> {
+                match self {
+                    $( Self::$variant(r) => r.id.as_ref().map(|i| i.as_str().to_owned()), )*
+                    Self::Other(r) => r.id(),
+                }
+            }
+            /// Sets the logical id (not for raw resources).
+            pub fn set_id(&mut self, id: Option<Id>) {
+                match self {
+                    $( Self::$variant(r) => r.id = id, )*
+                    Self::Other(_) => {}
+                }
+            }
+            /// The `meta` (not for raw resources).
+            pub fn meta(&self) -> Option<&Meta> {
+                match self {
+                    $( Self::$variant(r) => r.meta.as_ref(), )*
+                    Self::Other(_) => None,
+                }
+            }
+            fn read_typed<'de, A: MapAccess<'de>>(rt: &str, map: A) -> Result<Option<Self>, A::Error> {
+                Ok(Some(match rt {
+                    $( stringify!($variant) => Self::$variant(Box::new($variant::read_body(map, true)?)), )*
+                    _ => return Ok(None),
+                }))
+            }
+            fn read_typed_str(rt: &str, json: &str) -> Option<Result<Self, serde_json::Error>> {
+                Some(match rt {
+                    $( stringify!($variant) => <$variant as FhirType>::read(&mut serde_json::Deserializer::from_str(json)).map(|v| Self::$variant(Box::new(v))), )*
+                    _ => return None,
+                })
+            }
+            fn write_inner<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $( Self::$variant(r) => r.write(s), )*
+                    Self::Other(r) => serde::Serialize::serialize(&r.json, s),
+                }
+            }
+        }
+
+        impl fmt::Debug for Resource {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( Self::$variant(r) => fmt::Debug::fmt(r, f), )*
+                    Self::Other(r) => fmt::Debug::fmt(r, f),
+                }
+            }
+        }
+
+        $(
+            impl From<$variant> for Resource {
+                fn from(r: $variant) -> Self {
+                    Self::$variant(Box::new(r))
+                }
+            }
+
+            impl TryFrom<Resource> for $variant {
+                type Error = Resource;
+                fn try_from(r: Resource) -> Result<Self, Resource> {
+                    match r {
+                        Resource::$variant(v) => Ok(*v),
+                        other => Err(other),
+                    }
+                }
+            }
+
+            impl<'a> TryFrom<&'a Resource> for &'a $variant {
+                type Error = ();
+                fn try_from(r: &'a Resource) -> Result<Self, ()> {
+                    match r {
+                        Resource::$variant(v) => Ok(v),
+                        _ => Err(()),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+resource_enum!(
+    Appointment,
+    Encounter,
+    Schedule,
+    Slot,
+    Patient,
+    Practitioner,
+    PractitionerRole,
+    Organization,
+    HealthcareService,
+    Bundle,
+    OperationOutcome,
+);
+
+/// Checks the `resourceType` value of a typed read.
+pub(crate) fn check_resource_type<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    expected: &str,
+) -> Result<(), A::Error> {
+    let rt: String = map.next_value()?;
+    if rt == expected {
+        Ok(())
+    } else {
+        context::note_error(ReadErrorKind::WrongResourceType, Some("resourceType"));
+        Err(de::Error::custom(format!(
+            "resourceType is '{rt}', expected '{expected}'"
+        )))
+    }
+}
+
+/// A typed read found no `resourceType`.
+pub(crate) fn missing_resource_type<E: de::Error>(expected: &str) -> Result<(), E> {
+    context::strict_or_warn(
+        WarningKind::MissingResourceType,
+        ReadErrorKind::MissingResourceType,
+        None,
+        format!("missing resourceType (expected '{expected}')"),
+    )
+    .map_err(E::custom)
+}
+
+fn json_key(k: &str) -> String {
+    serde_json::to_string(k).unwrap_or_else(|_| format!("\"{k}\""))
+}
+
+struct ResourceVisitor;
+
+impl<'de> Visitor<'de> for ResourceVisitor {
+    type Value = Resource;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a FHIR resource (a JSON object with resourceType)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Resource, A::Error> {
+        value::check_depth::<A::Error>()?;
+        let first = value::next_key(&mut map)?;
+        match first {
+            Some(k) if k.0 == "resourceType" => {
+                let rt: String = map.next_value()?;
+                let rooted = context::set_root_if_empty(&rt);
+                let r = read_after_type(rt, map);
+                if rooted && r.is_ok() {
+                    context::pop();
+                }
+                r
+            }
+            // `resourceType` is not first: keep the members as read, then dispatch on the text.
+            Some(k) => {
+                let mut members: Vec<(String, Box<RawValue>)> = Vec::new();
+                let mut pending = Some(k);
+                loop {
+                    let key = match pending.take() {
+                        Some(k) => k,
+                        None => match value::next_key(&mut map)? {
+                            Some(k) => k,
+                            None => break,
+                        },
+                    };
+                    let key = key.0.into_owned();
+                    context::push(Seg::Name(key.clone()));
+                    let v = map.next_value::<Box<RawValue>>();
+                    context::pop();
+                    members.push((key, v?));
+                }
+                let Some(pos) = members.iter().position(|(k, _)| k == "resourceType") else {
+                    context::note_error(ReadErrorKind::MissingResourceType, None);
+                    return Err(de::Error::custom(
+                        "missing resourceType: cannot tell which resource this is",
+                    ));
+                };
+                let rt: String = serde_json::from_str(members[pos].1.get())
+                    .map_err(|_| de::Error::custom("resourceType must be a string"))?;
+                let mut json = String::from("{");
+                json.push_str(&format!("\"resourceType\":{}", members[pos].1.get()));
+                for (k, v) in members.iter().filter(|(k, _)| k != "resourceType") {
+                    json.push(',');
+                    json.push_str(&json_key(k));
+                    json.push(':');
+                    json.push_str(v.get());
+                }
+                json.push('}');
+                let rooted = context::set_root_if_empty(&rt);
+                let r = match Resource::read_typed_str(&rt, &json) {
+                    Some(r) => r.map_err(|e| de::Error::custom(strip_position(&e.to_string()))),
+                    None => RawValue::from_string(json)
+                        .map(|json| {
+                            Resource::Other(RawResource {
+                                resource_type: rt,
+                                json,
+                            })
+                        })
+                        .map_err(de::Error::custom),
+                };
+                if rooted && r.is_ok() {
+                    context::pop();
+                }
+                r
+            }
+            None => {
+                context::note_error(ReadErrorKind::MissingResourceType, None);
+                Err(de::Error::custom(
+                    "missing resourceType: an empty object is not a resource",
+                ))
+            }
+        }
+    }
+}
+
+/// Positions from a re-parse of buffered members point into that buffer, not the input.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+fn read_after_type<'de, A: MapAccess<'de>>(rt: String, mut map: A) -> Result<Resource, A::Error> {
+    if let Some(r) = Resource::read_typed(&rt, &mut map)? {
+        return Ok(r);
+    }
+    let mut json = format!("{{\"resourceType\":{}", json_key(&rt));
+    while let Some(k) = value::next_key(&mut map)? {
+        context::push(Seg::Name(k.0.to_string()));
+        let v = map.next_value::<Box<RawValue>>();
+        context::pop();
+        let v = v?;
+        json.push(',');
+        json.push_str(&json_key(&k.0));
+        json.push(':');
+        json.push_str(v.get());
+    }
+    json.push('}');
+    let json = RawValue::from_string(json).map_err(de::Error::custom)?;
+    Ok(Resource::Other(RawResource {
+        resource_type: rt,
+        json,
+    }))
+}
+
+impl FhirType for Resource {
+    const PRIMITIVE: bool = false;
+    fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(ResourceVisitor)
+    }
+    fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.write_inner(s)
+    }
+}
+
+impl serde::Serialize for Resource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.write_inner(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Resource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <Self as FhirType>::read(d)
+    }
+}

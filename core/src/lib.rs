@@ -1,0 +1,11 @@
+//! # hie-vc
+//!
+//! The SDK source systems (hospital and clinic software) use to run the Virtual Consultation (VC)
+//! workflow of Malaysia's Health Information Exchange (HIE): FHIR R4 under the MY Core
+//! implementation guide.
+//!
+//! * [`fhir`]: the FHIR R4 model — lossless, strict or lenient reading, always-valid writing.
+//! * [`mycore`]: MY Core VC constants, builders, validation and the VC view of an Encounter.
+
+pub mod fhir;
+pub mod mycore;

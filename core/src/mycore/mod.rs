@@ -1,0 +1,4 @@
+//! MY Core VC layer.
+
+pub mod consts;
+pub mod specialty;
