@@ -1,0 +1,296 @@
+//! The one error type of the SDK: a kind to match on, a message that says what to do, and the
+//! details a caller may need (HTTP status, OperationOutcome, Retry-After, validation report,
+//! read location).
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::fhir::{OperationOutcome, ReadError};
+use crate::mycore::Report;
+
+/// What went wrong, for matching. New kinds may be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// HTTP 400.
+    BadRequest,
+    /// HTTP 401.
+    Unauthorized,
+    /// HTTP 403.
+    Forbidden,
+    /// HTTP 404.
+    NotFound,
+    /// HTTP 405.
+    MethodNotAllowed,
+    /// HTTP 409.
+    Conflict,
+    /// HTTP 410 (deleted).
+    Gone,
+    /// HTTP 412 (version conflict on If-Match).
+    PreconditionFailed,
+    /// HTTP 413.
+    PayloadTooLarge,
+    /// HTTP 415.
+    UnsupportedMediaType,
+    /// HTTP 422 (profile or business rule violation).
+    Unprocessable,
+    /// HTTP 429.
+    RateLimited,
+    /// HTTP 500.
+    ServerError,
+    /// HTTP 503.
+    ServiceUnavailable,
+    /// HTTP 504.
+    GatewayTimeout,
+    /// Any other non-success HTTP status.
+    Http,
+    /// The connection failed or broke.
+    Transport,
+    /// A time limit passed.
+    Timeout,
+    /// A response or message could not be decoded.
+    Decode,
+    /// MY Core validation failed before anything was sent.
+    Validation,
+    /// The configuration is incomplete or wrong.
+    Config,
+    /// A Kafka client error.
+    Kafka,
+    /// Something was used after it was closed.
+    Closed,
+    /// The input is not what the operation accepts.
+    InvalidInput,
+}
+
+impl ErrorKind {
+    /// Stable snake_case name, shared with the bindings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict => "conflict",
+            Self::Gone => "gone",
+            Self::PreconditionFailed => "precondition_failed",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unprocessable => "unprocessable",
+            Self::RateLimited => "rate_limited",
+            Self::ServerError => "server_error",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::GatewayTimeout => "gateway_timeout",
+            Self::Http => "http",
+            Self::Transport => "transport",
+            Self::Timeout => "timeout",
+            Self::Decode => "decode",
+            Self::Validation => "validation",
+            Self::Config => "config",
+            Self::Kafka => "kafka",
+            Self::Closed => "closed",
+            Self::InvalidInput => "invalid_input",
+        }
+    }
+
+    /// The kind for an HTTP error status.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::BadRequest,
+            401 => Self::Unauthorized,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            409 => Self::Conflict,
+            410 => Self::Gone,
+            412 => Self::PreconditionFailed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            422 => Self::Unprocessable,
+            429 => Self::RateLimited,
+            500 => Self::ServerError,
+            503 => Self::ServiceUnavailable,
+            504 => Self::GatewayTimeout,
+            _ => Self::Http,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SDK's error.
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    outcome: Option<Box<OperationOutcome>>,
+    retry_after: Option<Duration>,
+    report: Option<Box<Report>>,
+    location: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// The SDK's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with a message that says what happened and what to do.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+            outcome: None,
+            retry_after: None,
+            report: None,
+            location: None,
+            source: None,
+        }
+    }
+    /// A configuration error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Config, message)
+    }
+    /// An HTTP error for `status`.
+    pub fn http(status: u16, message: impl Into<String>) -> Self {
+        let mut e = Self::new(ErrorKind::from_status(status), message);
+        e.status = Some(status);
+        e
+    }
+    /// MY Core validation failed before sending.
+    pub fn validation(report: Report) -> Self {
+        let mut e = Self::new(
+            ErrorKind::Validation,
+            format!("MY Core validation failed: {}; fix the resource or turn client-side validation off", report.summary()),
+        );
+        e.report = Some(Box::new(report));
+        e
+    }
+    /// Sets the OperationOutcome.
+    pub fn with_outcome(mut self, outcome: OperationOutcome) -> Self {
+        self.outcome = Some(Box::new(outcome));
+        self
+    }
+    /// Sets Retry-After.
+    pub fn with_retry_after(mut self, d: Option<Duration>) -> Self {
+        self.retry_after = d;
+        self
+    }
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+    /// Sets the location (a FHIRPath or a message coordinate).
+    pub fn with_location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+    /// Sets the underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+    /// What went wrong.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// The HTTP status, for HTTP errors.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+    /// The OperationOutcome the server sent, when it sent one.
+    pub fn outcome(&self) -> Option<&OperationOutcome> {
+        self.outcome.as_deref()
+    }
+    /// How long the server asked to wait (429/503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+    /// The validation report, for [`ErrorKind::Validation`].
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_deref()
+    }
+    /// Where in the input the problem is (for decode errors).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+    /// Whether retrying the same request later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Transport
+                | ErrorKind::Timeout
+                | ErrorKind::RateLimited
+                | ErrorKind::ServiceUnavailable
+                | ErrorKind::GatewayTimeout
+        ) || self.status == Some(502)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.kind).field("message", &self.message);
+        if let Some(s) = self.status {
+            d.field("status", &s);
+        }
+        if let Some(o) = &self.outcome {
+            d.field("outcome", &o.summary());
+        }
+        if let Some(r) = self.retry_after {
+            d.field("retry_after", &r);
+        }
+        if let Some(l) = &self.location {
+            d.field("location", l);
+        }
+        if let Some(s) = &self.source {
+            d.field("source", &s.to_string());
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(s) = self.status {
+            write!(f, "HTTP {s}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(l) = &self.location {
+            write!(f, " (at {l})")?;
+        }
+        if let Some(o) = &self.outcome {
+            write!(f, " [OperationOutcome: {}]", o.summary())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<ReadError> for Error {
+    fn from(e: ReadError) -> Self {
+        let location = e.location.clone();
+        Error::new(
+            ErrorKind::Decode,
+            format!("could not read FHIR JSON: {}", e.message),
+        )
+        .with_location(location)
+        .with_source(e)
+    }
+}

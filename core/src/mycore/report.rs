@@ -1,0 +1,143 @@
+//! A validation report: located issues, convertible to an OperationOutcome.
+
+use std::fmt;
+
+use crate::fhir::{Code, IssueSeverity, OperationOutcome, OperationOutcomeIssue};
+
+/// How serious an issue is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// The resource does not conform; HIE would refuse it.
+    Error,
+    /// Accepted, but off (a known quirk, an unknown code, ...).
+    Warning,
+    /// For information only.
+    Information,
+}
+
+impl Severity {
+    /// The FHIR IssueSeverity code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Information => "information",
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// How serious.
+    pub severity: Severity,
+    /// FHIR IssueType code (`required`, `value`, `code-invalid`, `business-rule`, ...).
+    pub code: &'static str,
+    /// Stable id of the MY Core rule (e.g. `vc-token-required`), for filtering and tests.
+    pub rule: &'static str,
+    /// FHIRPath-like location, e.g. `Appointment.participant[1].actor.type`.
+    pub location: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} [{}] {}: {}",
+            self.severity.as_str(),
+            self.rule,
+            self.location,
+            self.message
+        )
+    }
+}
+
+/// The findings of a validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Every finding, in document order.
+    pub issues: Vec<Issue>,
+}
+
+impl Report {
+    /// No error (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        !self.has_errors()
+    }
+    /// At least one error.
+    pub fn has_errors(&self) -> bool {
+        self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.severity == Severity::Error)
+    }
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Issue> {
+        self.issues
+            .iter()
+            .filter(|i| i.severity == Severity::Warning)
+    }
+    /// A one-line summary (the first errors, then a count), for error messages.
+    pub fn summary(&self) -> String {
+        let errors: Vec<&Issue> = self.errors().collect();
+        if errors.is_empty() {
+            return format!("no errors ({} warnings)", self.warnings().count());
+        }
+        let shown: Vec<String> = errors
+            .iter()
+            .take(3)
+            .map(|i| format!("{}: {}", i.location, i.message))
+            .collect();
+        let more = errors.len().saturating_sub(3);
+        if more > 0 {
+            format!("{} (and {more} more errors)", shown.join("; "))
+        } else {
+            shown.join("; ")
+        }
+    }
+    /// The report as a FHIR OperationOutcome (an `information` issue when there is nothing to say).
+    pub fn to_operation_outcome(&self) -> OperationOutcome {
+        let mut oo = OperationOutcome::default();
+        for i in &self.issues {
+            oo.issue.push(OperationOutcomeIssue {
+                severity: Some(match i.severity {
+                    Severity::Error => IssueSeverity::Error,
+                    Severity::Warning => IssueSeverity::Warning,
+                    Severity::Information => IssueSeverity::Information,
+                }),
+                code: Code::new(i.code).ok(),
+                diagnostics: Some(format!("[{}] {}", i.rule, i.message)),
+                expression: vec![i.location.clone()],
+                ..Default::default()
+            });
+        }
+        if oo.issue.is_empty() {
+            oo.issue.push(OperationOutcomeIssue {
+                severity: Some(IssueSeverity::Information),
+                code: Code::new("informational").ok(),
+                diagnostics: Some("All OK: no MY Core VC rule is violated".to_owned()),
+                ..Default::default()
+            });
+        }
+        oo
+    }
+    pub(crate) fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        rule: &'static str,
+        location: String,
+        message: impl Into<String>,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            code,
+            rule,
+            location,
+            message: message.into(),
+        });
+    }
+}
