@@ -131,6 +131,7 @@ pub struct Error {
     retry_after: Option<Duration>,
     report: Option<Box<Report>>,
     location: Option<String>,
+    request_id: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -148,6 +149,7 @@ impl Error {
             retry_after: None,
             report: None,
             location: None,
+            request_id: None,
             source: None,
         }
     }
@@ -190,6 +192,11 @@ impl Error {
         self.location = Some(location.into());
         self
     }
+    /// Sets the `X-Request-Id` of the HTTP request that failed.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
     /// Sets the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
@@ -223,6 +230,10 @@ impl Error {
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
     }
+    /// The `X-Request-Id` of the HTTP request that failed: quote it when reporting to HIE.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
     /// Whether retrying the same request later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -252,6 +263,9 @@ impl fmt::Debug for Error {
         if let Some(l) = &self.location {
             d.field("location", l);
         }
+        if let Some(r) = &self.request_id {
+            d.field("request_id", r);
+        }
         if let Some(s) = &self.source {
             d.field("source", &s.to_string());
         }
@@ -270,6 +284,9 @@ impl fmt::Display for Error {
         }
         if let Some(o) = &self.outcome {
             write!(f, " [OperationOutcome: {}]", o.summary())?;
+        }
+        if let Some(r) = &self.request_id {
+            write!(f, " (request id {r})")?;
         }
         Ok(())
     }

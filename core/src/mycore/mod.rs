@@ -8,3 +8,16 @@ pub mod specialty;
 
 pub use quota::{QuotaError, QuotaWire, SlotQuota};
 pub use report::{Issue, Report, Severity};
+pub mod encounter;
+pub mod validate;
+pub mod vc;
+
+pub use encounter::{is_vc_encounter, VcEncounter};
+pub use validate::{validate, Validator};
+pub use vc::{vc_token, VcType};
+pub mod builders;
+
+pub use builders::{
+    booking_bundle, finish_encounter, scheduling_bundle, AppointmentBuilder, ScheduleBuilder,
+    ScheduleType, SlotBuilder,
+};
