@@ -13,3 +13,7 @@ pub mod fhir;
 pub mod mycore;
 
 pub use error::{Error, ErrorKind, Result};
+
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

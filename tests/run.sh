@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Runs every test of hie-vc on a fresh machine: installs what is missing, starts the real
+# services the tests use (Apache Kafka, the Helios FHIR server), runs the Rust suites, a bounded
+# fuzz run and the checks (fmt, clippy), stops the services, and prints one summary line.
+#
+#   tests/run.sh            everything
+#   HIEVC_FUZZ_SECONDS=30   length of the fuzz run (default 60)
+#   HIEVC_NO_SERVICES=1     skip the service-backed suites (they print that they skipped)
+#
+# Caches between runs: ~/.cargo (crates, installed binaries: helios `hfs`, cargo-fuzz), target/,
+# ~/.m2 and ~/.cache/hie-vc (Kafka jars).
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+LOG_DIR="${HIEVC_LOG_DIR:-$ROOT/target/test-logs}"
+mkdir -p "$LOG_DIR"
+
+passed=0
+failed=0
+failures=()
+step() {
+    local name=$1
+    shift
+    echo "=== $name"
+    local start=$SECONDS
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "=== $name: ok ($((SECONDS - start)) s)"
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "=== $name: FAILED ($((SECONDS - start)) s)"
+    fi
+}
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    echo "installing ${missing[*]}"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$LOG_DIR/apt.log" 2>&1
+}
+
+prerequisites() {
+    apt_install kcat libsasl2-dev || return 1
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+    if ! command -v cargo-fuzz >/dev/null 2>&1; then
+        cargo install --locked cargo-fuzz >"$LOG_DIR/cargo-fuzz-install.log" 2>&1 || return 1
+    fi
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >"$LOG_DIR/nightly.log" 2>&1
+}
+
+services_up=()
+start_services() {
+    [[ -n ${HIEVC_NO_SERVICES:-} ]] && return 0
+    if tests/services/kafka.sh start; then
+        services_up+=(kafka)
+        export HIEVC_KAFKA_BOOTSTRAP="${HIEVC_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-9092}}"
+        export HIEVC_KAFKA_SASL_BOOTSTRAP="${HIEVC_KAFKA_SASL_BOOTSTRAP:-127.0.0.1:${KAFKA_SASL_PORT:-9093}}"
+    else
+        return 1
+    fi
+    if tests/services/helios.sh start; then
+        services_up+=(helios)
+        export HIEVC_FHIR_URL="${HIEVC_FHIR_URL:-http://127.0.0.1:${HELIOS_PORT:-8090}}"
+    else
+        return 1
+    fi
+}
+
+stop_services() {
+    for s in "${services_up[@]}"; do
+        tests/services/"$s".sh stop >/dev/null 2>&1 || true
+    done
+}
+trap stop_services EXIT
+
+fuzz() {
+    local secs="${HIEVC_FUZZ_SECONDS:-60}"
+    (cd core/fuzz && cargo +nightly fuzz run json_decoder seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
+        >"$LOG_DIR/fuzz.log" 2>&1
+    local rc=$?
+    tail -n 3 "$LOG_DIR/fuzz.log"
+    return $rc
+}
+
+cargo_tests() {
+    cargo test --workspace --all-targets 2>&1 | tee "$LOG_DIR/cargo-test.log"
+    local rc=${PIPESTATUS[0]}
+    cargo test --workspace --doc 2>&1 | tee -a "$LOG_DIR/cargo-test.log"
+    [[ $rc -eq 0 && ${PIPESTATUS[0]} -eq 0 ]]
+}
+
+step "prerequisites" prerequisites
+step "cargo fmt --check" cargo fmt --all -- --check
+step "clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+step "services (kafka, helios)" start_services
+step "cargo test" cargo_tests
+step "fuzz json_decoder (${HIEVC_FUZZ_SECONDS:-60} s)" fuzz
+
+echo
+if [[ $failed -gt 0 ]]; then
+    echo "failed steps: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
