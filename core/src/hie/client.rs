@@ -1,0 +1,261 @@
+//! [`HieClient`]: the entry point. Each interaction is a method that returns a request builder;
+//! nothing is sent until the builder's `send()` (or `stream()`) is awaited.
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::Method;
+
+use super::bundle::BundleRequest;
+use super::capabilities::CapabilitiesRequest;
+use super::config::{HieConfig, Prefer};
+use super::crud::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
+use super::history::HistoryRequest;
+use super::resource::{FhirResource, TypedResource};
+use super::search::SearchRequest;
+use super::transport::{Call, CallOptions, Reply, Transport};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fhir::{self, Bundle, BundleType, FhirRoot, ReadMode, ReadOptions, Resource};
+use crate::mycore::Validator;
+
+/// Adds the per-request settings every request builder shares (`timeout`, `request_id`,
+/// `header`, `retry`) to a builder with an `opts: CallOptions` field.
+macro_rules! call_options {
+    () => {
+        /// The time limit of each attempt of this request (overrides the client's).
+        pub fn timeout(mut self, d: std::time::Duration) -> Self {
+            self.opts.timeout = Some(d);
+            self
+        }
+        /// The `X-Request-Id` to send (default: a fresh UUID), e.g. to tie the call to your
+        /// own logs; retries of this request reuse it.
+        pub fn request_id(mut self, id: impl Into<String>) -> Self {
+            self.opts.request_id = Some(id.into());
+            self
+        }
+        /// An extra header for this request only.
+        pub fn header(
+            mut self,
+            name: reqwest::header::HeaderName,
+            value: reqwest::header::HeaderValue,
+        ) -> Self {
+            self.opts.headers.push((name, value));
+            self
+        }
+        /// The retry policy of this request (overrides the client's).
+        pub fn retry(mut self, policy: $crate::hie::RetryPolicy) -> Self {
+            self.opts.retry = Some(policy);
+            self
+        }
+    };
+}
+pub(crate) use call_options;
+
+/// A client of an HIE FHIR R4 server.
+///
+/// Cheap to clone (one `Arc`), safe to share between tasks: every clone uses the same connection
+/// pool and the same OAuth2 token cache. Calls are async (tokio).
+///
+/// ```no_run
+/// # async fn demo() -> hie_vc::Result<()> {
+/// use hie_vc::fhir::Appointment;
+/// use hie_vc::hie::{Auth, HieClient, HieConfig};
+/// let client = HieClient::new(
+///     HieConfig::builder("https://fhir.hie.moh.gov.my/baseR4/")
+///         .auth(Auth::bearer("token-from-hie"))
+///         .build()?,
+/// )?;
+/// let appt = client.read::<Appointment>("appt-1").send().await?.resource;
+/// # let _ = appt; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct HieClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) transport: Transport,
+    pub(crate) config: HieConfig,
+    validator: Validator,
+    read_opts: ReadOptions,
+}
+
+impl fmt::Debug for HieClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HieClient")
+            .field("base_url", &self.inner.config.base_url.as_str())
+            .field("auth", &self.inner.config.auth.scheme())
+            .field("validate", &self.inner.config.validate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HieClient {
+    /// A client with these settings. No request is made until the first call.
+    pub fn new(config: HieConfig) -> Result<Self> {
+        let transport = Transport::new(&config)?;
+        let validator = Validator::new().profile_base(config.profile_base.clone());
+        let read_opts = match config.read_mode {
+            ReadMode::Strict => ReadOptions::strict(),
+            ReadMode::Lenient => ReadOptions::lenient(),
+        };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                transport,
+                config,
+                validator,
+                read_opts,
+            }),
+        })
+    }
+
+    /// The settings this client was built with.
+    pub fn config(&self) -> &HieConfig {
+        &self.inner.config
+    }
+
+    /// `create`: `POST [base]/[type]`; the server assigns the id.
+    pub fn create<T: FhirResource>(&self, resource: T) -> CreateRequest<T> {
+        CreateRequest::new(self.clone(), resource)
+    }
+    /// `read`: `GET [base]/[type]/[id]`.
+    pub fn read<T: TypedResource>(&self, id: impl Into<String>) -> ReadRequest<T> {
+        ReadRequest::new(self.clone(), T::NAME.to_owned(), id.into(), None)
+    }
+    /// `read` of a type named at run time.
+    pub fn read_type(
+        &self,
+        resource_type: impl Into<String>,
+        id: impl Into<String>,
+    ) -> ReadRequest<Resource> {
+        ReadRequest::new(self.clone(), resource_type.into(), id.into(), None)
+    }
+    /// `vread`: `GET [base]/[type]/[id]/_history/[vid]`.
+    pub fn vread<T: TypedResource>(
+        &self,
+        id: impl Into<String>,
+        version_id: impl Into<String>,
+    ) -> ReadRequest<T> {
+        ReadRequest::new(
+            self.clone(),
+            T::NAME.to_owned(),
+            id.into(),
+            Some(version_id.into()),
+        )
+    }
+    /// `update`: `PUT [base]/[type]/[id]` with the resource's own id; creates the resource
+    /// when the id is new (update-as-create, how source systems keep their own ids).
+    pub fn update<T: FhirResource>(&self, resource: T) -> UpdateRequest<T> {
+        UpdateRequest::new(self.clone(), resource)
+    }
+    /// `delete`: `DELETE [base]/[type]/[id]`.
+    pub fn delete<T: TypedResource>(&self, id: impl Into<String>) -> DeleteRequest {
+        DeleteRequest::new(self.clone(), T::NAME.to_owned(), id.into())
+    }
+    /// `delete` of a type named at run time.
+    pub fn delete_type(
+        &self,
+        resource_type: impl Into<String>,
+        id: impl Into<String>,
+    ) -> DeleteRequest {
+        DeleteRequest::new(self.clone(), resource_type.into(), id.into())
+    }
+    /// `search`: `GET [base]/[type]?params`.
+    pub fn search<T: TypedResource>(&self) -> SearchRequest<T> {
+        SearchRequest::new(self.clone(), T::NAME.to_owned())
+    }
+    /// `search` of a type named at run time.
+    pub fn search_type(&self, resource_type: impl Into<String>) -> SearchRequest<Resource> {
+        SearchRequest::new(self.clone(), resource_type.into())
+    }
+    /// Instance `history`: `GET [base]/[type]/[id]/_history`.
+    pub fn history<T: TypedResource>(&self, id: impl Into<String>) -> HistoryRequest<T> {
+        HistoryRequest::new(self.clone(), Some(T::NAME.to_owned()), Some(id.into()))
+    }
+    /// Type `history`: `GET [base]/[type]/_history`.
+    pub fn type_history<T: TypedResource>(&self) -> HistoryRequest<T> {
+        HistoryRequest::new(self.clone(), Some(T::NAME.to_owned()), None)
+    }
+    /// System `history`: `GET [base]/_history`.
+    pub fn system_history(&self) -> HistoryRequest<Resource> {
+        HistoryRequest::new(self.clone(), None, None)
+    }
+    /// A `batch` (entries processed independently): `POST [base]`.
+    pub fn batch(&self) -> BundleRequest {
+        BundleRequest::new(self.clone(), Bundle::new(BundleType::Batch))
+    }
+    /// A `transaction` (all entries or none): `POST [base]`.
+    pub fn transaction(&self) -> BundleRequest {
+        BundleRequest::new(self.clone(), Bundle::new(BundleType::Transaction))
+    }
+    /// Sends a batch or transaction Bundle built elsewhere (e.g. by
+    /// `hie_vc::mycore::scheduling_bundle`).
+    pub fn send_bundle(&self, bundle: Bundle) -> BundleRequest {
+        BundleRequest::new(self.clone(), bundle)
+    }
+    /// `capabilities`: `GET [base]/metadata`.
+    pub fn capabilities(&self) -> CapabilitiesRequest {
+        CapabilitiesRequest::new(self.clone())
+    }
+
+    // ---- shared by the request builders ----
+
+    pub(crate) fn call(
+        &self,
+        method: Method,
+        path: &str,
+        interaction: &'static str,
+        target: String,
+        opts: CallOptions,
+    ) -> Result<Call> {
+        let idempotent = method != Method::POST;
+        Ok(Call {
+            url: self.inner.transport.url(path)?,
+            method,
+            body: None,
+            headers: reqwest::header::HeaderMap::new(),
+            idempotent,
+            interaction,
+            target,
+            opts,
+        })
+    }
+
+    pub(crate) async fn execute(&self, call: Call) -> Result<Reply> {
+        self.inner.transport.execute(call).await
+    }
+
+    /// Client-side MY Core validation of what is about to be sent.
+    pub(crate) fn check(&self, resource: &Resource, per_request: Option<bool>) -> Result<()> {
+        if !per_request.unwrap_or(self.inner.config.validate) {
+            return Ok(());
+        }
+        let report = self.inner.validator.validate(resource);
+        if report.has_errors() {
+            return Err(Error::validation(report));
+        }
+        Ok(())
+    }
+
+    /// The `Prefer` to send: the request's, else the client's.
+    pub(crate) fn prefer(&self, per_request: Option<Prefer>) -> Option<Prefer> {
+        per_request.or(self.inner.config.prefer)
+    }
+
+    /// Reads a response body as `T`, or a located decode error naming the call.
+    pub(crate) fn decode<T: FhirRoot>(&self, reply: &Reply, what: &str) -> Result<fhir::Read<T>> {
+        fhir::read::<T>(&reply.body, self.inner.read_opts).map_err(|e| {
+            Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the server's answer to {what} is not the FHIR JSON expected: {}; report the request id to HIE",
+                    e.message
+                ),
+            )
+            .with_location(e.location.clone())
+            .with_status(reply.status)
+            .with_request_id(reply.request_id.clone())
+            .with_source(e)
+        })
+    }
+}

@@ -1,0 +1,484 @@
+//! The instance interactions: create (plain and conditional), read, vread, update (plain,
+//! version-aware, as create) and delete, with what the server said about each.
+
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use reqwest::header::{
+    HeaderValue, CONTENT_LOCATION, CONTENT_TYPE, ETAG, IF_MATCH, LAST_MODIFIED, LOCATION,
+};
+use reqwest::Method;
+
+use super::client::{call_options, HieClient};
+use super::config::Prefer;
+use super::resource::{
+    check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
+};
+use super::params::SearchParams;
+use super::transport::{CallOptions, Reply, FHIR_JSON};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fhir::{self, OperationOutcome, ReadWarning, Resource};
+
+/// What a write did on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WriteKind {
+    /// A new resource (201 Created): a create, or an update-as-create with a new id.
+    Created,
+    /// A new version of an existing resource (200 OK to an update).
+    Updated,
+    /// Nothing written: a conditional create matched an existing resource (200 OK).
+    Existing,
+}
+
+/// The result of a create or update.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Written<T> {
+    /// The HTTP status (201 or 200).
+    pub status: u16,
+    /// Created, updated, or matched by a conditional create.
+    pub kind: WriteKind,
+    /// The logical id (from `Location`, else the returned resource).
+    pub id: Option<String>,
+    /// The version (from `ETag`, else `Location`, else the returned resource).
+    pub version_id: Option<String>,
+    /// The `Location` (or `Content-Location`) header as sent by the server. Servers behind
+    /// proxies may report a base other than the one called; [`Written::id`] and
+    /// [`Written::version_id`] are read from its end only.
+    pub location: Option<String>,
+    /// The `ETag` header (`W/"<vid>"`).
+    pub etag: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
+    /// The resource as stored, when the server returned it (`Prefer: return=representation`).
+    pub resource: Option<T>,
+    /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
+    pub outcome: Option<OperationOutcome>,
+    /// What was off in the returned resource (read leniently).
+    pub warnings: Vec<ReadWarning>,
+    /// The write succeeded but the returned body could not be read. Kept here rather than
+    /// failing the call, because a caller that sees an error would retry a write that happened.
+    pub body_error: Option<crate::Error>,
+    /// The `X-Request-Id` of the request.
+    pub request_id: String,
+}
+
+impl<T> Written<T> {
+    /// Whether a new resource was created.
+    pub fn created(&self) -> bool {
+        self.kind == WriteKind::Created
+    }
+}
+
+/// The result of a read or vread.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Fetched<T> {
+    /// The resource.
+    pub resource: T,
+    /// The `ETag` header.
+    pub etag: Option<String>,
+    /// The version (from `ETag`, else `meta.versionId`).
+    pub version_id: Option<String>,
+    /// The `Last-Modified` header.
+    pub last_modified: Option<String>,
+    /// What was off in the resource (read leniently).
+    pub warnings: Vec<ReadWarning>,
+    /// The `X-Request-Id` of the request.
+    pub request_id: String,
+}
+
+/// The result of a delete.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Deleted {
+    /// 200 (with a body) or 204 (without).
+    pub status: u16,
+    /// The OperationOutcome the server returned, if any.
+    pub outcome: Option<OperationOutcome>,
+    /// The `X-Request-Id` of the request.
+    pub request_id: String,
+}
+
+fn header(reply: &Reply, name: reqwest::header::HeaderName) -> Option<String> {
+    reply.header(name).map(str::to_owned)
+}
+
+/// What a successful write response says, whatever the interaction.
+fn written<T: FhirResource>(client: &HieClient, reply: Reply, kind: WriteKind, what: &str) -> Written<T> {
+    let location = header(&reply, LOCATION).or_else(|| header(&reply, CONTENT_LOCATION));
+    let etag = header(&reply, ETAG);
+    let loc = location.as_deref().and_then(ResourceLocation::parse);
+    let mut out = Written {
+        status: reply.status,
+        kind,
+        id: loc.as_ref().map(|l| l.id.clone()),
+        version_id: etag
+            .as_deref()
+            .and_then(etag_version)
+            .or_else(|| loc.as_ref().and_then(|l| l.version_id.clone())),
+        location,
+        etag,
+        last_modified: header(&reply, LAST_MODIFIED),
+        resource: None,
+        outcome: None,
+        warnings: Vec::new(),
+        body_error: None,
+        request_id: reply.request_id.clone(),
+    };
+    if reply.body.iter().all(u8::is_ascii_whitespace) {
+        return out;
+    }
+    match client.decode::<Resource>(&reply, what) {
+        Ok(read) => {
+            out.warnings = read.warnings;
+            match read.value {
+                Resource::OperationOutcome(o) if T::TYPE != Some("OperationOutcome") => {
+                    out.outcome = Some(*o)
+                }
+                r => match T::from_resource(r) {
+                    Ok(t) => {
+                        out.id = out.id.or_else(|| t.logical_id());
+                        out.version_id = out.version_id.or_else(|| t.version_id());
+                        out.resource = Some(t);
+                    }
+                    Err(other) => {
+                        out.body_error = Some(
+                            Error::new(
+                                ErrorKind::Decode,
+                                format!(
+                                    "the server answered {what} with a {} instead of the resource",
+                                    other.resource_type()
+                                ),
+                            )
+                            .with_location("resourceType")
+                            .with_request_id(reply.request_id.clone()),
+                        )
+                    }
+                },
+            }
+        }
+        Err(e) => out.body_error = Some(e),
+    }
+    out
+}
+
+/// Serialises a resource as a request body, after the client-side checks.
+fn body_of(client: &HieClient, resource: &Resource, validate: Option<bool>) -> Result<Bytes> {
+    client.check(resource, validate)?;
+    Ok(Bytes::from(fhir::to_vec(resource)))
+}
+
+fn prefer_header(prefer: Option<Prefer>) -> Option<HeaderValue> {
+    prefer.map(|p| HeaderValue::from_static(p.header_value()))
+}
+
+/// A `create` (`POST [base]/[type]`), optionally conditional (`If-None-Exist`).
+#[derive(Debug)]
+#[must_use = "nothing is sent until send() is awaited"]
+pub struct CreateRequest<T> {
+    client: HieClient,
+    resource: Resource,
+    if_none_exist: Option<SearchParams>,
+    prefer: Option<Prefer>,
+    validate: Option<bool>,
+    opts: CallOptions,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: FhirResource> CreateRequest<T> {
+    pub(crate) fn new(client: HieClient, resource: T) -> Self {
+        Self {
+            client,
+            resource: resource.into_resource(),
+            if_none_exist: None,
+            prefer: None,
+            validate: None,
+            opts: CallOptions::default(),
+            _t: PhantomData,
+        }
+    }
+    /// Makes the create conditional: the server creates only when nothing matches these
+    /// search parameters (`If-None-Exist`), and answers 200 with the match otherwise. Such a
+    /// create can be retried safely, so it is.
+    pub fn if_none_exist(mut self, criteria: impl Into<SearchParams>) -> Self {
+        self.if_none_exist = Some(criteria.into());
+        self
+    }
+    /// What the server should return.
+    pub fn prefer(mut self, prefer: Prefer) -> Self {
+        self.prefer = Some(prefer);
+        self
+    }
+    /// Turns client-side MY Core validation on or off for this request.
+    pub fn validate(mut self, yes: bool) -> Self {
+        self.validate = Some(yes);
+        self
+    }
+    call_options!();
+
+    /// Sends the create.
+    pub async fn send(self) -> Result<Written<T>> {
+        let rt = self.resource.resource_type().to_owned();
+        check_type(&rt)?;
+        let body = body_of(&self.client, &self.resource, self.validate)?;
+        let mut call = self
+            .client
+            .call(Method::POST, &rt, "create", rt.clone(), self.opts)?;
+        call.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        if let Some(p) = prefer_header(self.client.prefer(self.prefer)) {
+            call.headers.insert("prefer", p);
+        }
+        let conditional = self.if_none_exist.is_some();
+        if let Some(c) = &self.if_none_exist {
+            let v = HeaderValue::from_str(&c.to_query()).map_err(|_| {
+                Error::new(ErrorKind::InvalidInput, "If-None-Exist criteria are not valid in a header")
+            })?;
+            call.headers.insert("if-none-exist", v);
+            call.idempotent = true;
+        }
+        call.body = Some(body);
+        let what = format!("create {rt}");
+        let reply = self.client.execute(call).await?;
+        let kind = if reply.status == 201 || !conditional {
+            WriteKind::Created
+        } else {
+            WriteKind::Existing
+        };
+        Ok(written(&self.client, reply, kind, &what))
+    }
+}
+
+/// A `read` (`GET [base]/[type]/[id]`) or `vread` (`.../_history/[vid]`).
+#[derive(Debug)]
+#[must_use = "nothing is sent until send() is awaited"]
+pub struct ReadRequest<T> {
+    client: HieClient,
+    resource_type: String,
+    id: String,
+    version_id: Option<String>,
+    opts: CallOptions,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: FhirResource> ReadRequest<T> {
+    pub(crate) fn new(
+        client: HieClient,
+        resource_type: String,
+        id: String,
+        version_id: Option<String>,
+    ) -> Self {
+        Self {
+            client,
+            resource_type,
+            id,
+            version_id,
+            opts: CallOptions::default(),
+            _t: PhantomData,
+        }
+    }
+    /// Reads this version (a `vread`).
+    pub fn version(mut self, version_id: impl Into<String>) -> Self {
+        self.version_id = Some(version_id.into());
+        self
+    }
+    call_options!();
+
+    /// Sends the read. A deleted resource gives [`ErrorKind::Gone`], an unknown one
+    /// [`ErrorKind::NotFound`].
+    pub async fn send(self) -> Result<Fetched<T>> {
+        check_type(&self.resource_type)?;
+        check_id("id", &self.id)?;
+        let target = format!("{}/{}", self.resource_type, self.id);
+        let (path, interaction) = match &self.version_id {
+            Some(v) => {
+                check_id("version id", v)?;
+                (format!("{target}/_history/{v}"), "vread")
+            }
+            None => (target.clone(), "read"),
+        };
+        let call = self
+            .client
+            .call(Method::GET, &path, interaction, path.clone(), self.opts)?;
+        let what = format!("{interaction} {path}");
+        let reply = self.client.execute(call).await?;
+        let read = self.client.decode::<T>(&reply, &what)?;
+        let etag = header(&reply, ETAG);
+        let version_id = etag
+            .as_deref()
+            .and_then(etag_version)
+            .or_else(|| read.value.version_id());
+        Ok(Fetched {
+            resource: read.value,
+            etag,
+            version_id,
+            last_modified: header(&reply, LAST_MODIFIED),
+            warnings: read.warnings,
+            request_id: reply.request_id,
+        })
+    }
+}
+
+enum IfMatch {
+    None,
+    Version(String),
+    Current,
+}
+
+/// An `update` (`PUT [base]/[type]/[id]`), optionally version-aware (`If-Match`).
+#[must_use = "nothing is sent until send() is awaited"]
+pub struct UpdateRequest<T> {
+    client: HieClient,
+    resource: Resource,
+    if_match: IfMatch,
+    prefer: Option<Prefer>,
+    validate: Option<bool>,
+    opts: CallOptions,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for UpdateRequest<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateRequest")
+            .field("resource_type", &self.resource.resource_type())
+            .field("id", &self.resource.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: FhirResource> UpdateRequest<T> {
+    pub(crate) fn new(client: HieClient, resource: T) -> Self {
+        Self {
+            client,
+            resource: resource.into_resource(),
+            if_match: IfMatch::None,
+            prefer: None,
+            validate: None,
+            opts: CallOptions::default(),
+            _t: PhantomData,
+        }
+    }
+    /// Only update when the server's current version is `version_id` (`If-Match: W/"<vid>"`):
+    /// a concurrent change gives [`ErrorKind::PreconditionFailed`] instead of being overwritten.
+    pub fn if_match(mut self, version_id: impl Into<String>) -> Self {
+        self.if_match = IfMatch::Version(version_id.into());
+        self
+    }
+    /// Only update when the server still has the version this resource was read at
+    /// (its `meta.versionId`).
+    pub fn if_match_current(mut self) -> Self {
+        self.if_match = IfMatch::Current;
+        self
+    }
+    /// What the server should return.
+    pub fn prefer(mut self, prefer: Prefer) -> Self {
+        self.prefer = Some(prefer);
+        self
+    }
+    /// Turns client-side MY Core validation on or off for this request.
+    pub fn validate(mut self, yes: bool) -> Self {
+        self.validate = Some(yes);
+        self
+    }
+    call_options!();
+
+    /// Sends the update: [`WriteKind::Created`] for a new id (201), [`WriteKind::Updated`]
+    /// otherwise (200).
+    pub async fn send(self) -> Result<Written<T>> {
+        let rt = self.resource.resource_type().to_owned();
+        check_type(&rt)?;
+        let id = self.resource.id().ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("an update needs the {rt}'s id (set it to the client-assigned id, or use create)"),
+            )
+        })?;
+        check_id("id", &id)?;
+        let if_match = match self.if_match {
+            IfMatch::None => None,
+            IfMatch::Version(v) => Some(v),
+            IfMatch::Current => Some(self.resource.version_id().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("{rt}/{id} has no meta.versionId to match; read it first or pass the version to if_match"),
+                )
+            })?),
+        };
+        let body = body_of(&self.client, &self.resource, self.validate)?;
+        let path = format!("{rt}/{id}");
+        let mut call = self
+            .client
+            .call(Method::PUT, &path, "update", path.clone(), self.opts)?;
+        call.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        if let Some(p) = prefer_header(self.client.prefer(self.prefer)) {
+            call.headers.insert("prefer", p);
+        }
+        if let Some(v) = if_match {
+            let v = HeaderValue::from_str(&if_match_value(&v)).map_err(|_| {
+                Error::new(ErrorKind::InvalidInput, "the If-Match version is not valid in a header")
+            })?;
+            call.headers.insert(IF_MATCH, v);
+        }
+        call.body = Some(body);
+        let what = format!("update {path}");
+        let reply = self.client.execute(call).await?;
+        let kind = if reply.status == 201 {
+            WriteKind::Created
+        } else {
+            WriteKind::Updated
+        };
+        Ok(written(&self.client, reply, kind, &what))
+    }
+}
+
+/// A `delete` (`DELETE [base]/[type]/[id]`).
+#[derive(Debug)]
+#[must_use = "nothing is sent until send() is awaited"]
+pub struct DeleteRequest {
+    client: HieClient,
+    resource_type: String,
+    id: String,
+    opts: CallOptions,
+}
+
+impl DeleteRequest {
+    pub(crate) fn new(client: HieClient, resource_type: String, id: String) -> Self {
+        Self {
+            client,
+            resource_type,
+            id,
+            opts: CallOptions::default(),
+        }
+    }
+    call_options!();
+
+    /// Sends the delete. Later reads of the resource give [`ErrorKind::Gone`]. HIE disables
+    /// delete for most source systems ([`ErrorKind::Forbidden`]).
+    pub async fn send(self) -> Result<Deleted> {
+        check_type(&self.resource_type)?;
+        check_id("id", &self.id)?;
+        let path = format!("{}/{}", self.resource_type, self.id);
+        let call = self
+            .client
+            .call(Method::DELETE, &path, "delete", path.clone(), self.opts)?;
+        let what = format!("delete {path}");
+        let reply = self.client.execute(call).await?;
+        // The delete happened: an unreadable body only loses the optional outcome.
+        let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            match self.client.decode::<Resource>(&reply, &what).map(|r| r.value) {
+                Ok(Resource::OperationOutcome(o)) => Some(*o),
+                _ => None,
+            }
+        };
+        Ok(Deleted {
+            status: reply.status,
+            outcome,
+            request_id: reply.request_id,
+        })
+    }
+}
