@@ -80,7 +80,7 @@ trap stop_services EXIT
 
 fuzz() {
     local secs="${HIEVC_FUZZ_SECONDS:-60}"
-    (cd core/fuzz && cargo +nightly fuzz run json_decoder seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
+    (cd core/fuzz && mkdir -p corpus && cargo +nightly fuzz run json_decoder corpus seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
         >"$LOG_DIR/fuzz.log" 2>&1
     local rc=$?
     tail -n 3 "$LOG_DIR/fuzz.log"
