@@ -60,6 +60,8 @@ pub enum ErrorKind {
     Closed,
     /// The input is not what the operation accepts.
     InvalidInput,
+    /// A user callback (e.g. the Kafka listener's handler) failed.
+    Handler,
 }
 
 impl ErrorKind {
@@ -90,6 +92,7 @@ impl ErrorKind {
             Self::Kafka => "kafka",
             Self::Closed => "closed",
             Self::InvalidInput => "invalid_input",
+            Self::Handler => "handler",
         }
     }
 

@@ -7,11 +7,14 @@
 //! * [`fhir`]: the FHIR R4 model — lossless, strict or lenient reading, always-valid writing.
 //! * [`mycore`]: MY Core VC constants, builders, validation and the VC view of an Encounter.
 //! * [`hie`]: the HIE FHIR REST client (async): every interaction, auth, retries, VC conveniences.
+//! * [`listener`]: the Kafka Encounter listener (at-least-once, dead letters, dedupe, metrics)
+//!   and its in-memory twin.
 //! * [`Error`]: the one error type, with a non-exhaustive [`ErrorKind`].
 
 pub mod error;
 pub mod fhir;
 pub mod hie;
+pub mod listener;
 pub mod mycore;
 
 pub use error::{Error, ErrorKind, Result};

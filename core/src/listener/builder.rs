@@ -1,0 +1,220 @@
+//! Building a listener: a source (Kafka, in-memory or custom), the options, the handler and
+//! the error callback.
+
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::config::KafkaConfig;
+use super::decode::PayloadFormat;
+use super::dedupe::{Dedupe, DedupeWindow};
+use super::handler::{log_failure, ErrorCallback, Failure, Handler};
+use super::kafka::KafkaSource;
+use super::memory::MemoryBroker;
+use super::metrics::Metrics;
+use super::options::{Filter, ListenerOptions, RetryPolicy};
+use super::runner::{Listener, ShutdownHandle};
+use super::source::EventSource;
+use super::worker::Pipeline;
+use crate::fhir::ReadMode;
+use crate::Error;
+
+enum SourceSpec {
+    Kafka(Box<KafkaConfig>),
+    Custom(Box<dyn EventSource>),
+}
+
+/// Builds a [`Listener`].
+///
+/// ```no_run
+/// use hie_vc::listener::{KafkaConfig, Listener, DedupeWindow, EncounterEvent};
+/// # async fn demo() -> Result<(), hie_vc::Error> {
+/// let listener = Listener::builder()
+///     .kafka(KafkaConfig::new("127.0.0.1:9092", "clinic-a").topic("vc-encounters"))
+///     .dedupe(DedupeWindow::default())
+///     .dead_letter_topic("vc-encounters.dlq")
+///     .handler(|event: EncounterEvent| async move {
+///         if let Some(vc) = event.vc() {
+///             println!("{} encounter {:?}", vc.vc_type, vc.id);
+///         }
+///         Ok::<(), std::convert::Infallible>(())
+///     })
+///     .on_error(|failure| eprintln!("{} at {:?}", failure.reason, failure.coordinates))
+///     .build()?;
+/// listener.run_until(async { /* e.g. tokio::signal::ctrl_c().await */ }).await?;
+/// listener.close().await?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct ListenerBuilder {
+    source: Option<SourceSpec>,
+    options: ListenerOptions,
+    handler: Option<Arc<dyn Handler>>,
+    on_error: Option<ErrorCallback>,
+    dedupe_store: Option<Dedupe>,
+}
+
+impl fmt::Debug for ListenerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.source {
+            Some(SourceSpec::Kafka(c)) => c.describe(),
+            Some(SourceSpec::Custom(s)) => s.describe(),
+            None => "none".to_owned(),
+        };
+        f.debug_struct("ListenerBuilder")
+            .field("source", &source)
+            .field("options", &self.options)
+            .field("handler", &self.handler.is_some())
+            .finish()
+    }
+}
+
+impl Listener {
+    /// A builder.
+    pub fn builder() -> ListenerBuilder {
+        ListenerBuilder::default()
+    }
+}
+
+impl ListenerBuilder {
+    /// Reads from Kafka (the production source).
+    pub fn kafka(mut self, config: KafkaConfig) -> Self {
+        self.source = Some(SourceSpec::Kafka(Box::new(config)));
+        self
+    }
+    /// Reads `topics` of an in-memory broker as consumer group `group`.
+    pub fn memory<I, S>(self, broker: &MemoryBroker, group: &str, topics: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.source(broker.source(group, topics))
+    }
+    /// Reads from any source.
+    pub fn source(mut self, source: impl EventSource) -> Self {
+        self.source = Some(SourceSpec::Custom(Box::new(source)));
+        self
+    }
+    /// Replaces all options at once.
+    pub fn options(mut self, options: ListenerOptions) -> Self {
+        self.options = options;
+        self
+    }
+    /// Payload layout (default: auto).
+    pub fn format(mut self, format: PayloadFormat) -> Self {
+        self.options.format = format;
+        self
+    }
+    /// Which Encounters reach the handler (default: VC only).
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.options.filter = filter;
+        self
+    }
+    /// Strict (default) or lenient FHIR reads.
+    pub fn read_mode(mut self, mode: ReadMode) -> Self {
+        self.options.read_mode = mode;
+        self
+    }
+    /// Largest accepted payload (default 1 MiB).
+    pub fn max_message_bytes(mut self, n: usize) -> Self {
+        self.options.max_message_bytes = n;
+        self
+    }
+    /// Turns dedupe on with its own store.
+    pub fn dedupe(mut self, window: DedupeWindow) -> Self {
+        self.options.dedupe = Some(window);
+        self
+    }
+    /// Turns dedupe on with a store shared with other listeners of this process.
+    pub fn dedupe_store(mut self, store: Dedupe) -> Self {
+        self.dedupe_store = Some(store);
+        self
+    }
+    /// Handler retries (default: 3, exponential from 200 ms).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry = policy;
+        self
+    }
+    /// Bound on one handler attempt.
+    pub fn handler_timeout(mut self, d: Duration) -> Self {
+        self.options.handler_timeout = Some(d);
+        self
+    }
+    /// Where failed records go.
+    pub fn dead_letter_topic(mut self, topic: impl Into<String>) -> Self {
+        self.options.dead_letter_topic = Some(topic.into());
+        self
+    }
+    /// How long shutdown and rebalances wait for handler calls in flight (default 10 s).
+    pub fn drain_timeout(mut self, d: Duration) -> Self {
+        self.options.drain_timeout = d;
+        self
+    }
+    /// How long `close` may take to commit and leave the group (default 5 s).
+    pub fn close_timeout(mut self, d: Duration) -> Self {
+        self.options.close_timeout = d;
+        self
+    }
+    /// How often metrics go to `tracing` (`None`: never; default 30 s).
+    pub fn metrics_interval(mut self, every: Option<Duration>) -> Self {
+        self.options.metrics_interval = every;
+        self
+    }
+    /// The handler (a closure `Fn(EncounterEvent) -> impl Future<Output = Result<(), E>>` or
+    /// a [`Handler`] object).
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.handler = Some(Arc::new(handler));
+        self
+    }
+    /// A handler shared with other listeners.
+    pub fn shared_handler(mut self, handler: Arc<dyn Handler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+    /// The error callback (default: a `tracing` warning with coordinates and reason).
+    pub fn on_error(mut self, f: impl Fn(&Failure) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(f));
+        self
+    }
+
+    /// Checks the settings and creates the source (for Kafka: the consumer, whose
+    /// configuration librdkafka checks now). Nothing connects until `run`.
+    pub fn build(self) -> Result<Listener, Error> {
+        self.options.validate()?;
+        let handler = self.handler.ok_or_else(|| {
+            Error::config("no handler: set one with .handler(|event| async move { ... })")
+        })?;
+        let source: Box<dyn EventSource> = match self.source {
+            Some(SourceSpec::Kafka(c)) => Box::new(KafkaSource::new(*c)?),
+            Some(SourceSpec::Custom(s)) => s,
+            None => {
+                return Err(Error::config(
+                    "no source: use .kafka(KafkaConfig), .memory(&broker, group, topics) or .source(..)",
+                ))
+            }
+        };
+        let dedupe = self
+            .dedupe_store
+            .or_else(|| self.options.dedupe.map(Dedupe::new));
+        let description = source.describe();
+        let handle = source.handle();
+        Ok(Listener {
+            source: Mutex::new(Some(source)),
+            handle,
+            pipeline: Arc::new(Pipeline {
+                opts: self.options,
+                handler,
+                on_error: self.on_error.unwrap_or_else(|| Arc::new(log_failure)),
+                dedupe,
+                metrics: Metrics::new(),
+            }),
+            shutdown: ShutdownHandle::new(),
+            closed: AtomicBool::new(false),
+            description,
+        })
+    }
+}

@@ -1,0 +1,208 @@
+//! Source-independent listener settings: payload format, filter, dedupe, retries, dead-letter
+//! topic and the time bounds of shutdown.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use super::decode::PayloadFormat;
+use super::dedupe::DedupeWindow;
+use crate::fhir::ReadMode;
+use crate::Error;
+
+/// Which Encounters reach the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Filter {
+    /// Only VC Encounters: class VR, a VCI/VCE/VCMDT/VCD serviceType, or a vc-token
+    /// identifier. Others are skipped (counted as filtered, offsets stored).
+    #[default]
+    VcOnly,
+    /// Every Encounter; [`EncounterEvent::vc`](super::EncounterEvent::vc) is `None` for the
+    /// non-VC ones.
+    AllEncounters,
+}
+
+/// How a failing handler is retried before the record is dead-lettered or reported:
+/// exponential backoff with jitter. Retries of one record hold up its partition (order is
+/// kept), so keep the total short; shutdown and rebalances interrupt the waits.
+///
+/// ```
+/// use std::time::Duration;
+/// use hie_vc::listener::RetryPolicy;
+/// let p = RetryPolicy::default().max_retries(5).initial_backoff(Duration::from_millis(50));
+/// assert_eq!(p.get_max_retries(), 5);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    multiplier: f64,
+    jitter: f64,
+}
+
+impl Default for RetryPolicy {
+    /// 3 retries, backoff 200 ms × 2ⁿ up to 5 s, with 20 % jitter.
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            multiplier: 2.0,
+            jitter: 0.2,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry: a failed record goes straight to the dead-letter topic / error callback.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+    /// Retries after the first attempt.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+    /// Delay before the first retry.
+    pub fn initial_backoff(mut self, d: Duration) -> Self {
+        self.initial_backoff = d;
+        self
+    }
+    /// Largest delay.
+    pub fn max_backoff(mut self, d: Duration) -> Self {
+        self.max_backoff = d;
+        self
+    }
+    /// Growth factor of the delay (at least 1).
+    pub fn multiplier(mut self, m: f64) -> Self {
+        self.multiplier = if m.is_finite() { m.max(1.0) } else { 1.0 };
+        self
+    }
+    /// Random spread of each delay, as a fraction (0 to 1): spreads retries of many
+    /// listeners hitting the same failing dependency.
+    pub fn jitter(mut self, j: f64) -> Self {
+        self.jitter = if j.is_finite() {
+            j.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        self
+    }
+    /// Retries after the first attempt.
+    pub fn get_max_retries(&self) -> u32 {
+        self.max_retries
+    }
+    /// The delay before retry number `retry` (1-based).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .multiplier
+            .powi(i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX));
+        let base = (self.initial_backoff.as_secs_f64() * exp).min(self.max_backoff.as_secs_f64());
+        let spread = if self.jitter > 0.0 {
+            rand::rng().random_range(-self.jitter..=self.jitter)
+        } else {
+            0.0
+        };
+        Duration::from_secs_f64((base * (1.0 + spread)).max(0.0))
+    }
+}
+
+/// Source-independent listener settings.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ListenerOptions {
+    /// Payload layout.
+    pub format: PayloadFormat,
+    /// Which Encounters reach the handler.
+    pub filter: Filter,
+    /// Strict (default: refuse what R4 forbids) or lenient reads.
+    pub read_mode: ReadMode,
+    /// Larger payloads are refused without parsing (default 1 MiB, Kafka's default record
+    /// limit).
+    pub max_message_bytes: usize,
+    /// Suppress repeated Encounter versions (off by default).
+    pub dedupe: Option<DedupeWindow>,
+    /// Handler retries.
+    pub retry: RetryPolicy,
+    /// Bound on one handler attempt (`None`: no bound).
+    pub handler_timeout: Option<Duration>,
+    /// Where failed records go; without one they are reported to the error callback only.
+    pub dead_letter_topic: Option<String>,
+    /// How long shutdown and rebalances wait for handler calls in flight (default 10 s).
+    pub drain_timeout: Duration,
+    /// How long `close` may take to commit and leave the group (default 5 s).
+    pub close_timeout: Duration,
+    /// How often metrics are emitted through `tracing` (`None`: never; default 30 s).
+    pub metrics_interval: Option<Duration>,
+}
+
+impl Default for ListenerOptions {
+    fn default() -> Self {
+        Self {
+            format: PayloadFormat::Auto,
+            filter: Filter::VcOnly,
+            read_mode: ReadMode::Strict,
+            max_message_bytes: 1024 * 1024,
+            dedupe: None,
+            retry: RetryPolicy::default(),
+            handler_timeout: None,
+            dead_letter_topic: None,
+            drain_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            metrics_interval: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+impl ListenerOptions {
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.max_message_bytes == 0 {
+            return Err(Error::config("max_message_bytes must be above 0"));
+        }
+        if let Some(t) = &self.dead_letter_topic {
+            if t.trim().is_empty() {
+                return Err(Error::config(
+                    "the dead-letter topic name is empty: set a name or leave it unset",
+                ));
+            }
+        }
+        if self.handler_timeout.is_some_and(|d| d.is_zero()) {
+            return Err(Error::config(
+                "handler_timeout of 0 would fail every call: set a positive bound or none",
+            ));
+        }
+        if self.dedupe.is_some_and(|w| w.max_entries == 0) {
+            return Err(Error::config(
+                "dedupe window of 0 entries remembers nothing: set max_entries or turn dedupe off",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        let p = RetryPolicy::default()
+            .jitter(0.0)
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_millis(350));
+        assert_eq!(p.backoff(1), Duration::from_millis(100));
+        assert_eq!(p.backoff(2), Duration::from_millis(200));
+        assert_eq!(p.backoff(3), Duration::from_millis(350));
+        assert_eq!(p.backoff(30), Duration::from_millis(350));
+        let j = RetryPolicy::default().jitter(0.5);
+        for _ in 0..50 {
+            let d = j.backoff(1);
+            assert!(d >= Duration::from_millis(100) && d <= Duration::from_millis(300));
+        }
+    }
+}

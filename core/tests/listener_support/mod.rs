@@ -1,0 +1,55 @@
+//! Shared helpers of the listener tests.
+#![allow(dead_code)]
+
+pub mod encounters;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hie_vc::listener::{Coordinates, Disposition, Failure, FailureReason};
+
+/// What the error callback saw, kept for assertions.
+#[derive(Debug, Clone)]
+pub struct SeenFailure {
+    pub reason: FailureReason,
+    pub kind: hie_vc::ErrorKind,
+    pub coordinates: Option<Coordinates>,
+    pub attempts: u32,
+    pub disposition: Disposition,
+    pub message: String,
+    pub had_record: bool,
+}
+
+/// An error callback that records failures.
+pub fn failure_log() -> (
+    Arc<Mutex<Vec<SeenFailure>>>,
+    impl Fn(&Failure) + Send + Sync + 'static,
+) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    (log, move |f: &Failure| {
+        l.lock().unwrap().push(SeenFailure {
+            reason: f.reason,
+            kind: f.error.kind(),
+            coordinates: f.coordinates.clone(),
+            attempts: f.attempts,
+            disposition: f.disposition.clone(),
+            message: f.error.to_string(),
+            had_record: f.message().is_some(),
+        })
+    })
+}
+
+/// Polls `cond` every 20 ms until it holds or `timeout` passes; returns whether it held.
+pub async fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
