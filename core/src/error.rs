@@ -125,8 +125,10 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// The SDK's error.
-pub struct Error {
+/// The SDK's error. One pointer wide, so `Result<T>` stays small on the happy path.
+pub struct Error(Box<Inner>);
+
+struct Inner {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
@@ -144,7 +146,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error of `kind` with a message that says what happened and what to do.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             kind,
             message: message.into(),
             status: None,
@@ -154,7 +156,7 @@ impl Error {
             location: None,
             request_id: None,
             source: None,
-        }
+        }))
     }
     /// A configuration error.
     pub fn config(message: impl Into<String>) -> Self {
@@ -163,7 +165,7 @@ impl Error {
     /// An HTTP error for `status`.
     pub fn http(status: u16, message: impl Into<String>) -> Self {
         let mut e = Self::new(ErrorKind::from_status(status), message);
-        e.status = Some(status);
+        e.0.status = Some(status);
         e
     }
     /// MY Core validation failed before sending.
@@ -172,104 +174,105 @@ impl Error {
             ErrorKind::Validation,
             format!("MY Core validation failed: {}; fix the resource or turn client-side validation off", report.summary()),
         );
-        e.report = Some(Box::new(report));
+        e.0.report = Some(Box::new(report));
         e
     }
     /// Sets the OperationOutcome.
     pub fn with_outcome(mut self, outcome: OperationOutcome) -> Self {
-        self.outcome = Some(Box::new(outcome));
+        self.0.outcome = Some(Box::new(outcome));
         self
     }
     /// Sets Retry-After.
     pub fn with_retry_after(mut self, d: Option<Duration>) -> Self {
-        self.retry_after = d;
+        self.0.retry_after = d;
         self
     }
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.0.status = Some(status);
         self
     }
     /// Sets the location (a FHIRPath or a message coordinate).
     pub fn with_location(mut self, location: impl Into<String>) -> Self {
-        self.location = Some(location.into());
+        self.0.location = Some(location.into());
         self
     }
     /// Sets the `X-Request-Id` of the HTTP request that failed.
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
-        self.request_id = Some(request_id.into());
+        self.0.request_id = Some(request_id.into());
         self
     }
     /// Sets the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
     /// What went wrong.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// The message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// The HTTP status, for HTTP errors.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.0.status
     }
     /// The OperationOutcome the server sent, when it sent one.
     pub fn outcome(&self) -> Option<&OperationOutcome> {
-        self.outcome.as_deref()
+        self.0.outcome.as_deref()
     }
     /// How long the server asked to wait (429/503).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
     /// The validation report, for [`ErrorKind::Validation`].
     pub fn report(&self) -> Option<&Report> {
-        self.report.as_deref()
+        self.0.report.as_deref()
     }
     /// Where in the input the problem is (for decode errors).
     pub fn location(&self) -> Option<&str> {
-        self.location.as_deref()
+        self.0.location.as_deref()
     }
     /// The `X-Request-Id` of the HTTP request that failed: quote it when reporting to HIE.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
     /// Whether retrying the same request later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(
-            self.kind,
+            self.0.kind,
             ErrorKind::Transport
                 | ErrorKind::Timeout
                 | ErrorKind::RateLimited
                 | ErrorKind::ServiceUnavailable
                 | ErrorKind::GatewayTimeout
-        ) || self.status == Some(502)
+        ) || self.0.status == Some(502)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("message", &self.message);
-        if let Some(s) = self.status {
+        d.field("kind", &self.0.kind)
+            .field("message", &self.0.message);
+        if let Some(s) = self.0.status {
             d.field("status", &s);
         }
-        if let Some(o) = &self.outcome {
+        if let Some(o) = &self.0.outcome {
             d.field("outcome", &o.summary());
         }
-        if let Some(r) = self.retry_after {
+        if let Some(r) = self.0.retry_after {
             d.field("retry_after", &r);
         }
-        if let Some(l) = &self.location {
+        if let Some(l) = &self.0.location {
             d.field("location", l);
         }
-        if let Some(r) = &self.request_id {
+        if let Some(r) = &self.0.request_id {
             d.field("request_id", r);
         }
-        if let Some(s) = &self.source {
+        if let Some(s) = &self.0.source {
             d.field("source", &s.to_string());
         }
         d.finish()
@@ -278,17 +281,17 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(s) = self.status {
+        if let Some(s) = self.0.status {
             write!(f, "HTTP {s}: ")?;
         }
-        f.write_str(&self.message)?;
-        if let Some(l) = &self.location {
+        f.write_str(&self.0.message)?;
+        if let Some(l) = &self.0.location {
             write!(f, " (at {l})")?;
         }
-        if let Some(o) = &self.outcome {
+        if let Some(o) = &self.0.outcome {
             write!(f, " [OperationOutcome: {}]", o.summary())?;
         }
-        if let Some(r) = &self.request_id {
+        if let Some(r) = &self.0.request_id {
             write!(f, " (request id {r})")?;
         }
         Ok(())
@@ -297,7 +300,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

@@ -336,6 +336,9 @@ macro_rules! fhir_choice {
         $( $(#[$vm:meta])* $variant:ident($ty:ty) = $suffix:literal $([$flag:ident])? ),* $(,)?
     }) => {
         $(#[$m])*
+        // A value enum: boxing the larger datatypes would make every match and constructor
+        // awkward for a few hundred bytes per extension.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Clone)]
         #[non_exhaustive]
         pub enum $name {
