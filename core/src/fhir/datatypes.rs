@@ -370,3 +370,39 @@ fhir_struct! {
         creation: Option<DateTime> = "creation";
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_targets() {
+        let r = Reference {
+            reference: Some("Patient/123".into()),
+            ..Reference::default()
+        };
+        assert_eq!(
+            (r.target_type(), r.target_id()),
+            (Some("Patient"), Some("123"))
+        );
+        let r = Reference {
+            reference: Some("PractitionerRole/7514/_history/7".into()),
+            ..Reference::default()
+        };
+        assert_eq!(
+            (r.target_type(), r.target_id()),
+            (Some("PractitionerRole"), Some("7514"))
+        );
+        let r = Reference::to("HealthcareService", "hs").with_display("Clinic");
+        assert_eq!(r.target_type(), Some("HealthcareService"));
+        assert_eq!(Reference::default().target_id(), None);
+    }
+
+    #[test]
+    fn concepts_and_identifiers() {
+        let cc = CodeableConcept::code("http://s", "c", Some("d"));
+        assert!(cc.has("http://s", "c") && !cc.has("http://s", "x"));
+        assert_eq!(cc.code_of("http://s"), Some("c"));
+        assert!(Identifier::new("http://sys", "v").has_system("http://sys"));
+    }
+}

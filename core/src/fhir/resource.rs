@@ -338,3 +338,44 @@ impl<'de> serde::Deserialize<'de> for Resource {
         <Self as FhirType>::read(d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::{read_str, to_json, ReadOptions};
+
+    #[test]
+    fn raw_resources_keep_their_text_and_id() {
+        let json = r#"{"resourceType":"Observation","id":"o1","valueQuantity":{"value":1.50}}"#;
+        let r = read_str::<Resource>(json, ReadOptions::strict())
+            .unwrap()
+            .value;
+        assert_eq!(r.resource_type(), "Observation");
+        assert_eq!(r.id().as_deref(), Some("o1"));
+        assert_eq!(to_json(&r), json);
+    }
+
+    #[test]
+    fn resource_type_anywhere_in_the_object() {
+        let json = r#"{"id":"x","status":"free","resourceType":"Slot","schedule":{"reference":"Schedule/s"},"start":"2023-07-10T21:00:00Z","end":"2023-07-10T22:00:00Z"}"#;
+        let r = read_str::<Resource>(json, ReadOptions::strict())
+            .unwrap()
+            .value;
+        assert!(matches!(r, Resource::Slot(_)));
+        let raw = read_str::<Resource>(
+            r#"{"id":"y","resourceType":"Basic"}"#,
+            ReadOptions::strict(),
+        )
+        .unwrap()
+        .value;
+        assert_eq!(raw.id().as_deref(), Some("y"));
+    }
+
+    #[test]
+    fn conversions() {
+        let r = Resource::from(Slot::default());
+        let back: &Slot = (&r).try_into().unwrap();
+        assert_eq!(back, &Slot::default());
+        assert!(Encounter::try_from(r).is_err());
+    }
+}

@@ -511,3 +511,25 @@ pub fn is_primitive_suffix(s: &str) -> bool {
             | "Uuid"
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_suffixes() {
+        assert!(is_type_suffix("CodeableConcept") && is_type_suffix("String"));
+        assert!(!is_type_suffix("string") && !is_type_suffix("") && !is_type_suffix("Code_x"));
+        assert!(is_primitive_suffix("DateTime") && !is_primitive_suffix("Reference"));
+    }
+
+    #[test]
+    fn extras_insert_get_remove() {
+        let mut e = Extras::default();
+        e.insert("a", RawValue::from_string("1.50".into()).unwrap());
+        e.insert("a", RawValue::from_string("2".into()).unwrap());
+        assert_eq!(e.get("a").unwrap().get(), "2");
+        assert_eq!(format!("{e:?}"), "[\"a\"]");
+        assert!(e.remove("a").is_some() && e.is_empty());
+    }
+}

@@ -104,3 +104,18 @@ pub const ENCOUNTER_CLASSES: [(&str, &str); 9] = [
 pub fn profile_url(base: &str, resource_type: &str) -> String {
     format!("{}/{resource_type}-my-core", base.trim_end_matches('/'))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn profile_urls() {
+        assert_eq!(
+            super::profile_url(super::PROFILE_BASE, "Slot"),
+            "http://fhir.hie.moh.gov.my/StructureDefinition/Slot-my-core"
+        );
+        assert_eq!(
+            super::profile_url("http://old/sd/", "Slot"),
+            "http://old/sd/Slot-my-core"
+        );
+    }
+}

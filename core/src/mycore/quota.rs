@@ -92,3 +92,50 @@ impl SlotQuota {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_both_wire_forms_and_write_either() {
+        let mut slot = Slot::default();
+        assert_eq!(SlotQuota::read(&slot), Err(QuotaError::Missing));
+        SlotQuota {
+            quota: 10,
+            available: 9,
+        }
+        .write(&mut slot, QuotaWire::String);
+        assert_eq!(
+            SlotQuota::read(&slot),
+            Ok((
+                SlotQuota {
+                    quota: 10,
+                    available: 9
+                },
+                true
+            ))
+        );
+        SlotQuota {
+            quota: 10,
+            available: 8,
+        }
+        .write(&mut slot, QuotaWire::Integer);
+        assert_eq!(slot.extension.len(), 1);
+        assert_eq!(
+            SlotQuota::read(&slot),
+            Ok((
+                SlotQuota {
+                    quota: 10,
+                    available: 8
+                },
+                false
+            ))
+        );
+        slot.extension[0].extension.pop();
+        assert_eq!(
+            SlotQuota::read(&slot),
+            Err(QuotaError::MissingPart("available"))
+        );
+    }
+}

@@ -141,3 +141,29 @@ impl Report {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_and_counts() {
+        let mut r = Report::default();
+        assert!(r.is_valid());
+        assert!(r.summary().starts_with("no errors"));
+        for i in 0..5 {
+            r.push(
+                Severity::Error,
+                "required",
+                "x",
+                format!("A.b{i}"),
+                "missing",
+            );
+        }
+        r.push(Severity::Warning, "value", "y", "A.c".into(), "odd");
+        assert!(r.has_errors());
+        assert_eq!((r.errors().count(), r.warnings().count()), (5, 1));
+        assert!(r.summary().contains("and 2 more errors"), "{}", r.summary());
+        assert_eq!(r.to_operation_outcome().issue.len(), 6);
+    }
+}

@@ -236,3 +236,17 @@ pub fn specialty_display(code: &str) -> Option<&'static str> {
         .ok()
         .map(|i| SPECIALTIES[i].1)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sorted_and_complete() {
+        assert_eq!(super::SPECIALTIES.len(), 221);
+        assert!(super::SPECIALTIES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(
+            super::specialty_display("86"),
+            Some("Addiction & Substance Abuse")
+        );
+        assert_eq!(super::specialty_display("no-such"), None);
+    }
+}

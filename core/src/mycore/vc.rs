@@ -117,3 +117,30 @@ pub(crate) fn is_vc<'a>(
         || vc_type_of(service_types).is_some()
         || vc_token(identifiers).is_some()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_and_classification() {
+        for (code, t) in [
+            ("VCI", VcType::Vci),
+            ("VCE", VcType::Vce),
+            ("VCMDT", VcType::Vcmdt),
+            ("VCD", VcType::Vcd),
+        ] {
+            assert_eq!(VcType::from_code(code), t);
+            assert_eq!(t.code(), code);
+            assert!(t.display().is_some());
+        }
+        assert_eq!(VcType::from_code("VCG"), VcType::Other("VCG".into()));
+        assert!(VcType::Vce.is_group() && !VcType::Vci.is_group());
+        let ids = [Identifier::new(VC_TOKEN_SYSTEM, "t")];
+        assert_eq!(vc_token(&ids), Some("t"));
+        assert!(is_vc(std::iter::empty(), std::iter::empty(), &ids));
+        assert!(!is_vc(std::iter::empty(), std::iter::empty(), &[]));
+        let st = [VcType::Vce.service_type()];
+        assert!(is_vc(std::iter::empty(), st.iter(), &[]));
+    }
+}
