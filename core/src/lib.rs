@@ -16,6 +16,7 @@ pub mod fhir;
 pub mod hie;
 pub mod listener;
 pub mod mycore;
+pub mod settings;
 
 pub use error::{Error, ErrorKind, Result};
 
