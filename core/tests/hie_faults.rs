@@ -13,7 +13,8 @@ use hie_vc::hie::{HieClient, HieConfig, HieConfigBuilder, RetryPolicy, SearchPar
 use hie_vc::ErrorKind;
 use server::{Recorded, Reply, Server};
 
-const PATIENT: &str = r#"{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"},"active":true}"#;
+const PATIENT: &str =
+    r#"{"resourceType":"Patient","id":"p1","meta":{"versionId":"1"},"active":true}"#;
 const OUTCOME_422: &str = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"business-rule","diagnostics":"Slot is fully booked","expression":["Appointment.slot[0]"]}]}"#;
 
 /// Fast, exact retries: 50 ms × 2ⁿ, no jitter.
@@ -55,12 +56,19 @@ async fn rate_limited_read_waits_for_retry_after_seconds() {
         Reply::json(200, PATIENT),
     ]))
     .await;
-    let got = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap();
+    let got = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.resource.id.unwrap().as_str(), "p1");
     let reqs = s.requests();
     assert_eq!(reqs.len(), 2, "one retry");
     let gap = gaps(&reqs)[0];
-    assert!(gap >= Duration::from_millis(990) && gap < Duration::from_millis(1400), "{gap:?}");
+    assert!(
+        gap >= Duration::from_millis(990) && gap < Duration::from_millis(1400),
+        "{gap:?}"
+    );
 }
 
 #[tokio::test]
@@ -71,27 +79,43 @@ async fn retry_after_http_date_is_honoured() {
         Reply::json(200, PATIENT),
     ]))
     .await;
-    client(&s, |b| b).read::<Patient>("p1").send().await.unwrap();
+    client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap();
     let gap = gaps(&s.requests())[0];
     // The date has one-second resolution: the wait is between 1 and 2 s.
-    assert!(gap >= Duration::from_millis(950) && gap < Duration::from_millis(2400), "{gap:?}");
+    assert!(
+        gap >= Duration::from_millis(950) && gap < Duration::from_millis(2400),
+        "{gap:?}"
+    );
 }
 
 #[tokio::test]
 async fn unavailable_is_retried_with_exponential_backoff_then_reported() {
     let s = Server::start(|_: &Recorded| Reply::status(503)).await;
-    let err = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ServiceUnavailable);
     assert_eq!(err.status(), Some(503));
     let reqs = s.requests();
     assert_eq!(reqs.len(), 4, "first attempt + 3 retries");
     for (gap, want) in gaps(&reqs).iter().zip([50u64, 100, 200]) {
         let want = Duration::from_millis(want);
-        assert!(*gap >= want && *gap < want + Duration::from_millis(250), "{gap:?} vs {want:?}");
+        assert!(
+            *gap >= want && *gap < want + Duration::from_millis(250),
+            "{gap:?} vs {want:?}"
+        );
     }
     // One logical request: the same X-Request-Id on every attempt, and on the error.
     let id = reqs[0].header("x-request-id").unwrap().to_owned();
-    assert!(reqs.iter().all(|r| r.header("x-request-id") == Some(id.as_str())));
+    assert!(reqs
+        .iter()
+        .all(|r| r.header("x-request-id") == Some(id.as_str())));
     assert_eq!(err.request_id(), Some(id.as_str()));
 }
 
@@ -103,7 +127,11 @@ async fn bad_gateway_and_gateway_timeout_are_retried_too() {
         Reply::json(200, PATIENT),
     ]))
     .await;
-    client(&s, |b| b).read::<Patient>("p1").send().await.unwrap();
+    client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.requests().len(), 3);
 }
 
@@ -115,14 +143,29 @@ async fn plain_post_is_never_retried() {
         Reply::Reset,
     ] {
         let s = Server::start(script(vec![reply, Reply::json(201, PATIENT)])).await;
-        let err = client(&s, |b| b).create(patient()).send().await.unwrap_err();
+        let err = client(&s, |b| b)
+            .create(patient())
+            .send()
+            .await
+            .unwrap_err();
         assert!(
-            matches!(err.kind(), ErrorKind::ServiceUnavailable | ErrorKind::RateLimited | ErrorKind::Transport),
+            matches!(
+                err.kind(),
+                ErrorKind::ServiceUnavailable | ErrorKind::RateLimited | ErrorKind::Transport
+            ),
             "{err}"
         );
-        assert_eq!(s.requests().len(), 1, "a POST without If-None-Exist is sent once: {err}");
+        assert_eq!(
+            s.requests().len(),
+            1,
+            "a POST without If-None-Exist is sent once: {err}"
+        );
         if err.kind() == ErrorKind::RateLimited {
-            assert_eq!(err.retry_after(), Some(Duration::from_secs(1)), "the caller learns when to retry");
+            assert_eq!(
+                err.retry_after(),
+                Some(Duration::from_secs(1)),
+                "the caller learns when to retry"
+            );
         }
     }
 }
@@ -142,15 +185,29 @@ async fn conditional_create_is_retried() {
         .unwrap();
     let reqs = s.requests();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[1].header("if-none-exist"), Some("identifier=urn%3Asys%7C42"));
-    assert_eq!(w.kind, hie_vc::hie::WriteKind::Existing, "200 to a conditional create: a match");
-    assert_eq!((w.id.as_deref(), w.version_id.as_deref()), (Some("p1"), Some("1")));
+    assert_eq!(
+        reqs[1].header("if-none-exist"),
+        Some("identifier=urn%3Asys%7C42")
+    );
+    assert_eq!(
+        w.kind,
+        hie_vc::hie::WriteKind::Existing,
+        "200 to a conditional create: a match"
+    );
+    assert_eq!(
+        (w.id.as_deref(), w.version_id.as_deref()),
+        (Some("p1"), Some("1"))
+    );
 }
 
 #[tokio::test]
 async fn reset_connection_is_retried_for_idempotent_requests() {
     let s = Server::start(script(vec![Reply::Reset, Reply::json(200, PATIENT)])).await;
-    client(&s, |b| b).read::<Patient>("p1").send().await.unwrap();
+    client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(s.requests().len(), 2);
 
     let s = Server::start(script(vec![Reply::Reset, Reply::json(201, PATIENT)])).await;
@@ -162,7 +219,10 @@ async fn reset_connection_is_retried_for_idempotent_requests() {
 #[tokio::test]
 async fn connect_errors_are_typed_and_retried() {
     // A port nothing listens on.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let c = HieClient::new(
         HieConfig::builder(format!("http://{addr}/"))
             .retry(fast_retry().max_retries(2))
@@ -175,7 +235,11 @@ async fn connect_errors_are_typed_and_retried() {
     assert_eq!(err.kind(), ErrorKind::Transport);
     assert!(err.message().contains("could not connect"), "{err}");
     // Two backoffs (50 + 100 ms) were waited.
-    assert!(t0.elapsed() >= Duration::from_millis(150), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        t0.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -190,7 +254,11 @@ async fn slow_body_times_out_and_is_not_retried_by_default() {
     let t0 = Instant::now();
     let err = c.read::<Patient>("p1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
-    assert!(t0.elapsed() < Duration::from_millis(900), "{:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
     assert_eq!(s.requests().len(), 1);
 
     let s = Server::start(script(vec![slow, Reply::json(200, PATIENT)])).await;
@@ -206,17 +274,33 @@ async fn slow_body_times_out_and_is_not_retried_by_default() {
 async fn total_time_is_bounded() {
     let s = Server::start(|_: &Recorded| Reply::status(503).header("Retry-After", "1")).await;
     let c = client(&s, |b| {
-        b.retry(fast_retry().max_retries(10).max_elapsed(Duration::from_millis(1500)))
+        b.retry(
+            fast_retry()
+                .max_retries(10)
+                .max_elapsed(Duration::from_millis(1500)),
+        )
     });
     let t0 = Instant::now();
     let err = c.read::<Patient>("p1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ServiceUnavailable);
-    assert_eq!(s.requests().len(), 2, "a second 1 s wait would end after 1.5 s");
-    assert!(t0.elapsed() < Duration::from_millis(1400), "{:?}", t0.elapsed());
+    assert_eq!(
+        s.requests().len(),
+        2,
+        "a second 1 s wait would end after 1.5 s"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        t0.elapsed()
+    );
 
     // A Retry-After beyond what the policy waits for ends the call at once, with the delay.
     let s = Server::start(|_: &Recorded| Reply::status(429).header("Retry-After", "120")).await;
-    let err = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(120)));
     assert_eq!(s.requests().len(), 1);
 }
@@ -224,7 +308,11 @@ async fn total_time_is_bounded() {
 #[tokio::test]
 async fn unprocessable_keeps_the_operation_outcome_and_is_not_retried() {
     let s = Server::start(|_: &Recorded| Reply::json(422, OUTCOME_422)).await;
-    let err = client(&s, |b| b).update(patient()).send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .update(patient())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unprocessable);
     assert_eq!(err.status(), Some(422));
     let oo = err.outcome().expect("the OperationOutcome is kept");
@@ -237,17 +325,31 @@ async fn unprocessable_keeps_the_operation_outcome_and_is_not_retried() {
 async fn a_5xx_carrying_a_client_error_outcome_is_typed_by_the_outcome() {
     let oo = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required","diagnostics":"status is required"}]}"#;
     let s = Server::start(move |_: &Recorded| Reply::json(503, oo)).await;
-    let err = client(&s, |b| b).update(patient()).send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .update(patient())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::BadRequest, "{err}");
     assert_eq!(err.status(), Some(503));
     assert!(err.outcome().is_some());
-    assert_eq!(s.requests().len(), 1, "the same request would fail the same way");
+    assert_eq!(
+        s.requests().len(),
+        1,
+        "the same request would fail the same way"
+    );
 }
 
 #[tokio::test]
 async fn invalid_json_is_a_located_decode_error() {
-    let s = Server::start(|_: &Recorded| Reply::json(200, r#"{"resourceType":"Patient","active":tru"#)).await;
-    let err = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap_err();
+    let s =
+        Server::start(|_: &Recorded| Reply::json(200, r#"{"resourceType":"Patient","active":tru"#))
+            .await;
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.status(), Some(200));
     assert!(err.location().is_some());
@@ -255,7 +357,11 @@ async fn invalid_json_is_a_located_decode_error() {
 
     // The right JSON for the wrong type.
     let s = Server::start(|_: &Recorded| Reply::json(200, OUTCOME_422)).await;
-    let err = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
     assert_eq!(err.location(), Some("Patient.resourceType"));
 
@@ -272,7 +378,8 @@ async fn invalid_json_is_a_located_decode_error() {
 }
 
 fn big_bundle(target_bytes: usize) -> Vec<u8> {
-    let entry = format!(r#"{{"fullUrl":"urn:x","resource":{PATIENT},"search":{{"mode":"match"}}}}"#);
+    let entry =
+        format!(r#"{{"fullUrl":"urn:x","resource":{PATIENT},"search":{{"mode":"match"}}}}"#);
     let n = target_bytes / (entry.len() + 1) + 1;
     let mut s = String::from(r#"{"resourceType":"Bundle","type":"searchset","entry":["#);
     for i in 0..n {
@@ -335,8 +442,14 @@ async fn validation_fails_before_anything_is_sent() {
 #[tokio::test]
 async fn update_sends_if_match_prefer_and_fhir_headers() {
     let s = Server::start(|r: &Recorded| {
-        let status = if r.header("if-match").is_some() { 200 } else { 201 };
-        Reply::json(status, "").header("ETag", "W/\"2\"").header("Location", "http://localhost:8080/Patient/p1/_history/2")
+        let status = if r.header("if-match").is_some() {
+            200
+        } else {
+            201
+        };
+        Reply::json(status, "")
+            .header("ETag", "W/\"2\"")
+            .header("Location", "http://localhost:8080/Patient/p1/_history/2")
     })
     .await;
     let c = client(&s, |b| b);
@@ -371,9 +484,18 @@ async fn batch_retries_only_when_every_entry_is_idempotent() {
     assert_eq!(s.requests().len(), 2, "a batch of PUTs is retried");
 
     let s = Server::start(script(vec![Reply::status(503), Reply::json(200, resp)])).await;
-    let err = client(&s, |b| b).batch().create(patient()).send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .batch()
+        .create(patient())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ServiceUnavailable);
-    assert_eq!(s.requests().len(), 1, "a batch with a plain POST entry is not");
+    assert_eq!(
+        s.requests().len(),
+        1,
+        "a batch with a plain POST entry is not"
+    );
 }
 
 #[tokio::test]
@@ -383,10 +505,19 @@ async fn bundle_entries_are_matched_to_their_requests() {
         {"response":{"status":"404 Not Found","outcome":{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"no Patient/zz"}]}}}]}"#;
     let s = Server::start(move |_: &Recorded| Reply::json(200, resp)).await;
     let c = client(&s, |b| b);
-    let out = c.batch().update(patient()).read("Patient", "zz").send().await.unwrap();
+    let out = c
+        .batch()
+        .update(patient())
+        .read("Patient", "zz")
+        .send()
+        .await
+        .unwrap();
     assert!(!out.is_success());
     let (a, b) = (&out.entries[0], &out.entries[1]);
-    assert_eq!((a.status, a.id.as_deref(), a.version_id.as_deref()), (201, Some("p1"), Some("1")));
+    assert_eq!(
+        (a.status, a.id.as_deref(), a.version_id.as_deref()),
+        (201, Some("p1"), Some("1"))
+    );
     assert_eq!(b.url.as_deref(), Some("Patient/zz"));
     let e = b.error().unwrap();
     assert_eq!(e.kind(), ErrorKind::NotFound);
@@ -398,7 +529,12 @@ async fn bundle_entries_are_matched_to_their_requests() {
     // A response that cannot be matched is refused.
     let short = r#"{"resourceType":"Bundle","type":"batch-response","entry":[]}"#;
     let s = Server::start(move |_: &Recorded| Reply::json(200, short)).await;
-    let err = client(&s, |b| b).batch().update(patient()).send().await.unwrap_err();
+    let err = client(&s, |b| b)
+        .batch()
+        .update(patient())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode);
 }
 
@@ -419,10 +555,19 @@ async fn paging_follows_next_links_on_the_configured_origin_only() {
     .await;
     let c = client(&s, |b| b);
     let all = c.search::<Patient>().count(1).all().await.unwrap();
-    let ids: Vec<_> = all.iter().map(|p| p.id.as_ref().unwrap().as_str()).collect();
+    let ids: Vec<_> = all
+        .iter()
+        .map(|p| p.id.as_ref().unwrap().as_str())
+        .collect();
     assert_eq!(ids, ["a", "b", "c"]);
     assert_eq!(s.requests().len(), 3);
-    let capped = c.search::<Patient>().count(1).max_results(2).all().await.unwrap();
+    let capped = c
+        .search::<Patient>()
+        .count(1)
+        .max_results(2)
+        .all()
+        .await
+        .unwrap();
     assert_eq!(capped.len(), 2);
     assert_eq!(s.requests().len(), 5, "the cap stops paging");
 }
@@ -467,7 +612,9 @@ async fn secrets_and_search_values_never_reach_debug_display_or_logs() {
         "client-1",
         CLIENT_SECRET,
     ));
-    let c = client(&s, |b| b.auth(auth).secret_header("X-Api-Key", "key-SECRET-42"));
+    let c = client(&s, |b| {
+        b.auth(auth).secret_header("X-Api-Key", "key-SECRET-42")
+    });
     let err = c
         .search::<Patient>()
         .identifier(hie_vc::mycore::consts::MYKAD_SYSTEM, MYKAD)
@@ -483,20 +630,32 @@ async fn secrets_and_search_values_never_reach_debug_display_or_logs() {
     );
     assert!(all.contains("hie.request"), "the span was logged: {all}");
     assert!(all.contains("identifier=***"), "{all}");
-    for secret in [CLIENT_SECRET, TOKEN, MYKAD, "key-SECRET-42", "Y2xpZW50LTE6Y3MtN2QxZi1TRUNSRVQ"] {
+    for secret in [
+        CLIENT_SECRET,
+        TOKEN,
+        MYKAD,
+        "key-SECRET-42",
+        "Y2xpZW50LTE6Y3MtN2QxZi1TRUNSRVQ",
+    ] {
         assert!(!all.contains(secret), "'{secret}' leaked:\n{all}");
     }
     assert_eq!(s.requests()[1].header("x-api-key"), Some("key-SECRET-42"));
 }
 
-fn token_server(fhir: impl Fn(&Recorded) -> Reply + Send + Sync + 'static, token_delay: Duration) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+fn token_server(
+    fhir: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    token_delay: Duration,
+) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     let issued = AtomicUsize::new(0);
     move |r: &Recorded| {
         if r.path() == "/token" {
             assert_eq!(r.method, "POST");
             assert!(String::from_utf8_lossy(&r.body).contains("grant_type=client_credentials"));
             let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
-            let token = Reply::json(200, format!(r#"{{"access_token":"t{n}","token_type":"bearer","expires_in":3600}}"#));
+            let token = Reply::json(
+                200,
+                format!(r#"{{"access_token":"t{n}","token_type":"bearer","expires_in":3600}}"#),
+            );
             return Reply::Delay(token_delay, Box::new(token));
         }
         fhir(r)
@@ -504,14 +663,20 @@ fn token_server(fhir: impl Fn(&Recorded) -> Reply + Send + Sync + 'static, token
 }
 
 fn oauth(s: &Server) -> hie_vc::hie::Auth {
-    hie_vc::hie::Auth::oauth2(hie_vc::hie::OAuth2::client_credentials(format!("{}token", s.url()), "c", "s"))
+    hie_vc::hie::Auth::oauth2(hie_vc::hie::OAuth2::client_credentials(
+        format!("{}token", s.url()),
+        "c",
+        "s",
+    ))
 }
 
 #[tokio::test]
 async fn oauth2_refreshes_once_after_a_401() {
     let s = Server::start(token_server(
         |r| match (r.header("authorization"), r.method.as_str()) {
-            (Some("Bearer t2"), "POST") => Reply::json(201, PATIENT).header("Location", "Patient/p1/_history/1"),
+            (Some("Bearer t2"), "POST") => {
+                Reply::json(201, PATIENT).header("Location", "Patient/p1/_history/1")
+            }
             (Some("Bearer t2"), _) => Reply::json(200, PATIENT),
             _ => Reply::status(401).header("WWW-Authenticate", "Bearer error=\"invalid_token\""),
         },
@@ -530,7 +695,11 @@ async fn oauth2_refreshes_once_after_a_401() {
     assert_eq!(s.count("/token"), 2);
 
     // A 401 that persists after the refresh is reported, after exactly one refresh.
-    let s = Server::start(token_server(|_| Reply::status(401).header("WWW-Authenticate", "Bearer"), Duration::ZERO)).await;
+    let s = Server::start(token_server(
+        |_| Reply::status(401).header("WWW-Authenticate", "Bearer"),
+        Duration::ZERO,
+    ))
+    .await;
     let c = client(&s, |b| b.auth(oauth(&s)));
     let err = c.read::<Patient>("p1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
@@ -545,7 +714,10 @@ async fn oauth2_token_is_cached_and_refreshed_before_expiry() {
     let s = Server::start(move |r: &Recorded| {
         if r.path() == "/token" {
             let i = n.fetch_add(1, Ordering::SeqCst) + 1;
-            return Reply::json(200, format!(r#"{{"access_token":"t{i}","expires_in":"2"}}"#));
+            return Reply::json(
+                200,
+                format!(r#"{{"access_token":"t{i}","expires_in":"2"}}"#),
+            );
         }
         Reply::json(200, PATIENT)
     })
@@ -591,7 +763,10 @@ async fn concurrent_requests_share_one_token_fetch_and_one_refresh() {
 async fn token_endpoint_refusal_is_an_unauthorized_error() {
     let s = Server::start(|r: &Recorded| {
         if r.path() == "/token" {
-            return Reply::json(401, r#"{"error":"invalid_client","error_description":"bad secret"}"#);
+            return Reply::json(
+                401,
+                r#"{"error":"invalid_client","error_description":"bad secret"}"#,
+            );
         }
         Reply::json(200, PATIENT)
     })
@@ -611,23 +786,38 @@ async fn static_bearer_and_basic_auth_headers() {
         .send()
         .await
         .unwrap();
-    client(&s, |b| b.auth(hie_vc::hie::Auth::basic("Aladdin", "open sesame")))
-        .read_type("Patient", "p1")
-        .send()
-        .await
-        .unwrap();
+    client(&s, |b| {
+        b.auth(hie_vc::hie::Auth::basic("Aladdin", "open sesame"))
+    })
+    .read_type("Patient", "p1")
+    .send()
+    .await
+    .unwrap();
     let r = s.requests();
     assert_eq!(r[0].header("authorization"), Some("Bearer abc"));
-    assert_eq!(r[1].header("authorization"), Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
+    assert_eq!(
+        r[1].header("authorization"),
+        Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+    );
 }
 
 #[tokio::test]
 async fn redirects_are_not_followed() {
-    let s = Server::start(|_: &Recorded| Reply::status(302).header("Location", "http://other.example/Patient/p1?x=secret")).await;
-    let err = client(&s, |b| b).read::<Patient>("p1").send().await.unwrap_err();
+    let s = Server::start(|_: &Recorded| {
+        Reply::status(302).header("Location", "http://other.example/Patient/p1?x=secret")
+    })
+    .await;
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Http);
     assert_eq!(err.status(), Some(302));
-    assert!(err.message().contains("redirect") && !err.message().contains("secret"), "{err}");
+    assert!(
+        err.message().contains("redirect") && !err.message().contains("secret"),
+        "{err}"
+    );
     assert_eq!(s.requests().len(), 1);
 }
 
@@ -639,7 +829,59 @@ async fn invalid_ids_are_refused_before_sending() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let err = c.read_type("patient", "p1").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    let err = c.update(Resource::from(Patient::default())).send().await.unwrap_err();
+    let err = c
+        .update(Resource::from(Patient::default()))
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "an update needs an id");
     assert_eq!(s.requests().len(), 0);
+}
+
+#[tokio::test]
+async fn paging_stops_at_an_empty_page_and_refuses_a_loop() {
+    use futures::TryStreamExt;
+    let page = |next: &str, ids: &[&str]| {
+        let entries: Vec<String> = ids
+            .iter()
+            .map(|id| format!(r#"{{"resource":{{"resourceType":"Patient","id":"{id}"}}}}"#))
+            .collect();
+        format!(
+            r#"{{"resourceType":"Bundle","type":"searchset","link":[{{"relation":"next","url":"{next}"}}],"entry":[{}]}}"#,
+            entries.join(",")
+        )
+        .replace(r#","entry":[]"#, "")
+    };
+    let (p1, p2) = (page("Patient?p=2", &["a", "b"]), page("Patient?p=3", &[]));
+    let s = Server::start(move |r: &Recorded| {
+        Reply::json(
+            200,
+            if r.target.ends_with("p=2") {
+                p2.clone()
+            } else {
+                p1.clone()
+            },
+        )
+    })
+    .await;
+    let c = client(&s, |b| b);
+    let pages: Vec<_> = c.search::<Patient>().pages().try_collect().await.unwrap();
+    assert_eq!(
+        pages.len(),
+        1,
+        "the empty second page is not a page of results"
+    );
+    assert_eq!(s.requests().len(), 2);
+
+    // A server whose next link points back to a page already read.
+    let looped = page("Patient?p=2", &["a"]);
+    let s = Server::start(move |_: &Recorded| Reply::json(200, looped.clone())).await;
+    let err = client(&s, |b| b)
+        .search::<Patient>()
+        .all()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert!(err.message().contains("already read"), "{err}");
+    assert_eq!(s.requests().len(), 2);
 }

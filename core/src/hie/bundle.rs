@@ -8,7 +8,9 @@ use reqwest::Method;
 use super::client::{call_options, HieClient};
 use super::config::Prefer;
 use super::params::SearchParams;
-use super::resource::{check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation};
+use super::resource::{
+    check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
+};
 use super::transport::{CallOptions, FHIR_JSON};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{
@@ -64,7 +66,10 @@ impl EntryOutcome {
         );
         let mut e = Error::http(
             self.status,
-            format!("{what} failed with '{}'; see the OperationOutcome", self.status_text),
+            format!(
+                "{what} failed with '{}'; see the OperationOutcome",
+                self.status_text
+            ),
         );
         if let Some(o) = &self.outcome {
             e = e.with_outcome(o.clone());
@@ -154,12 +159,19 @@ impl BundleRequest {
     }
     /// A create with the given fullUrl (`urn:uuid:...`), so other entries of a transaction can
     /// reference the new resource by it.
-    pub fn create_with_full_url<T: FhirResource>(self, resource: T, full_url: impl Into<String>) -> Self {
+    pub fn create_with_full_url<T: FhirResource>(
+        self,
+        resource: T,
+        full_url: impl Into<String>,
+    ) -> Self {
         let r = resource.into_resource();
         let rt = r.resource_type().to_owned();
         let full_url = full_url.into();
         let Ok(full_url) = Uri::new(full_url.clone()) else {
-            return self.defer(Error::new(ErrorKind::InvalidInput, format!("'{full_url}' is not a valid fullUrl")));
+            return self.defer(Error::new(
+                ErrorKind::InvalidInput,
+                format!("'{full_url}' is not a valid fullUrl"),
+            ));
         };
         self.entry(BundleEntry {
             full_url: Some(full_url),
@@ -169,7 +181,11 @@ impl BundleRequest {
         })
     }
     /// A conditional create (`ifNoneExist`).
-    pub fn create_if_none_exist<T: FhirResource>(self, resource: T, criteria: impl Into<SearchParams>) -> Self {
+    pub fn create_if_none_exist<T: FhirResource>(
+        self,
+        resource: T,
+        criteria: impl Into<SearchParams>,
+    ) -> Self {
         let r = resource.into_resource();
         let rt = r.resource_type().to_owned();
         let mut req = request(HttpVerb::Post, &rt);
@@ -207,7 +223,13 @@ impl BundleRequest {
         if let Some(q) = req.as_mut() {
             q.if_match = if_match;
         }
-        let full_url = self.client.inner.transport.url(&url).ok().and_then(|u| Uri::new(u.to_string()).ok());
+        let full_url = self
+            .client
+            .inner
+            .transport
+            .url(&url)
+            .ok()
+            .and_then(|u| Uri::new(u.to_string()).ok());
         self.entry(BundleEntry {
             full_url,
             resource: Some(r),
@@ -241,7 +263,11 @@ impl BundleRequest {
             return self.defer(e);
         }
         let q = params.into().to_query();
-        let url = if q.is_empty() { resource_type.to_owned() } else { format!("{resource_type}?{q}") };
+        let url = if q.is_empty() {
+            resource_type.to_owned()
+        } else {
+            format!("{resource_type}?{q}")
+        };
         self.entry(BundleEntry {
             request: request(HttpVerb::Get, &url),
             ..BundleEntry::default()
@@ -277,20 +303,23 @@ impl BundleRequest {
             return Err(e);
         }
         let kind = self.bundle.type_.clone();
-        let what = match kind {
-            Some(BundleType::Batch) => "batch",
-            Some(BundleType::Transaction) => "transaction",
-            _ => {
-                return Err(Error::new(
+        let what =
+            match kind {
+                Some(BundleType::Batch) => "batch",
+                Some(BundleType::Transaction) => "transaction",
+                _ => return Err(Error::new(
                     ErrorKind::InvalidInput,
                     "only a Bundle of type batch or transaction can be submitted; set Bundle.type",
-                ))
-            }
-        };
+                )),
+            };
         let mut idempotent = true;
         let mut requests = Vec::with_capacity(self.bundle.entry.len());
         for (i, e) in self.bundle.entry.iter().enumerate() {
-            let Some(req) = e.request.as_ref().filter(|r| r.method.is_some() && r.url.is_some()) else {
+            let Some(req) = e
+                .request
+                .as_ref()
+                .filter(|r| r.method.is_some() && r.url.is_some())
+            else {
                 return Err(Error::new(
                     ErrorKind::InvalidInput,
                     format!("entry {i} has no request.method and request.url; every {what} entry needs both"),
@@ -307,13 +336,17 @@ impl BundleRequest {
         let resource = Resource::from(self.bundle);
         self.client.check(&resource, self.validate)?;
         let body = Bytes::from(fhir::to_vec(&resource));
-        let mut call = self.client.call(self.method, "", what, "[base]".into(), self.opts)?;
+        let mut call = self
+            .client
+            .call(self.method, "", what, "[base]".into(), self.opts)?;
         call.url = self.client.inner.transport.base.clone();
         // Retried only when every entry is safe to repeat (PUT/DELETE/GET/conditional create).
         call.idempotent = idempotent;
-        call.headers.insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        call.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         if let Some(p) = self.client.prefer(self.prefer) {
-            call.headers.insert("prefer", HeaderValue::from_static(p.header_value()));
+            call.headers
+                .insert("prefer", HeaderValue::from_static(p.header_value()));
         }
         call.body = Some(body);
         let reply = self.client.execute(call).await?;
@@ -346,11 +379,19 @@ impl BundleRequest {
     }
 }
 
-fn entry_outcome(index: usize, entry: BundleEntry, method: Option<HttpVerb>, url: Option<String>) -> EntryOutcome {
+fn entry_outcome(
+    index: usize,
+    entry: BundleEntry,
+    method: Option<HttpVerb>,
+    url: Option<String>,
+) -> EntryOutcome {
     let resp = entry.response.unwrap_or_default();
     let location = resp.location.as_ref().map(Uri::to_string);
     let loc = location.as_deref().and_then(ResourceLocation::parse);
-    let outcome = resp.outcome.clone().and_then(|o| OperationOutcome::try_from(o).ok());
+    let outcome = resp
+        .outcome
+        .clone()
+        .and_then(|o| OperationOutcome::try_from(o).ok());
     let (outcome, resource) = match entry.resource {
         Some(Resource::OperationOutcome(o)) if outcome.is_none() => (Some(*o), None),
         other => (outcome, other),
@@ -361,7 +402,10 @@ fn entry_outcome(index: usize, entry: BundleEntry, method: Option<HttpVerb>, url
         .and_then(etag_version)
         .or_else(|| loc.as_ref().and_then(|l| l.version_id.clone()))
         .or_else(|| resource.as_ref().and_then(|r| r.version_id()));
-    let id = loc.as_ref().map(|l| l.id.clone()).or_else(|| resource.as_ref().and_then(Resource::id));
+    let id = loc
+        .as_ref()
+        .map(|l| l.id.clone())
+        .or_else(|| resource.as_ref().and_then(Resource::id));
     EntryOutcome {
         index,
         method,

@@ -111,9 +111,13 @@ impl CapabilitiesRequest {
 
     /// Fetches the CapabilityStatement.
     pub async fn send(self) -> Result<Capabilities> {
-        let call = self
-            .client
-            .call(Method::GET, "metadata", "capabilities", "metadata".into(), self.opts)?;
+        let call = self.client.call(
+            Method::GET,
+            "metadata",
+            "capabilities",
+            "metadata".into(),
+            self.opts,
+        )?;
         let reply = self.client.execute(call).await?;
         let json: Value = serde_json::from_slice(&reply.body).map_err(|e| {
             Error::new(

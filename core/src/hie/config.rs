@@ -293,9 +293,8 @@ impl HieConfigBuilder {
                 HeaderSetting::Plain(n, v) => (n.as_str(), v.as_str(), false),
                 HeaderSetting::Sensitive(n, v) => (n.as_str(), v.expose_secret(), true),
             };
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
-                Error::config(format!("'{name}' is not a valid HTTP header name"))
-            })?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::config(format!("'{name}' is not a valid HTTP header name")))?;
             let mut value = HeaderValue::from_str(value).map_err(|_| {
                 Error::config(format!(
                     "the value of header '{name}' has characters not allowed in HTTP headers"
@@ -331,7 +330,13 @@ mod tests {
     fn base_url_is_normalised_and_checked() {
         let c = HieConfig::builder("http://127.0.0.1:8080").build().unwrap();
         assert_eq!(c.base_url().as_str(), "http://127.0.0.1:8080/");
-        for bad in ["not a url", "ftp://x/", "http://x/?a=b", "file:///tmp", "https://u:pw@h/"] {
+        for bad in [
+            "not a url",
+            "ftp://x/",
+            "http://x/?a=b",
+            "file:///tmp",
+            "https://u:pw@h/",
+        ] {
             let e = HieConfig::builder(bad).build().unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Config, "{bad}");
         }

@@ -11,10 +11,10 @@ use reqwest::Method;
 
 use super::client::{call_options, HieClient};
 use super::config::Prefer;
+use super::params::SearchParams;
 use super::resource::{
     check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
 };
-use super::params::SearchParams;
 use super::transport::{CallOptions, Reply, FHIR_JSON};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, OperationOutcome, ReadWarning, Resource};
@@ -32,7 +32,7 @@ pub enum WriteKind {
 }
 
 /// The result of a create or update.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Written<T> {
     /// The HTTP status (201 or 200).
@@ -59,7 +59,7 @@ pub struct Written<T> {
     pub warnings: Vec<ReadWarning>,
     /// The write succeeded but the returned body could not be read. Kept here rather than
     /// failing the call, because a caller that sees an error would retry a write that happened.
-    pub body_error: Option<crate::Error>,
+    pub body_error: Option<std::sync::Arc<crate::Error>>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
 }
@@ -106,7 +106,12 @@ fn header(reply: &Reply, name: reqwest::header::HeaderName) -> Option<String> {
 }
 
 /// What a successful write response says, whatever the interaction.
-fn written<T: FhirResource>(client: &HieClient, reply: Reply, kind: WriteKind, what: &str) -> Written<T> {
+fn written<T: FhirResource>(
+    client: &HieClient,
+    reply: Reply,
+    kind: WriteKind,
+    what: &str,
+) -> Written<T> {
     let location = header(&reply, LOCATION).or_else(|| header(&reply, CONTENT_LOCATION));
     let etag = header(&reply, ETAG);
     let loc = location.as_deref().and_then(ResourceLocation::parse);
@@ -144,7 +149,7 @@ fn written<T: FhirResource>(client: &HieClient, reply: Reply, kind: WriteKind, w
                         out.resource = Some(t);
                     }
                     Err(other) => {
-                        out.body_error = Some(
+                        out.body_error = Some(std::sync::Arc::new(
                             Error::new(
                                 ErrorKind::Decode,
                                 format!(
@@ -154,12 +159,12 @@ fn written<T: FhirResource>(client: &HieClient, reply: Reply, kind: WriteKind, w
                             )
                             .with_location("resourceType")
                             .with_request_id(reply.request_id.clone()),
-                        )
+                        ))
                     }
                 },
             }
         }
-        Err(e) => out.body_error = Some(e),
+        Err(e) => out.body_error = Some(std::sync::Arc::new(e)),
     }
     out
 }
@@ -234,7 +239,10 @@ impl<T: FhirResource> CreateRequest<T> {
         let conditional = self.if_none_exist.is_some();
         if let Some(c) = &self.if_none_exist {
             let v = HeaderValue::from_str(&c.to_query()).map_err(|_| {
-                Error::new(ErrorKind::InvalidInput, "If-None-Exist criteria are not valid in a header")
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    "If-None-Exist criteria are not valid in a header",
+                )
             })?;
             call.headers.insert("if-none-exist", v);
             call.idempotent = true;
@@ -418,7 +426,10 @@ impl<T: FhirResource> UpdateRequest<T> {
         }
         if let Some(v) = if_match {
             let v = HeaderValue::from_str(&if_match_value(&v)).map_err(|_| {
-                Error::new(ErrorKind::InvalidInput, "the If-Match version is not valid in a header")
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    "the If-Match version is not valid in a header",
+                )
             })?;
             call.headers.insert(IF_MATCH, v);
         }
@@ -470,7 +481,11 @@ impl DeleteRequest {
         let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
             None
         } else {
-            match self.client.decode::<Resource>(&reply, &what).map(|r| r.value) {
+            match self
+                .client
+                .decode::<Resource>(&reply, &what)
+                .map(|r| r.value)
+            {
                 Ok(Resource::OperationOutcome(o)) => Some(*o),
                 _ => None,
             }

@@ -59,7 +59,10 @@ pub struct HistoryPage<T> {
 impl<T: FhirResource> Page for HistoryPage<T> {
     fn from_bundle(bundle: Bundle, warnings: Vec<ReadWarning>, request_id: String) -> Result<Self> {
         let next = bundle.link_url("next").map(str::to_owned);
-        let total = bundle.total.as_ref().and_then(|t| u64::try_from(t.get()).ok());
+        let total = bundle
+            .total
+            .as_ref()
+            .and_then(|t| u64::try_from(t.get()).ok());
         let entries = bundle
             .entry
             .into_iter()
@@ -72,13 +75,21 @@ impl<T: FhirResource> Page for HistoryPage<T> {
                 let version_id = resource
                     .as_ref()
                     .and_then(|r| r.version_id())
-                    .or_else(|| response.and_then(|r| r.etag.as_deref()).and_then(etag_version))
+                    .or_else(|| {
+                        response
+                            .and_then(|r| r.etag.as_deref())
+                            .and_then(etag_version)
+                    })
                     .or_else(|| location.and_then(|l| l.version_id));
                 HistoryEntry {
                     resource,
                     full_url: e.full_url.as_ref().map(|u| u.as_str().to_owned()),
                     method: e.request.as_ref().and_then(|r| r.method.clone()),
-                    request_url: e.request.as_ref().and_then(|r| r.url.as_ref()).map(Uri::to_string),
+                    request_url: e
+                        .request
+                        .as_ref()
+                        .and_then(|r| r.url.as_ref())
+                        .map(Uri::to_string),
                     status: response.and_then(|r| r.status_code()),
                     version_id,
                     last_modified: response
@@ -117,7 +128,11 @@ pub struct HistoryRequest<T> {
 }
 
 impl<T: FhirResource> HistoryRequest<T> {
-    pub(crate) fn new(client: HieClient, resource_type: Option<String>, id: Option<String>) -> Self {
+    pub(crate) fn new(
+        client: HieClient,
+        resource_type: Option<String>,
+        id: Option<String>,
+    ) -> Self {
         Self {
             client,
             resource_type,
@@ -163,9 +178,13 @@ impl<T: FhirResource> HistoryRequest<T> {
             }
             _ => "_history".to_owned(),
         };
-        let mut call =
-            self.client
-                .call(Method::GET, &path, "history", path.clone(), self.opts.clone())?;
+        let mut call = self.client.call(
+            Method::GET,
+            &path,
+            "history",
+            path.clone(),
+            self.opts.clone(),
+        )?;
         if !self.params.is_empty() {
             call.url.set_query(Some(&self.params.to_query()));
         }
@@ -184,7 +203,14 @@ impl<T: FhirResource> HistoryRequest<T> {
             Ok((c, p)) => (Ok(c), p),
             Err(e) => (Err(e), String::from("_history")),
         };
-        paging::pages(self.client, first, target, self.opts, self.max_entries, None)
+        paging::pages(
+            self.client,
+            first,
+            target,
+            self.opts,
+            self.max_entries,
+            None,
+        )
     }
 
     /// Every version across pages, up to [`Self::max_entries`].

@@ -51,7 +51,7 @@ pub(crate) fn next_call(
 }
 
 enum State {
-    First(Result<Call>),
+    First(Box<Result<Call>>),
     Next(String),
     Done,
 }
@@ -66,17 +66,18 @@ pub(crate) fn pages<P: Page>(
     max_items: Option<usize>,
     max_pages: Option<usize>,
 ) -> impl Stream<Item = Result<P>> + Send + 'static {
-    let init = (State::First(first), 0usize, 0usize, Vec::<String>::new());
+    let init = (State::First(Box::new(first)), 0usize, 0usize, Vec::<String>::new());
     stream::unfold(init, move |(state, items, npages, mut seen)| {
         let client = client.clone();
         let opts = opts.clone();
         let target = target.clone();
         async move {
-            let done = max_items.is_some_and(|m| items >= m) || max_pages.is_some_and(|m| npages >= m);
+            let done =
+                max_items.is_some_and(|m| items >= m) || max_pages.is_some_and(|m| npages >= m);
             let call = match state {
                 State::Done => return None,
                 _ if done => return None,
-                State::First(call) => call,
+                State::First(call) => *call,
                 State::Next(link) => {
                     // A server that hands out a link already followed would loop forever.
                     if seen.contains(&link) {
@@ -97,10 +98,14 @@ pub(crate) fn pages<P: Page>(
                 Err(e) => Err(e),
             };
             match page {
+                // Cursor-paging servers may hand out a `next` link on the last full page that
+                // leads to an empty one: an empty page after the first ends the paging unseen
+                // (it also stops a server that would keep linking to empty pages).
+                Ok(p) if p.items() == 0 && npages > 0 => None,
                 Ok(p) => {
                     let next = match p.next_link() {
-                        Some(l) if p.items() > 0 || npages == 0 => State::Next(l.to_owned()),
-                        _ => State::Done,
+                        Some(l) => State::Next(l.to_owned()),
+                        None => State::Done,
                     };
                     let items = items + p.items();
                     Some((Ok(p), (next, items, npages + 1, seen)))

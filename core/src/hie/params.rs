@@ -149,7 +149,11 @@ impl SearchParams {
     }
     /// A date parameter with a prefix (`date=ge2024-01-01`).
     pub fn date(self, name: &str, prefix: Prefix, value: &str) -> Self {
-        let p = if prefix == Prefix::Eq { "" } else { prefix.as_str() };
+        let p = if prefix == Prefix::Eq {
+            ""
+        } else {
+            prefix.as_str()
+        };
         self.param(name, format!("{p}{value}"))
     }
     /// `_id`.
@@ -221,7 +225,9 @@ mod tests {
     #[test]
     fn values_are_fhir_escaped_then_url_encoded() {
         assert_eq!(escape_value(r"a,b|c$d\e"), r"a\,b\|c\$d\\e");
-        let p = SearchParams::new().string("name", "Ali, Abu").exact("family", "O'Neil");
+        let p = SearchParams::new()
+            .string("name", "Ali, Abu")
+            .exact("family", "O'Neil");
         assert_eq!(p.pairs()[0].1, r"Ali\, Abu");
         assert_eq!(p.to_query(), "name=Ali%5C%2C+Abu&family%3Aexact=O%27Neil");
     }
@@ -230,7 +236,10 @@ mod tests {
     fn raw_queries_round_trip() {
         let p = SearchParams::raw("?appointment=Appointment%2Fa1&_count=5&status=finished");
         assert_eq!(p.pairs().len(), 3);
-        assert_eq!(p.pairs()[0], ("appointment".into(), "Appointment/a1".into()));
+        assert_eq!(
+            p.pairs()[0],
+            ("appointment".into(), "Appointment/a1".into())
+        );
         assert_eq!(SearchParams::raw(&p.to_query()), p);
         let e = SearchParams::from("x=1").extend(SearchParams::new().count(2));
         assert_eq!(e.to_query(), "x=1&_count=2");

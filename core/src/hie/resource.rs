@@ -218,7 +218,10 @@ mod tests {
         assert_eq!(l.id, "p1");
         assert_eq!(l.version_id.as_deref(), Some("2"));
         let l = ResourceLocation::parse("Appointment/a-1").unwrap();
-        assert_eq!((l.resource_type.as_str(), l.id.as_str()), ("Appointment", "a-1"));
+        assert_eq!(
+            (l.resource_type.as_str(), l.id.as_str()),
+            ("Appointment", "a-1")
+        );
         assert_eq!(l.version_id, None);
         assert!(ResourceLocation::parse("http://x/baseR4/").is_none());
         assert!(ResourceLocation::parse("nothing").is_none());

@@ -85,7 +85,11 @@ impl RetryPolicy {
     /// The share of each delay that is random, 0.0 (exact delays) to 1.0 (full jitter). Jitter
     /// spreads the retries of many clients hit by the same outage.
     pub fn jitter(mut self, j: f64) -> Self {
-        self.jitter = if j.is_finite() { j.clamp(0.0, 1.0) } else { 0.0 };
+        self.jitter = if j.is_finite() {
+            j.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         self
     }
     /// The bound on the total time of one call, retries and waits included: no retry starts
@@ -130,9 +134,7 @@ impl RetryPolicy {
 
     /// The backoff before retry number `retry` (1-based), jitter applied.
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .multiplier
-            .powi(retry.saturating_sub(1).min(64) as i32);
+        let exp = self.multiplier.powi(retry.saturating_sub(1).min(64) as i32);
         let base = self.initial_backoff.as_secs_f64() * exp;
         let base = base.min(self.max_backoff.as_secs_f64());
         let factor = if self.jitter > 0.0 {
@@ -197,7 +199,10 @@ mod tests {
             .initial_backoff(Duration::from_millis(400));
         for _ in 0..200 {
             let d = p.backoff(1);
-            assert!(d <= Duration::from_millis(400) && d >= Duration::from_millis(200), "{d:?}");
+            assert!(
+                d <= Duration::from_millis(400) && d >= Duration::from_millis(200),
+                "{d:?}"
+            );
         }
     }
 
@@ -208,19 +213,32 @@ mod tests {
             .max_retries(2)
             .max_elapsed(Duration::from_secs(3))
             .max_retry_after(Duration::from_secs(2));
-        assert_eq!(p.next_delay(1, Duration::ZERO, None), Some(Duration::from_millis(200)));
-        assert_eq!(p.next_delay(3, Duration::ZERO, None), None, "retries used up");
+        assert_eq!(
+            p.next_delay(1, Duration::ZERO, None),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(
+            p.next_delay(3, Duration::ZERO, None),
+            None,
+            "retries used up"
+        );
         assert_eq!(
             p.next_delay(1, Duration::ZERO, Some(Duration::from_secs(2))),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(p.next_delay(1, Duration::ZERO, Some(Duration::from_secs(5))), None);
+        assert_eq!(
+            p.next_delay(1, Duration::ZERO, Some(Duration::from_secs(5))),
+            None
+        );
         assert_eq!(
             p.next_delay(1, Duration::from_millis(2900), None),
             None,
             "would end after the total bound"
         );
-        assert_eq!(RetryPolicy::none().next_delay(1, Duration::ZERO, None), None);
+        assert_eq!(
+            RetryPolicy::none().next_delay(1, Duration::ZERO, None),
+            None
+        );
     }
 
     #[test]
@@ -228,7 +246,10 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);

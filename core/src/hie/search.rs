@@ -45,7 +45,10 @@ impl<T> SearchPage<T> {
 impl<T: FhirResource> Page for SearchPage<T> {
     fn from_bundle(bundle: Bundle, warnings: Vec<ReadWarning>, request_id: String) -> Result<Self> {
         let next = bundle.link_url("next").map(str::to_owned);
-        let total = bundle.total.as_ref().and_then(|t| u64::try_from(t.get()).ok());
+        let total = bundle
+            .total
+            .as_ref()
+            .and_then(|t| u64::try_from(t.get()).ok());
         let mut page = SearchPage {
             matches: Vec::with_capacity(bundle.entry.len()),
             included: Vec::new(),
@@ -268,7 +271,10 @@ impl<T: FhirResource> SearchRequest<T> {
 
 impl HieClient {
     /// The page a `next` link points to (for callers paging by hand).
-    pub async fn next_page<T: FhirResource>(&self, page: &SearchPage<T>) -> Result<Option<SearchPage<T>>> {
+    pub async fn next_page<T: FhirResource>(
+        &self,
+        page: &SearchPage<T>,
+    ) -> Result<Option<SearchPage<T>>> {
         let Some(link) = page.next.as_deref() else {
             return Ok(None);
         };

@@ -110,7 +110,10 @@ pub(crate) fn http_error(
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
         {
-            message.push_str(&format!(" (Location: {})", super::transport::redact_url(loc)));
+            message.push_str(&format!(
+                " (Location: {})",
+                super::transport::redact_url(loc)
+            ));
         }
     }
     let mut err = Error::new(kind, message)
@@ -128,9 +131,7 @@ pub(crate) fn transport_error(e: reqwest::Error, what: &str, timeout: Duration) 
     if e.is_timeout() {
         return Error::new(
             ErrorKind::Timeout,
-            format!(
-                "{what} timed out after {timeout:?}; raise the request timeout or retry later"
-            ),
+            format!("{what} timed out after {timeout:?}; raise the request timeout or retry later"),
         )
         .with_source(e);
     }
@@ -152,7 +153,13 @@ mod tests {
 
     #[test]
     fn status_maps_to_kind_and_keeps_the_outcome() {
-        let e = http_error(422, &HeaderMap::new(), OO.as_bytes(), "update Appointment/a", "Appointment/a");
+        let e = http_error(
+            422,
+            &HeaderMap::new(),
+            OO.as_bytes(),
+            "update Appointment/a",
+            "Appointment/a",
+        );
         assert_eq!(e.kind(), ErrorKind::Unprocessable);
         assert_eq!(e.status(), Some(422));
         assert!(e.outcome().unwrap().summary().contains("status missing"));
@@ -178,7 +185,10 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::RateLimited);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
         let mut h = HeaderMap::new();
-        h.insert(WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"".parse().unwrap());
+        h.insert(
+            WWW_AUTHENTICATE,
+            "Bearer error=\"invalid_token\"".parse().unwrap(),
+        );
         let e = http_error(401, &h, b"", "read Patient/p", "Patient/p");
         assert!(e.message().contains("invalid_token"));
     }

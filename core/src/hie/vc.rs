@@ -67,7 +67,10 @@ impl HieClient {
     /// The Encounter HIE created for an Appointment (`Encounter?appointment=Appointment/<id>`),
     /// or `None` before the patient checked in. When there are several, the most recently
     /// updated one.
-    pub async fn find_encounter_for_appointment(&self, appointment_id: &str) -> Result<Option<Encounter>> {
+    pub async fn find_encounter_for_appointment(
+        &self,
+        appointment_id: &str,
+    ) -> Result<Option<Encounter>> {
         super::resource::check_id("appointment id", appointment_id)?;
         let found = self
             .search::<Encounter>()

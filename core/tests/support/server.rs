@@ -273,10 +273,21 @@ async fn serve(
                 }
                 sock.write_all(b"0\r\n\r\n").await?;
             }
-            Reply::SlowBody { status, body, stall } => {
-                let h = vec![("Content-Type".to_owned(), "application/fhir+json".to_owned())];
-                sock.write_all(&head(status, &h, &format!("Content-Length: {}", body.len())))
-                    .await?;
+            Reply::SlowBody {
+                status,
+                body,
+                stall,
+            } => {
+                let h = vec![(
+                    "Content-Type".to_owned(),
+                    "application/fhir+json".to_owned(),
+                )];
+                sock.write_all(&head(
+                    status,
+                    &h,
+                    &format!("Content-Length: {}", body.len()),
+                ))
+                .await?;
                 let half = body.len() / 2;
                 sock.write_all(&body[..half]).await?;
                 sock.flush().await?;

@@ -1,0 +1,251 @@
+//! PUT throughput and latency of the HIE client on loopback, side by side in one run with a raw
+//! `reqwest` loop making the same requests (same server, same body, same connection pool
+//! settings), at concurrency 1 and 32. The ratio client/raw is the client's cost: validation,
+//! serialization, request id, tracing span, retry bookkeeping, response handling.
+//!
+//! `cargo bench -p hie-vc-bench --bench hie_put` (`HIE_PUT_SECS` sets the measured seconds per
+//! round, default 3; three alternating rounds per side).
+
+#[path = "../../core/tests/support/server.rs"]
+mod server;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hie_vc::fhir::{self, Appointment};
+use hie_vc::hie::{HieClient, HieConfig, Prefer};
+use hie_vc::mycore::AppointmentBuilder;
+use server::{Recorded, Reply, Server};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Raw,
+    Client { validate: bool },
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Raw => "raw reqwest",
+            Side::Client { validate: true } => "HieClient (validation on)",
+            Side::Client { validate: false } => "HieClient (validation off)",
+        }
+    }
+}
+
+struct Stats {
+    rps: f64,
+    /// Process CPU time per request (client and server together; the server's share is the
+    /// same on every side, so differences are the client's).
+    cpu_us: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// User + system CPU time of this process, from /proc (Linux; 100 ticks per second).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
+fn appointment() -> Appointment {
+    AppointmentBuilder::vci("bench-appt-1")
+        .specialty("86")
+        .healthcare_service("hs-1", "Klinik Pakar Addiction")
+        .patient("pt-1", "SIVAKUMAR A/L ARUMUGAM")
+        .practitioner("PractitionerRole", "pr-1", "DR SYAHNAZWAN AZIEZ")
+        .slot("slot-1")
+        .period("2023-07-10T21:00:00+08:00", "2023-07-10T22:00:00+08:00")
+        .description("Follow-up virtual consultation")
+        .build()
+        .expect("a valid VC Appointment")
+}
+
+async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representation: bool) -> Stats {
+    let appt = Arc::new(appointment());
+    let url = format!("{base}Appointment/bench-appt-1");
+    // The raw loop gets the settings any production client needs and HieClient uses by
+    // default: a request timeout (a timer per request) and a connect timeout.
+    let raw = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let prefer = if representation {
+        Prefer::Representation
+    } else {
+        Prefer::Minimal
+    };
+    let client = match side {
+        Side::Client { validate } => Some(
+            HieClient::new(
+                HieConfig::builder(base)
+                    .validate(validate)
+                    .prefer(prefer)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap(),
+        ),
+        Side::Raw => None,
+    };
+    let one = {
+        let (raw, client, appt, url) =
+            (raw.clone(), client.clone(), Arc::clone(&appt), url.clone());
+        move || {
+            let (raw, client, appt, url) =
+                (raw.clone(), client.clone(), Arc::clone(&appt), url.clone());
+            async move {
+                // Each PUT sends an Appointment the caller owns (as an application that just
+                // built it would); cloning the template stands in for building it, on both sides.
+                let appt = (*appt).clone();
+                match client {
+                    Some(c) => {
+                        let w = c.put_appointment(appt).send().await.unwrap();
+                        assert_eq!(w.status, 200);
+                    }
+                    None => {
+                        let resp = raw
+                            .put(&url)
+                            .header("content-type", "application/fhir+json")
+                            .header("accept", "application/fhir+json")
+                            .header("prefer", prefer.header_value())
+                            .body(fhir::to_vec(&appt))
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(resp.status().as_u16(), 200);
+                        let body = resp.bytes().await.unwrap();
+                        // The client hands back the stored resource: give the raw loop a parse too.
+                        if !body.is_empty() {
+                            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                            assert!(v.is_object());
+                        }
+                    }
+                }
+            }
+        }
+    };
+    // Warm up the pool and caches.
+    for _ in 0..200 {
+        one().await;
+    }
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let one = one.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::with_capacity(100_000);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    one().await;
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Stats {
+        rps: all.len() as f64 / elapsed,
+        cpu_us: cpu * 1e6 / all.len() as f64,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let secs: f64 = std::env::var("HIE_PUT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if benching { 3.0 } else { 0.2 });
+    let rounds = if benching { 3 } else { 1 };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let modes: &[bool] = match std::env::var("HIE_PUT_MODE").as_deref() {
+            Ok("minimal") => &[false],
+            Ok("representation") => &[true],
+            _ => &[false, true],
+        };
+        for &representation in modes {
+            let body_mode = if representation {
+                "return=representation (server echoes the 1.6 KB body)"
+            } else {
+                "return=minimal (headers only)"
+            };
+            let server = Server::start_with(
+                move |r: &Recorded| {
+                    let reply = if representation {
+                        Reply::json(200, r.body.clone())
+                    } else {
+                        Reply::status(200)
+                    };
+                    reply.header("ETag", "W/\"2\"").header(
+                        "Location",
+                        "http://127.0.0.1/Appointment/bench-appt-1/_history/2",
+                    )
+                },
+                false,
+            )
+            .await;
+            let base = server.url();
+            println!("\n## PUT Appointment, {body_mode}");
+            println!("| concurrency | side | req/s | p50 | p99 | CPU/req | ratio vs raw (req/s) |");
+            println!("|---|---|---|---|---|---|---|");
+            for concurrency in [1usize, 32] {
+                let sides = [
+                    Side::Raw,
+                    Side::Client { validate: true },
+                    Side::Client { validate: false },
+                ];
+                let mut sums = [0.0f64; 3];
+                let mut cpu = [0.0f64; 3];
+                let mut last: Vec<Option<Stats>> = vec![None, None, None];
+                for _ in 0..rounds {
+                    for (i, side) in sides.iter().enumerate() {
+                        let s = run(*side, &base, concurrency, secs, representation).await;
+                        sums[i] += s.rps;
+                        cpu[i] += s.cpu_us;
+                        last[i] = Some(s);
+                    }
+                }
+                let raw_rps = sums[0] / rounds as f64;
+                for (i, side) in sides.iter().enumerate() {
+                    let s = last[i].as_ref().unwrap();
+                    let rps = sums[i] / rounds as f64;
+                    println!(
+                        "| {concurrency} | {} | {rps:.0} | {:.0} µs | {:.0} µs | {:.1} µs | {:.2} |",
+                        side.name(),
+                        s.p50.as_secs_f64() * 1e6,
+                        s.p99.as_secs_f64() * 1e6,
+                        cpu[i] / rounds as f64,
+                        rps / raw_rps
+                    );
+                }
+            }
+        }
+    });
+}
