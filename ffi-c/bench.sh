@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# C ABI overhead: runs ffi-c/benches/ffi_overhead.rs (both sides in one criterion run) and
+# prints each side's mean time and the ratio C ABI / Rust (goal for validate: <= 1.1x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo bench -p hie-vc-ffi --bench ffi_overhead -- --noplot "$@" >/dev/null
+python3 - <<'PY'
+import json
+def mean(g, n):
+    return json.load(open(f"target/criterion/{g}/{n}/new/estimates.json"))["mean"]["point_estimate"]
+def fmt(ns):
+    return f"{ns:.2f} ns" if ns < 1000 else f"{ns/1e3:.2f} µs"
+r, c = mean("ffi_trivial", "rust"), mean("ffi_trivial", "c_abi")
+print(f"trivial (version string): Rust {fmt(r)}, C ABI {fmt(c)}, overhead {c - r:.2f} ns per call, ratio {c/r:.2f}x")
+r = mean("ffi_validate", "rust")
+for n, label in [("c_abi", "hievc_validate"), ("c_abi_validator", "hievc_validator_validate")]:
+    c = mean("ffi_validate", n)
+    print(f"validate 1.7 KB VC Encounter: Rust read+validate {fmt(r)}, {label} {fmt(c)}, overhead {fmt(c - r)}, ratio {c/r:.3f}x")
+PY

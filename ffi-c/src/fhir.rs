@@ -1,0 +1,287 @@
+//! FHIR reading (strict / lenient, with warnings) and MY Core validation.
+
+use std::ffi::c_char;
+
+use hie_vc::fhir::{self, Read, ReadErrorKind, ReadOptions, Resource};
+use hie_vc::mycore::Validator;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::error::Failure;
+use crate::guard::{
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle, write_string,
+};
+use crate::hievc_error;
+use crate::json::{from_text, raw, report_json, warnings, WarningDoc};
+use crate::status::hievc_status::{self, *};
+
+/// Reads a FHIR resource from host text: a syntax error is `HIEVC_INVALID_JSON`, anything R4
+/// forbids is `HIEVC_DECODE` with its location.
+pub(crate) fn read_resource(
+    text: &str,
+    what: &str,
+    opts: ReadOptions,
+) -> Result<Read<Resource>, Failure> {
+    fhir::read::<Resource>(text.as_bytes(), opts).map_err(|e| {
+        let syntax = e.kind == ReadErrorKind::Syntax;
+        let mut f = Failure::from(e);
+        if syntax {
+            f.status = HIEVC_INVALID_JSON;
+            f.kind = "invalid_json".to_owned();
+        }
+        f.message = format!("argument '{what}': {}", f.message);
+        f
+    })
+}
+
+#[derive(Serialize)]
+struct ReadDoc<'a> {
+    resource: Box<RawValue>,
+    resource_type: &'a str,
+    warnings: Vec<WarningDoc<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ReadOpts {
+    /// `strict` (default) or `lenient`.
+    mode: Option<String>,
+    /// Refuse unknown elements instead of keeping them.
+    deny_unknown: bool,
+    /// Pretty-print the resource.
+    pretty: bool,
+}
+
+pub(crate) fn parse_opts<'de, T: Deserialize<'de> + Default>(
+    text: Option<&'de str>,
+    what: &str,
+) -> Result<T, Failure> {
+    match text {
+        None => Ok(T::default()),
+        Some(t) => serde_json::from_str(t).map_err(|e| {
+            if e.is_data() {
+                Failure::invalid(format!("argument '{what}': {e}"))
+            } else {
+                Failure::json(what, &e)
+            }
+        }),
+    }
+}
+
+/// Reads a FHIR R4 resource (any type) and writes it back as normalised FHIR JSON, with what
+/// the reader accepted but is not clean R4.
+///
+/// `options_json` (NULL for the defaults): `{"mode": "strict" | "lenient", "deny_unknown":
+/// false, "pretty": false}`. Strict (default) refuses what R4 forbids with `HIEVC_DECODE` and
+/// the location in `hievc_error_location`; lenient accepts the known quirks of published MY
+/// Core material and reports each as a warning. Unknown elements are kept (and reported)
+/// unless `deny_unknown`.
+///
+/// `*out` receives `{"resource": {...}, "resource_type": "Appointment", "warnings":
+/// [{"kind", "location", "message"}]}`; free it with `hievc_string_free`.
+///
+/// # Safety
+/// `json` is a NUL-terminated string, `options_json` NULL or one; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_fhir_read(
+    json: *const c_char,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let text = unsafe { arg_str(json, "json") }?;
+        // SAFETY: caller contract.
+        let opts: ReadOpts = parse_opts(
+            unsafe { opt_str(options_json, "options_json") }?,
+            "options_json",
+        )?;
+        arg_out(out, "out")?;
+        let mut ro = match opts.mode.as_deref() {
+            None | Some("strict") => ReadOptions::strict(),
+            Some("lenient") => ReadOptions::lenient(),
+            Some(other) => {
+                return Err(Failure::invalid(format!(
+                    "mode '{other}' is not a read mode: use strict or lenient"
+                )))
+            }
+        };
+        ro = ro.deny_unknown(opts.deny_unknown);
+        let read = read_resource(text, "json", ro)?;
+        let resource = if opts.pretty {
+            from_text(fhir::to_json_pretty(&read.value))
+        } else {
+            raw(&read.value)
+        };
+        let doc = ReadDoc {
+            resource,
+            resource_type: read.value.resource_type(),
+            warnings: warnings(&read.warnings),
+        };
+        write_string(out, crate::json::to_string(&doc)?);
+        Ok(())
+    })
+}
+
+/// MY Core validation settings, reusable across calls and threads (immutable).
+pub struct hievc_validator {
+    validator: Validator,
+}
+
+impl std::fmt::Debug for hievc_validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("hievc_validator").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ValidatorOpts {
+    profile_base: Option<String>,
+    accept_published_quirks: bool,
+    require_profile_claim: bool,
+}
+
+/// A validator. `cfg` (NULL for none) gives `hie.profile_base`; `options_json` (NULL for the
+/// defaults): `{"profile_base": "...", "accept_published_quirks": false,
+/// "require_profile_claim": false}` — quirks: report the known departures of the IG's own
+/// published examples as warnings instead of errors; profile claim: a missing MY Core
+/// `meta.profile` is an error instead of a warning.
+///
+/// # Safety
+/// `cfg` is NULL or a live config; `options_json` NULL or a NUL-terminated string; `out` is
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validator_new(
+    cfg: *const crate::hievc_config,
+    options_json: *const c_char,
+    out: *mut *mut hievc_validator,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let opts: ValidatorOpts = parse_opts(
+            unsafe { opt_str(options_json, "options_json") }?,
+            "options_json",
+        )?;
+        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let settings = unsafe { crate::config::settings_of(cfg) };
+        let mut validator = Validator::new()
+            .accept_published_quirks(opts.accept_published_quirks)
+            .require_profile_claim(opts.require_profile_claim);
+        if let Some(p) = opts.profile_base.or(settings.hie.profile_base) {
+            validator = validator.profile_base(p);
+        }
+        write_handle(out, hievc_validator { validator });
+        Ok(())
+    })
+}
+
+/// Frees a validator. NULL is a no-op.
+///
+/// # Safety
+/// `v` is NULL or a validator not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validator_free(v: *mut hievc_validator) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(v) })
+}
+
+#[derive(Clone, Copy)]
+enum Shape {
+    Report,
+    Outcome,
+}
+
+fn validate_with(
+    v: &Validator,
+    json: *const c_char,
+    out: *mut *mut c_char,
+    shape: Shape,
+) -> Result<(), Failure> {
+    // SAFETY: caller contract of the exports.
+    let text = unsafe { arg_str(json, "resource_json") }?;
+    arg_out(out, "out")?;
+    let read = read_resource(text, "resource_json", ReadOptions::strict())?;
+    let report = v.validate(&read.value);
+    let doc = match shape {
+        Shape::Report => crate::json::to_string(&report_json(&report))?,
+        Shape::Outcome => fhir::to_json(&report.to_operation_outcome()),
+    };
+    write_string(out, doc);
+    Ok(())
+}
+
+/// Validates a resource (a Bundle's entries in place) against the MY Core VC rules.
+///
+/// Returns `HIEVC_OK` whenever the resource could be read, valid or not: `*out` receives the
+/// report `{"valid": bool, "errors": n, "warnings": n, "summary": "...", "issues":
+/// [{"severity": "error" | "warning" | "information", "code", "rule", "location",
+/// "message"}]}`. `HIEVC_INVALID_JSON` / `HIEVC_DECODE` when the text is not a FHIR resource.
+///
+/// # Safety
+/// `v` is a live validator; `resource_json` a NUL-terminated string; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validator_validate(
+    v: *const hievc_validator,
+    resource_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let v = unsafe { arg_ref(v, "validator") }?;
+        validate_with(&v.validator, resource_json, out, Shape::Report)
+    })
+}
+
+/// As `hievc_validator_validate`, but `*out` receives the report as a FHIR OperationOutcome
+/// (one `information` issue when there is nothing to say).
+///
+/// # Safety
+/// As `hievc_validator_validate`.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validator_operation_outcome(
+    v: *const hievc_validator,
+    resource_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let v = unsafe { arg_ref(v, "validator") }?;
+        validate_with(&v.validator, resource_json, out, Shape::Outcome)
+    })
+}
+
+/// `hievc_validator_validate` with the default settings (no validator object needed).
+///
+/// # Safety
+/// `resource_json` a NUL-terminated string; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validate(
+    resource_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        validate_with(&Validator::new(), resource_json, out, Shape::Report)
+    })
+}
+
+/// `hievc_validator_operation_outcome` with the default settings.
+///
+/// # Safety
+/// `resource_json` a NUL-terminated string; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validate_operation_outcome(
+    resource_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        validate_with(&Validator::new(), resource_json, out, Shape::Outcome)
+    })
+}

@@ -1,0 +1,164 @@
+//! The panic boundary every export runs in, and the checked conversions of its arguments.
+//!
+//! Since Rust 1.81 a panic unwinding out of an `extern "C"` function aborts the host, so each
+//! export runs its body inside `catch_unwind`: a panic becomes `HIEVC_PANIC` (with its message
+//! in the error) for fallible functions, and a documented neutral value for accessors.
+
+use std::any::Any;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{store, Failure};
+use crate::hievc_error;
+use crate::status::hievc_status::{self, *};
+
+/// Runs a fallible export: `Ok` → `HIEVC_OK`; `Err` → its status, with the detail written to
+/// `*err` when `err` is not NULL; a panic → `HIEVC_PANIC`.
+pub(crate) fn guard(
+    err: *mut *mut hievc_error,
+    f: impl FnOnce() -> Result<(), Failure>,
+) -> hievc_status {
+    let failure = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => return HIEVC_OK,
+        Ok(Err(failure)) => failure,
+        Err(payload) => panic_failure(payload.as_ref()),
+    };
+    let status = failure.status;
+    // Building the error allocates only; keep even that from unwinding into C.
+    let _ = catch_unwind(AssertUnwindSafe(|| store(err, failure)));
+    status
+}
+
+/// Runs an infallible export (accessor, free): a panic gives `default`.
+pub(crate) fn guard_value<R>(default: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(default)
+}
+
+pub(crate) fn panic_failure(payload: &(dyn Any + Send)) -> Failure {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned());
+    Failure::new(
+        HIEVC_PANIC,
+        format!("internal error (panic) in libhievc: {what}; please report it"),
+    )
+}
+
+/// A C string of `s`; interior NULs (never in JSON, possible in free text) become U+FFFD.
+pub(crate) fn to_cstring(s: impl Into<String>) -> CString {
+    let s = s.into();
+    match CString::new(s) {
+        Ok(c) => c,
+        Err(e) => {
+            let bytes: Vec<u8> = e
+                .into_vec()
+                .into_iter()
+                .flat_map(|b| {
+                    if b == 0 {
+                        "\u{FFFD}".as_bytes().to_vec()
+                    } else {
+                        vec![b]
+                    }
+                })
+                .collect();
+            CString::new(bytes).unwrap_or_default()
+        }
+    }
+}
+
+/// A required NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `p` is NULL or points at a NUL-terminated string that outlives the call.
+pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> Result<&'a str, Failure> {
+    if p.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the contract above.
+    let c = unsafe { CStr::from_ptr(p) };
+    c.to_str().map_err(|e| {
+        Failure::new(
+            HIEVC_INVALID_UTF8,
+            format!(
+                "argument '{name}' is not valid UTF-8 (byte {}): pass UTF-8 text",
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+/// An optional string argument: NULL (and, for convenience, "") is `None`.
+///
+/// # Safety
+/// As [`arg_str`].
+pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Failure> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract.
+    let s = unsafe { arg_str(p, name) }?;
+    Ok((!s.is_empty()).then_some(s))
+}
+
+/// A required handle argument.
+///
+/// # Safety
+/// `p` is NULL or points at a live `T` created by this library.
+pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T, Failure> {
+    // SAFETY: forwarded contract.
+    unsafe { p.as_ref() }.ok_or_else(|| Failure::null(name))
+}
+
+/// Checks an out-parameter before any work is done (so nothing is lost when it is NULL).
+pub(crate) fn arg_out<T>(p: *mut T, name: &str) -> Result<(), Failure> {
+    if p.is_null() {
+        Err(Failure::null(name))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes a result to a checked out-parameter (the last step of a successful call).
+pub(crate) fn write_out<T>(p: *mut T, value: T) {
+    // SAFETY: `p` was checked non-NULL by `arg_out`; it is writable per the contract.
+    unsafe { p.write(value) }
+}
+
+/// Hands a string to the caller (freed with `hievc_string_free`).
+pub(crate) fn write_string(p: *mut *mut c_char, s: String) {
+    write_out(p, to_cstring(s).into_raw());
+}
+
+/// Hands a new handle to the caller (freed with the matching `_free`).
+pub(crate) fn write_handle<T>(p: *mut *mut T, value: T) {
+    write_out(p, Box::into_raw(Box::new(value)));
+}
+
+/// Frees a handle created by [`write_handle`]; NULL is a no-op.
+///
+/// # Safety
+/// `p` is NULL or came from [`write_handle`] for this `T` and was not freed before.
+pub(crate) unsafe fn free_handle<T>(p: *mut T) {
+    if !p.is_null() {
+        // SAFETY: forwarded contract.
+        drop(unsafe { Box::from_raw(p) });
+    }
+}
+
+/// Frees a string returned by this library (through a `char **` out-parameter). NULL is a
+/// no-op. Do not pass strings borrowed from an object (`hievc_error_message`,
+/// `hievc_event_json`, ...) or `free()` a returned string: each side frees its own memory.
+///
+/// # Safety
+/// `s` is NULL or a string returned by this library, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_string_free(s: *mut c_char) {
+    guard_value((), || {
+        if !s.is_null() {
+            // SAFETY: `s` came from `CString::into_raw` in this library and is freed once.
+            drop(unsafe { CString::from_raw(s) });
+        }
+    })
+}

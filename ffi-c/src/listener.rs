@@ -1,0 +1,1351 @@
+//! `hievc_listener`: the Encounter listener (Kafka, or an in-memory broker), delivering each
+//! VC Encounter to a C callback on the listener's own thread, or to `hievc_listener_poll` for
+//! hosts that prefer their own threads. Also `hievc_memory_broker`, the in-memory broker used
+//! by tests, demos and the sandbox.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::ffi::{c_char, c_int, c_void, CString};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::Duration;
+
+use hie_vc::fhir::ReadMode;
+use hie_vc::listener::{
+    DedupeWindow, Disposition, EncounterEvent, Failure as ListenerFailure, Filter, KafkaConfig,
+    Layout, Listener, ListenerBuilder, ListenerOptions, MemoryBroker, MemoryRecord,
+    MetricsSnapshot, PayloadFormat, Permanent, StartFrom,
+};
+use hie_vc::settings::Settings;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::settings_of;
+use crate::error::Failure;
+use crate::fhir::parse_opts;
+use crate::guard::{
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, to_cstring, write_handle,
+    write_out, write_string,
+};
+use crate::json::{raw, to_string, warnings, WarningDoc};
+use crate::runtime::{self, block_on};
+use crate::status::hievc_status::{self, *};
+use crate::{hievc_config, hievc_error};
+
+/// Called once per Encounter: return 0 once its effects are durable (the offset is then
+/// stored); a positive value fails the attempt (retried per the listener's retry policy, then
+/// dead-lettered or reported to the error callback); a negative value fails it permanently
+/// (no retries). `ev` and every string it gives are valid only during the call: copy what you
+/// keep, or take an owned copy with `hievc_event_clone`.
+pub type hievc_encounter_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, ev: *const hievc_encounter_event) -> c_int>;
+
+/// Called for every record that failed for good (undecodable payload, callback failing on
+/// every attempt, ...) and every source problem (broker unreachable, ...), with a JSON object
+/// `{"reason", "kind", "message", "location", "topic", "partition", "offset", "attempts",
+/// "disposition", "dead_letter_topic"}` valid only during the call. Must return quickly.
+pub type hievc_failure_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, failure_json: *const c_char)>;
+
+/// A host pointer handed back to a callback; the host promises it may be used from the
+/// listener's thread (documented contract).
+#[derive(Clone, Copy)]
+struct UserData(*mut c_void);
+// SAFETY: the pointer is only handed back to the host's callback; the host guarantees it may
+// be used from the listener thread (documented in the header).
+unsafe impl Send for UserData {}
+
+thread_local! {
+    static ON_CALLBACK_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is a listener thread of this library (where blocking library
+/// calls that wait for that same thread would deadlock).
+pub(crate) fn on_callback_thread() -> bool {
+    ON_CALLBACK_THREAD.with(Cell::get)
+}
+
+/// Work for the listener thread.
+enum Job {
+    Event(EncounterEvent, oneshot::Sender<c_int>),
+    Failure(CString),
+    Quit,
+}
+
+/// An event handed to a poller, with the channel its answer goes back on.
+struct Pulled {
+    event: EncounterEvent,
+    reply: oneshot::Sender<c_int>,
+}
+
+enum Mode {
+    Callback,
+    Pull {
+        rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pulled>>,
+        tx: mpsc::UnboundedSender<Pulled>,
+    },
+}
+
+/// What the handler closure (inside the core listener) and the C-facing object share.
+struct Dispatch {
+    mode: OnceLock<Mode>,
+    jobs: OnceLock<std::sync::mpsc::Sender<Job>>,
+    on_error: Mutex<Option<(unsafe extern "C" fn(*mut c_void, *const c_char), UserData)>>,
+    /// Set when a stop was requested or the run ended: pollers return at once.
+    halted: watch::Sender<bool>,
+    /// The run's failure, when it ended with one (e.g. the brokers refused the credentials).
+    run_failure: Mutex<Option<Failure>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Debug)]
+struct CallbackFailed(c_int);
+
+impl fmt::Display for CallbackFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the host callback returned {}", self.0)
+    }
+}
+
+impl std::error::Error for CallbackFailed {}
+
+impl Dispatch {
+    async fn deliver(&self, event: EncounterEvent) -> hie_vc::listener::HandlerResult {
+        let (tx, rx) = oneshot::channel();
+        match self.mode.get() {
+            Some(Mode::Callback) => self
+                .jobs
+                .get()
+                .ok_or("the listener thread is not running")?
+                .send(Job::Event(event, tx))
+                .map_err(|_| "the listener thread has stopped")?,
+            Some(Mode::Pull { tx: queue, .. }) => queue
+                .send(Pulled { event, reply: tx })
+                .map_err(|_| "the listener is no longer polled")?,
+            None => return Err("the listener was not started".into()),
+        }
+        match rx.await {
+            Ok(0) => Ok(()),
+            Ok(code) if code < 0 => Err(Box::new(Permanent::new(CallbackFailed(code)))),
+            Ok(code) => Err(Box::new(CallbackFailed(code))),
+            Err(_) => Err("the event was released without an answer (hievc_event_free before hievc_event_ack, or the listener stopped)".into()),
+        }
+    }
+
+    fn report(&self, f: &ListenerFailure) {
+        if lock(&self.on_error).is_none() {
+            return;
+        }
+        let text = to_cstring(failure_json(f).to_string());
+        if let Some(jobs) = self.jobs.get() {
+            let _ = jobs.send(Job::Failure(text));
+        }
+    }
+}
+
+fn failure_json(f: &ListenerFailure) -> Value {
+    let (disposition, dlq) = match &f.disposition {
+        Disposition::DeadLettered { topic } => ("dead_lettered", Some(topic.clone())),
+        Disposition::Skipped => ("skipped", None),
+        _ => ("none", None),
+    };
+    json!({
+        "reason": f.reason.to_string(),
+        "kind": f.error.kind().as_str(),
+        "message": f.error.message(),
+        "location": f.error.location(),
+        "topic": f.coordinates.as_ref().map(|c| c.topic.to_string()),
+        "partition": f.coordinates.as_ref().map(|c| c.partition),
+        "offset": f.coordinates.as_ref().map(|c| c.offset),
+        "attempts": f.attempts,
+        "disposition": disposition,
+        "dead_letter_topic": dlq,
+    })
+}
+
+struct State {
+    started: bool,
+    closed: bool,
+    run: Option<tokio::task::JoinHandle<()>>,
+    thread: Option<JoinHandle<()>>,
+    thread_id: Option<ThreadId>,
+}
+
+/// An Encounter listener. Thread-safe: every function may be called from any host thread.
+///
+/// Lifecycle: `hievc_listener_new` / `hievc_listener_new_memory` → optional
+/// `hievc_listener_set_error_callback` → `hievc_listener_start` (callback) or
+/// `hievc_listener_poll` (pull) → `hievc_listener_stop` → `hievc_listener_close` →
+/// `hievc_listener_free`. A stopped listener cannot be restarted: close it and create another.
+pub struct hievc_listener {
+    core: Arc<Listener>,
+    dispatch: Arc<Dispatch>,
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for hievc_listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.fmt(f)
+    }
+}
+
+fn build(
+    options: ListenerOptions,
+    source: impl FnOnce(ListenerBuilder) -> Result<ListenerBuilder, Failure>,
+) -> Result<hievc_listener, Failure> {
+    let (halted, _) = watch::channel(false);
+    let dispatch = Arc::new(Dispatch {
+        mode: OnceLock::new(),
+        jobs: OnceLock::new(),
+        on_error: Mutex::new(None),
+        halted,
+        run_failure: Mutex::new(None),
+    });
+    let for_handler = dispatch.clone();
+    let for_errors = dispatch.clone();
+    let builder = Listener::builder()
+        .options(options)
+        .handler(move |event: EncounterEvent| {
+            let d = for_handler.clone();
+            async move { d.deliver(event).await }
+        })
+        .on_error(move |f| for_errors.report(f));
+    let builder = source(builder)?;
+    // librdkafka and the in-memory source register with the runtime when built.
+    let handle = runtime::handle()?;
+    let _enter = handle.enter();
+    let core = builder.build()?;
+    Ok(hievc_listener {
+        core: Arc::new(core),
+        dispatch,
+        state: Mutex::new(State {
+            started: false,
+            closed: false,
+            run: None,
+            thread: None,
+            thread_id: None,
+        }),
+    })
+}
+
+/// Listener behaviour beyond the shared settings (every key optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ListenerOpts {
+    format: Option<String>,
+    filter: Option<String>,
+    read_mode: Option<String>,
+    max_message_bytes: Option<usize>,
+    dedupe: bool,
+    dedupe_max_entries: Option<usize>,
+    dedupe_ttl_ms: Option<u64>,
+    max_retries: Option<u32>,
+    initial_backoff_ms: Option<u64>,
+    max_backoff_ms: Option<u64>,
+    handler_timeout_ms: Option<u64>,
+    dead_letter_topic: Option<String>,
+    drain_timeout_ms: Option<u64>,
+    close_timeout_ms: Option<u64>,
+    metrics_interval_ms: Option<u64>,
+    start_from: Option<String>,
+    client_id: Option<String>,
+    statistics_interval_ms: Option<u64>,
+    properties: BTreeMap<String, String>,
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+fn config_error(message: String) -> Failure {
+    Failure::from(hie_vc::Error::config(message))
+}
+
+impl ListenerOpts {
+    fn parse(p: *const c_char) -> Result<Self, Failure> {
+        // SAFETY: caller contract of the exports (NULL or a NUL-terminated string).
+        parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
+    }
+
+    fn start_from(&self) -> Result<StartFrom, Failure> {
+        match self.start_from.as_deref() {
+            None | Some("earliest") => Ok(StartFrom::Earliest),
+            Some("latest") => Ok(StartFrom::Latest),
+            Some(o) => Err(config_error(format!(
+                "start_from '{o}' is unknown: use earliest or latest"
+            ))),
+        }
+    }
+
+    fn listener_options(&self, settings: &Settings) -> Result<ListenerOptions, Failure> {
+        let mut o = ListenerOptions::default();
+        if let Some(f) = &self.format {
+            o.format = PayloadFormat::parse(f)?;
+        }
+        o.filter = match self.filter.as_deref() {
+            None | Some("vc_only") => Filter::VcOnly,
+            Some("all") => Filter::AllEncounters,
+            Some(other) => {
+                return Err(config_error(format!(
+                    "filter '{other}' is unknown: use vc_only or all"
+                )))
+            }
+        };
+        o.read_mode = match self.read_mode.as_deref() {
+            None | Some("strict") => ReadMode::Strict,
+            Some("lenient") => ReadMode::Lenient,
+            Some(other) => {
+                return Err(config_error(format!(
+                    "read_mode '{other}' is unknown: use strict or lenient"
+                )))
+            }
+        };
+        if let Some(n) = self.max_message_bytes {
+            o.max_message_bytes = n;
+        }
+        if self.dedupe || self.dedupe_max_entries.is_some() || self.dedupe_ttl_ms.is_some() {
+            let mut w = DedupeWindow::default();
+            if let Some(n) = self.dedupe_max_entries {
+                w.max_entries = n;
+            }
+            if let Some(t) = self.dedupe_ttl_ms {
+                w.ttl = (t > 0).then(|| ms(t));
+            }
+            o.dedupe = Some(w);
+        }
+        let mut retry = o.retry.clone();
+        if let Some(n) = self.max_retries {
+            retry = retry.max_retries(n);
+        }
+        if let Some(v) = self.initial_backoff_ms {
+            retry = retry.initial_backoff(ms(v));
+        }
+        if let Some(v) = self.max_backoff_ms {
+            retry = retry.max_backoff(ms(v));
+        }
+        o.retry = retry;
+        o.handler_timeout = self.handler_timeout_ms.map(ms);
+        o.dead_letter_topic = self
+            .dead_letter_topic
+            .clone()
+            .or_else(|| settings.kafka.dead_letter_topic.clone());
+        if let Some(v) = self.drain_timeout_ms {
+            o.drain_timeout = ms(v);
+        }
+        if let Some(v) = self.close_timeout_ms {
+            o.close_timeout = ms(v);
+        }
+        if let Some(v) = self.metrics_interval_ms {
+            o.metrics_interval = (v > 0).then(|| ms(v));
+        }
+        Ok(o)
+    }
+
+    fn kafka_config(&self, settings: &Settings) -> Result<KafkaConfig, Failure> {
+        let mut c = settings.kafka.to_config()?.start_from(self.start_from()?);
+        if let Some(id) = &self.client_id {
+            c = c.client_id(id.clone());
+        }
+        if let Some(v) = self.statistics_interval_ms {
+            c = c.statistics_interval((v > 0).then(|| ms(v)));
+        }
+        for (k, v) in &self.properties {
+            c = c.property(k.clone(), v.clone());
+        }
+        Ok(c)
+    }
+}
+
+/// A Kafka listener with the `[kafka]` settings of `cfg` (`kafka.bootstrap` and
+/// `kafka.topics` are required; `kafka.group` defaults to `hie-vc`). Nothing connects until it
+/// is started. `HIEVC_CONFIG` when a setting is missing or wrong.
+///
+/// `options_json` (NULL for the defaults), every key optional: `format` (`auto` |
+/// `encounter` | `bundle` | `envelope:<json-pointer>`), `filter` (`vc_only` | `all`),
+/// `read_mode` (`strict` | `lenient`), `max_message_bytes`, `dedupe` (bool),
+/// `dedupe_max_entries`, `dedupe_ttl_ms`, `max_retries`, `initial_backoff_ms`,
+/// `max_backoff_ms` (callback retries), `handler_timeout_ms`, `dead_letter_topic` (default
+/// `kafka.dead_letter_topic`), `drain_timeout_ms`, `close_timeout_ms`, `metrics_interval_ms`
+/// (0: off), `start_from` (`earliest` | `latest`), `client_id`, `statistics_interval_ms`,
+/// `properties` (librdkafka properties, applied last).
+///
+/// # Safety
+/// `cfg` is a live config; `options_json` NULL or a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_new(
+    cfg: *const hievc_config,
+    options_json: *const c_char,
+    out: *mut *mut hievc_listener,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let cfg = unsafe { arg_ref(cfg, "cfg") }?;
+        let opts = ListenerOpts::parse(options_json)?;
+        arg_out(out, "out")?;
+        let settings = cfg.snapshot();
+        let kafka = opts.kafka_config(&settings)?;
+        let l = build(opts.listener_options(&settings)?, |b| Ok(b.kafka(kafka)))?;
+        write_handle(out, l);
+        Ok(())
+    })
+}
+
+/// A listener reading `kafka.topics` of an in-memory broker as consumer group `kafka.group`
+/// (default `hie-vc`), both from `cfg` (NULL: the defaults; other `[kafka]` settings are
+/// ignored). Same semantics as Kafka: offsets per group, at-least-once. `options_json` as
+/// `hievc_listener_new` (the Kafka-only keys are ignored).
+///
+/// # Safety
+/// `cfg` NULL or live; `broker` live; `options_json` NULL or a NUL-terminated string; `out`
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_new_memory(
+    cfg: *const hievc_config,
+    broker: *const hievc_memory_broker,
+    options_json: *const c_char,
+    out: *mut *mut hievc_listener,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let broker = unsafe { arg_ref(broker, "broker") }?;
+        let opts = ListenerOpts::parse(options_json)?;
+        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let settings = unsafe { settings_of(cfg) };
+        if settings.kafka.topics.is_empty() {
+            return Err(config_error(
+                "kafka.topics is empty: name at least one topic".to_owned(),
+            ));
+        }
+        let group = settings
+            .kafka
+            .group
+            .clone()
+            .unwrap_or_else(|| "hie-vc".to_owned());
+        let source = broker
+            .broker
+            .source(&group, settings.kafka.topics.clone())
+            .start_from(opts.start_from()?);
+        let l = build(opts.listener_options(&settings)?, |b| Ok(b.source(source)))?;
+        write_handle(out, l);
+        Ok(())
+    })
+}
+
+/// Sets the error callback (see `hievc_failure_cb`); before start only
+/// (`HIEVC_INVALID_STATE` after). It runs on the listener's thread, like the Encounter
+/// callback. Without one, failures are logged through the library's `tracing` output only.
+///
+/// # Safety
+/// `listener` is live; `userdata` must be usable from the listener's thread.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_set_error_callback(
+    listener: *const hievc_listener,
+    callback: hievc_failure_cb,
+    userdata: *mut c_void,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        let cb = callback.ok_or_else(|| Failure::null("callback"))?;
+        let state = lock(&l.state);
+        if state.closed {
+            return Err(closed());
+        }
+        if state.started {
+            return Err(Failure::state(
+                "the error callback must be set before the listener starts",
+            ));
+        }
+        *lock(&l.dispatch.on_error) = Some((cb, UserData(userdata)));
+        Ok(())
+    })
+}
+
+fn closed() -> Failure {
+    Failure::from(hie_vc::Error::new(
+        hie_vc::ErrorKind::Closed,
+        "the listener is closed (or stopped): create a new one",
+    ))
+}
+
+impl hievc_listener {
+    /// Starts the listener thread and the run task. Called with the state locked.
+    fn start(
+        &self,
+        state: &mut State,
+        mode: Mode,
+        cb: Option<(
+            unsafe extern "C" fn(*mut c_void, *const hievc_encounter_event) -> c_int,
+            UserData,
+        )>,
+    ) -> Result<(), Failure> {
+        if state.closed || *self.dispatch.halted.borrow() {
+            return Err(closed());
+        }
+        if state.started {
+            return Err(Failure::state("the listener is already started"));
+        }
+        let handle = runtime::handle()?;
+        let (jobs_tx, jobs_rx) = std::sync::mpsc::channel::<Job>();
+        let on_error = *lock(&self.dispatch.on_error);
+        let thread = thread::Builder::new()
+            .name("hievc-listener".to_owned())
+            .spawn(move || listener_thread(jobs_rx, cb, on_error))
+            .map_err(|e| {
+                Failure::new(
+                    HIEVC_TRANSPORT,
+                    format!("could not start the listener thread: {e}"),
+                )
+            })?;
+        state.thread_id = Some(thread.thread().id());
+        state.thread = Some(thread);
+        let _ = self.dispatch.jobs.set(jobs_tx);
+        let _ = self.dispatch.mode.set(mode);
+        let core = self.core.clone();
+        let dispatch = self.dispatch.clone();
+        state.run = Some(handle.spawn(async move {
+            if let Err(e) = core.run().await {
+                *lock(&dispatch.run_failure) = Some(Failure::from(e));
+            }
+            dispatch.halted.send_replace(true);
+        }));
+        state.started = true;
+        Ok(())
+    }
+
+    fn on_own_thread(&self) -> bool {
+        lock(&self.state).thread_id == Some(thread::current().id())
+    }
+
+    /// Requests the stop and waits for the run to end (in-flight callbacks finish first).
+    fn stop(&self) -> Result<(), Failure> {
+        self.core.shutdown();
+        self.dispatch.halted.send_replace(true);
+        if self.on_own_thread() {
+            // Waiting here would wait for this very callback: the stop is only requested.
+            return Ok(());
+        }
+        if let Some(Mode::Pull { rx, .. }) = self.dispatch.mode.get() {
+            // Events queued but never polled go back unanswered (redelivered later), so the
+            // run does not wait for them until its drain timeout.
+            let mut rx = block_on(rx.lock())?;
+            while let Ok(p) = rx.try_recv() {
+                drop(p);
+            }
+        }
+        let run = lock(&self.state).run.take();
+        if let Some(run) = run {
+            let _ = block_on(run)?;
+        }
+        match lock(&self.dispatch.run_failure).take() {
+            Some(f) => Err(f),
+            None => Ok(()),
+        }
+    }
+
+    fn close(&self) -> Result<(), Failure> {
+        if self.on_own_thread() {
+            return Err(Failure::state(
+                "a listener cannot be closed from its own callback (it would wait for itself): call hievc_listener_stop there, and close from a host thread",
+            ));
+        }
+        if lock(&self.state).closed {
+            return Ok(());
+        }
+        let stopped = self.stop();
+        let closed = block_on(self.core.close())?;
+        let thread = {
+            let mut state = lock(&self.state);
+            state.closed = true;
+            state.thread.take()
+        };
+        if let Some(jobs) = self.dispatch.jobs.get() {
+            let _ = jobs.send(Job::Quit);
+        }
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+        stopped?;
+        Ok(closed?)
+    }
+}
+
+fn listener_thread(
+    jobs: std::sync::mpsc::Receiver<Job>,
+    cb: Option<(
+        unsafe extern "C" fn(*mut c_void, *const hievc_encounter_event) -> c_int,
+        UserData,
+    )>,
+    on_error: Option<(unsafe extern "C" fn(*mut c_void, *const c_char), UserData)>,
+) {
+    ON_CALLBACK_THREAD.with(|f| f.set(true));
+    while let Ok(job) = jobs.recv() {
+        match job {
+            Job::Event(event, reply) => {
+                if reply.is_closed() {
+                    continue; // the listener gave up on it (stop, timeout): not delivered
+                }
+                let rc = match cb {
+                    Some((f, ud)) => {
+                        let ev = hievc_encounter_event::new(event, None);
+                        // SAFETY: the host registered `f` for exactly this call shape.
+                        unsafe { f(ud.0, &ev) }
+                    }
+                    None => 1,
+                };
+                let _ = reply.send(rc);
+            }
+            Job::Failure(text) => {
+                if let Some((f, ud)) = on_error {
+                    // SAFETY: as above; `text` lives until the call returns.
+                    unsafe { f(ud.0, text.as_ptr()) };
+                }
+            }
+            Job::Quit => break,
+        }
+    }
+}
+
+/// Starts delivering Encounters to `callback`, on the listener's own thread (named
+/// `hievc-listener`): one call at a time, in order within each partition. The callback may
+/// call any other library function (e.g. read from HIE with a `hievc_client`), and may call
+/// `hievc_listener_stop` on its own listener (which then only requests the stop).
+///
+/// `HIEVC_INVALID_STATE` when already started (with a callback or by polling);
+/// `HIEVC_CLOSED` when stopped or closed. Returns at once; connection problems arrive through
+/// the error callback, and a fatal one (credentials refused) ends the run: `hievc_listener_stop`
+/// returns it.
+///
+/// # Safety
+/// `listener` is live; `userdata` must be usable from the listener's thread.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_start(
+    listener: *const hievc_listener,
+    callback: hievc_encounter_cb,
+    userdata: *mut c_void,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        let cb = callback.ok_or_else(|| Failure::null("callback"))?;
+        let mut state = lock(&l.state);
+        l.start(&mut state, Mode::Callback, Some((cb, UserData(userdata))))
+    })
+}
+
+/// Pull alternative to a callback: waits up to `timeout_ms` (0: just check) for the next
+/// Encounter. The first poll starts the listener in pull mode.
+///
+/// `HIEVC_OK` with `*event_out` set to an owned event: handle it, then answer with
+/// `hievc_event_ack` (0 stores the offset; non-zero fails it as a callback's return value
+/// would) and free it with `hievc_event_free`. Until answered, the next Encounter of the same
+/// partition waits. `HIEVC_NO_EVENT` when the timeout passed (`*event_out` untouched);
+/// `HIEVC_CLOSED` once stopped (or the run's own error when it ended with one);
+/// `HIEVC_INVALID_STATE` when the listener was started with a callback. Several threads may
+/// poll the same listener.
+///
+/// # Safety
+/// `listener` is live; `event_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_poll(
+    listener: *const hievc_listener,
+    timeout_ms: u32,
+    event_out: *mut *mut hievc_encounter_event,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        arg_out(event_out, "event_out")?;
+        {
+            let mut state = lock(&l.state);
+            if state.closed {
+                return Err(closed());
+            }
+            if !state.started {
+                let (tx, rx) = mpsc::unbounded_channel();
+                l.start(
+                    &mut state,
+                    Mode::Pull {
+                        rx: tokio::sync::Mutex::new(rx),
+                        tx,
+                    },
+                    None,
+                )?;
+            }
+        }
+        let Some(Mode::Pull { rx, .. }) = l.dispatch.mode.get() else {
+            return Err(Failure::state(
+                "the listener was started with a callback: events go there, not to hievc_listener_poll",
+            ));
+        };
+        let mut halted = l.dispatch.halted.subscribe();
+        let next = block_on(async {
+            let wait = async {
+                let mut rx = rx.lock().await;
+                loop {
+                    match rx.recv().await {
+                        Some(p) if p.reply.is_closed() => continue,
+                        other => return other,
+                    }
+                }
+            };
+            tokio::select! {
+                biased;
+                p = wait => p,
+                _ = halted.wait_for(|h| *h) => None,
+                _ = tokio::time::sleep(Duration::from_millis(u64::from(timeout_ms))) => {
+                    return Err(Failure::new(HIEVC_NO_EVENT, "no event within the timeout"));
+                }
+            }
+            .ok_or(())
+            .map_err(|()| {
+                lock(&l.dispatch.run_failure)
+                    .as_ref()
+                    .map_or_else(closed, Failure::clone)
+            })
+        })??;
+        write_handle(
+            event_out,
+            hievc_encounter_event::new(next.event, Some(next.reply)),
+        );
+        Ok(())
+    })
+}
+
+/// Stops delivering: no new Encounters are taken, callbacks in flight finish (up to
+/// `listener.drain_timeout_ms`, default 10 s), and the call returns once the run ended — with
+/// the run's error when it ended with one (e.g. Kafka refused the credentials). Offsets
+/// stored so far are committed by `hievc_listener_close`. Idempotent.
+///
+/// From the listener's own callback it only requests the stop and returns at once.
+///
+/// # Safety
+/// `listener` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_stop(
+    listener: *const hievc_listener,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        l.stop()
+    })
+}
+
+/// Stops (if running), commits the stored offsets and leaves the consumer group, within about
+/// drain timeout + close timeout (defaults 10 s + 5 s) even with the brokers down
+/// (`HIEVC_TIMEOUT` then: offsets stored since the last commit are redelivered later), and
+/// ends the listener's thread. Always close a listener: it is what hands its partitions to
+/// another group member at once. Idempotent: closing again returns `HIEVC_OK`.
+///
+/// `HIEVC_INVALID_STATE` from the listener's own callback (it would wait for itself).
+///
+/// # Safety
+/// `listener` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_close(
+    listener: *const hievc_listener,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        l.close()
+    })
+}
+
+/// Whether the listener is running (started, and neither stopped nor ended by an error).
+///
+/// # Safety
+/// `listener` is NULL (false) or live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_is_running(listener: *const hievc_listener) -> bool {
+    guard_value(false, || {
+        // SAFETY: caller contract.
+        match unsafe { listener.as_ref() } {
+            Some(l) => lock(&l.state).started && !*l.dispatch.halted.borrow(),
+            None => false,
+        }
+    })
+}
+
+fn metrics_json(m: &MetricsSnapshot) -> Value {
+    let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    json!({
+        "uptime_ms": u64::try_from(m.uptime.as_millis()).unwrap_or(u64::MAX),
+        "received": m.received,
+        "handled": m.handled,
+        "filtered": m.filtered,
+        "deduplicated": m.deduplicated,
+        "decode_errors": m.decode_errors,
+        "handler_failures": m.handler_failures,
+        "retries": m.retries,
+        "dead_lettered": m.dead_lettered,
+        "dead_letter_failures": m.dead_letter_failures,
+        "source_errors": m.source_errors,
+        "processed": m.processed(),
+        "messages_per_second": m.messages_per_second,
+        "average_messages_per_second": m.average_messages_per_second,
+        "handler_latency_us": {
+            "count": m.handler_latency.count,
+            "mean": us(m.handler_latency.mean),
+            "p50": us(m.handler_latency.p50),
+            "p90": us(m.handler_latency.p90),
+            "p99": us(m.handler_latency.p99),
+            "max": us(m.handler_latency.max),
+        },
+        "total_lag": m.total_lag(),
+        "partitions": m.partitions.iter().map(|p| json!({
+            "topic": p.topic,
+            "partition": p.partition,
+            "lag": p.lag,
+            "lag_stored": p.lag_stored,
+            "high_watermark": p.high_watermark,
+            "committed_offset": p.committed_offset,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The listener's metrics as JSON: counters (`received`, `handled`, `filtered`,
+/// `deduplicated`, `decode_errors`, `handler_failures`, `retries`, `dead_lettered`, ...),
+/// throughput, `handler_latency_us` percentiles and per-partition lag. Free `*out` with
+/// `hievc_string_free`.
+///
+/// # Safety
+/// `listener` is live; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_metrics(
+    listener: *const hievc_listener,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let l = unsafe { arg_ref(listener, "listener") }?;
+        arg_out(out, "out")?;
+        write_string(out, to_string(&metrics_json(&l.core.metrics()))?);
+        Ok(())
+    })
+}
+
+/// Closes (if not closed yet, ignoring errors) and frees a listener. NULL is a no-op. From the
+/// listener's own callback, the close and the free finish on another thread.
+///
+/// # Safety
+/// `listener` is NULL or a listener not freed before, not in use on other threads.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_free(listener: *mut hievc_listener) {
+    guard_value((), || {
+        if listener.is_null() {
+            return;
+        }
+        // SAFETY: caller contract.
+        let l = unsafe { Box::from_raw(listener) };
+        if l.on_own_thread() {
+            l.core.shutdown();
+            l.dispatch.halted.send_replace(true);
+            let _ = thread::Builder::new()
+                .name("hievc-listener-free".to_owned())
+                .spawn(move || {
+                    let _ = l.close();
+                });
+            return;
+        }
+        let _ = l.close();
+    })
+}
+
+/// One Encounter, as delivered to a callback (borrowed, valid during the call) or by
+/// `hievc_listener_poll` / `hievc_event_clone` (owned, freed with `hievc_event_free`).
+///
+/// The strings its accessors return are borrowed from it: valid as long as the event. Safe to
+/// read from several threads.
+pub struct hievc_encounter_event {
+    event: EncounterEvent,
+    reply: Mutex<Option<oneshot::Sender<c_int>>>,
+    encounter_json: OnceLock<CString>,
+    json: OnceLock<CString>,
+    strings: OnceLock<EventStrings>,
+}
+
+struct EventStrings {
+    id: Option<CString>,
+    version_id: Option<CString>,
+    vc_type: Option<CString>,
+    vc_token: Option<CString>,
+    status: Option<CString>,
+    topic: CString,
+}
+
+impl fmt::Debug for hievc_encounter_event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.event.fmt(f)
+    }
+}
+
+impl hievc_encounter_event {
+    fn new(event: EncounterEvent, reply: Option<oneshot::Sender<c_int>>) -> Self {
+        Self {
+            event,
+            reply: Mutex::new(reply),
+            encounter_json: OnceLock::new(),
+            json: OnceLock::new(),
+            strings: OnceLock::new(),
+        }
+    }
+
+    fn strings(&self) -> &EventStrings {
+        self.strings.get_or_init(|| {
+            let e = &self.event;
+            let vc = e.vc();
+            EventStrings {
+                id: e.encounter_id().map(to_cstring),
+                version_id: e.version_id().map(to_cstring),
+                vc_type: vc.map(|v| to_cstring(v.vc_type.code())),
+                vc_token: vc.and_then(|v| v.token.clone()).map(to_cstring),
+                status: e
+                    .encounter()
+                    .status
+                    .as_ref()
+                    .map(|s| to_cstring(s.as_str())),
+                topic: to_cstring(e.topic()),
+            }
+        })
+    }
+
+    fn doc(&self) -> EventDoc<'_> {
+        let e = &self.event;
+        EventDoc {
+            encounter: raw(e.encounter()),
+            encounter_id: e.encounter_id(),
+            version_id: e.version_id(),
+            vc: e.vc().map(|v| VcDoc {
+                vc_type: v.vc_type.code(),
+                token: v.token.as_deref(),
+                encounter_number: v.encounter_number.as_deref(),
+                status: v.status.as_ref().map(|s| s.as_str()),
+                patient: v.patient.as_ref().map(raw),
+                practitioners: v.practitioners.iter().map(raw).collect(),
+                organisation: v.organisation.as_ref().map(raw),
+                appointments: v.appointments.iter().map(raw).collect(),
+                period: v.period.as_ref().map(raw),
+            }),
+            included: e
+                .included()
+                .iter()
+                .map(|i| IncludedDoc {
+                    full_url: i.full_url.as_deref(),
+                    resource: raw(&i.resource),
+                })
+                .collect(),
+            warnings: warnings(e.warnings()),
+            layout: match e.layout() {
+                Layout::Encounter => LayoutDoc {
+                    kind: "encounter",
+                    pointer: None,
+                    bundle: None,
+                },
+                Layout::Bundle => LayoutDoc {
+                    kind: "bundle",
+                    pointer: None,
+                    bundle: None,
+                },
+                Layout::Envelope { pointer, bundle } => LayoutDoc {
+                    kind: "envelope",
+                    pointer: Some(pointer),
+                    bundle: Some(*bundle),
+                },
+                _ => LayoutDoc {
+                    kind: "other",
+                    pointer: None,
+                    bundle: None,
+                },
+            },
+            topic: e.topic(),
+            partition: e.partition(),
+            offset: e.offset(),
+            key: e.key().map(String::from_utf8_lossy),
+            timestamp_ms: e.timestamp().map(|t| t.millis()),
+            headers: e
+                .headers()
+                .iter()
+                .map(|h| HeaderDoc {
+                    key: &h.key,
+                    value: h.value.as_deref().map(String::from_utf8_lossy),
+                })
+                .collect(),
+        }
+    }
+}
+
+type Raw = Box<RawValue>;
+
+#[derive(Serialize)]
+struct VcDoc<'a> {
+    #[serde(rename = "type")]
+    vc_type: &'a str,
+    token: Option<&'a str>,
+    encounter_number: Option<&'a str>,
+    status: Option<&'a str>,
+    patient: Option<Raw>,
+    practitioners: Vec<Raw>,
+    organisation: Option<Raw>,
+    appointments: Vec<Raw>,
+    period: Option<Raw>,
+}
+
+#[derive(Serialize)]
+struct IncludedDoc<'a> {
+    full_url: Option<&'a str>,
+    resource: Raw,
+}
+
+#[derive(Serialize)]
+struct LayoutDoc<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct HeaderDoc<'a> {
+    key: &'a str,
+    value: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// `hievc_event_json`.
+#[derive(Serialize)]
+struct EventDoc<'a> {
+    encounter: Raw,
+    encounter_id: Option<&'a str>,
+    version_id: Option<&'a str>,
+    vc: Option<VcDoc<'a>>,
+    included: Vec<IncludedDoc<'a>>,
+    warnings: Vec<WarningDoc<'a>>,
+    layout: LayoutDoc<'a>,
+    topic: &'a str,
+    partition: i32,
+    offset: i64,
+    key: Option<std::borrow::Cow<'a, str>>,
+    timestamp_ms: Option<i64>,
+    headers: Vec<HeaderDoc<'a>>,
+}
+
+fn with_event<R: Copy>(
+    ev: *const hievc_encounter_event,
+    default: R,
+    f: impl FnOnce(&hievc_encounter_event) -> R,
+) -> R {
+    guard_value(default, || {
+        // SAFETY: a non-NULL `ev` points at a live event (documented contract).
+        match unsafe { ev.as_ref() } {
+            Some(e) => f(e),
+            None => default,
+        }
+    })
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
+}
+
+/// The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_encounter_json(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| {
+        e.encounter_json
+            .get_or_init(|| to_cstring(hie_vc::fhir::to_json(e.event.encounter())))
+            .as_ptr()
+    })
+}
+
+/// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
+/// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
+/// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
+/// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
+/// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| {
+        e.json
+            .get_or_init(|| to_cstring(to_string(&e.doc()).unwrap_or_default()))
+            .as_ptr()
+    })
+}
+
+/// The Encounter's logical id, or NULL. Borrowed from `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_encounter_id(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().id))
+}
+
+/// The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_version_id(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().version_id))
+}
+
+/// The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
+/// non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_vc_type(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_type))
+}
+
+/// The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_vc_token(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_token))
+}
+
+/// `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_status(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().status))
+}
+
+/// The topic the record came from. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_topic(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| e.strings().topic.as_ptr())
+}
+
+/// The record's partition (-1 for a NULL `ev`).
+#[no_mangle]
+pub extern "C" fn hievc_event_partition(ev: *const hievc_encounter_event) -> i32 {
+    with_event(ev, -1, |e| e.event.partition())
+}
+
+/// The record's offset (-1 for a NULL `ev`).
+#[no_mangle]
+pub extern "C" fn hievc_event_offset(ev: *const hievc_encounter_event) -> i64 {
+    with_event(ev, -1, |e| e.event.offset())
+}
+
+/// The raw record payload, exactly as received (`*len` receives its length when `len` is not
+/// NULL). Borrowed; not NUL-terminated.
+#[no_mangle]
+pub extern "C" fn hievc_event_payload(
+    ev: *const hievc_encounter_event,
+    len: *mut usize,
+) -> *const u8 {
+    with_event(ev, std::ptr::null(), |e| {
+        let raw = e.event.raw();
+        if !len.is_null() {
+            write_out(len, raw.len());
+        }
+        raw.as_ptr()
+    })
+}
+
+/// An owned copy of an event (e.g. to keep a callback's event after the call). Cheap (shared
+/// data). The copy cannot be acknowledged: the callback's return value answers for it.
+///
+/// # Safety
+/// `ev` is a live event; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_clone(
+    ev: *const hievc_encounter_event,
+    out: *mut *mut hievc_encounter_event,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let e = unsafe { arg_ref(ev, "ev") }?;
+        arg_out(out, "out")?;
+        write_handle(out, hievc_encounter_event::new(e.event.clone(), None));
+        Ok(())
+    })
+}
+
+/// Answers a polled event: 0 acknowledges it (its offset is stored), a positive value fails
+/// the attempt (retried, then dead-lettered or reported), a negative one fails it for good.
+/// Once per event: `HIEVC_INVALID_STATE` for a second answer, for a callback's event (the
+/// callback's return value answers) or a clone; `HIEVC_CLOSED` when the listener gave up on
+/// it meanwhile (stopped, or `listener.handler_timeout_ms` passed).
+///
+/// # Safety
+/// `ev` is a live event.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_ack(
+    ev: *const hievc_encounter_event,
+    result: c_int,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let e = unsafe { arg_ref(ev, "ev") }?;
+        let reply = lock(&e.reply).take().ok_or_else(|| {
+            Failure::state("this event cannot be answered: it was answered already, or it is a callback's event or a clone")
+        })?;
+        reply.send(result).map_err(|_| closed())
+    })
+}
+
+/// Frees an owned event (from `hievc_listener_poll` or `hievc_event_clone`). NULL is a no-op.
+/// A polled event freed without `hievc_event_ack` counts as failed (it will be retried). Never
+/// free the event a callback receives.
+///
+/// # Safety
+/// `ev` is NULL or an owned event not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_free(ev: *mut hievc_encounter_event) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(ev) })
+}
+
+/// An in-memory Kafka stand-in (topics, partitions, consumer-group offsets) for tests, demos
+/// and the in-process sandbox. Thread-safe.
+pub struct hievc_memory_broker {
+    pub(crate) broker: MemoryBroker,
+}
+
+impl fmt::Debug for hievc_memory_broker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.broker.fmt(f)
+    }
+}
+
+/// An empty in-memory broker.
+#[no_mangle]
+pub extern "C" fn hievc_memory_broker_new(
+    out: *mut *mut hievc_memory_broker,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        arg_out(out, "out")?;
+        write_handle(
+            out,
+            hievc_memory_broker {
+                broker: MemoryBroker::new(),
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Creates `topic` with `partitions` partitions (or grows it to that many). Sending to a
+/// topic that does not exist creates it with one partition.
+///
+/// # Safety
+/// `broker` is live; `topic` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_memory_broker_create_topic(
+    broker: *const hievc_memory_broker,
+    topic: *const c_char,
+    partitions: i32,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (b, t) = unsafe { (arg_ref(broker, "broker")?, arg_str(topic, "topic")?) };
+        Ok(b.broker.create_topic(t, partitions)?)
+    })
+}
+
+/// Appends a record (`payload` of `len` bytes, any content; `key` NULL for none) to `topic`,
+/// in `partition` (or chosen from the key when `partition` is negative). `*offset_out` (when
+/// not NULL) receives the record's offset.
+///
+/// # Safety
+/// `broker` is live; `topic` and `key` (NULL allowed) are NUL-terminated strings; `payload`
+/// points at `len` readable bytes (NULL allowed when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn hievc_memory_broker_send(
+    broker: *const hievc_memory_broker,
+    topic: *const c_char,
+    payload: *const u8,
+    len: usize,
+    key: *const c_char,
+    partition: i32,
+    offset_out: *mut i64,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (b, t, k) = unsafe {
+            (
+                arg_ref(broker, "broker")?,
+                arg_str(topic, "topic")?,
+                opt_str(key, "key")?,
+            )
+        };
+        let bytes: Vec<u8> = if len == 0 {
+            Vec::new()
+        } else if payload.is_null() {
+            return Err(Failure::null("payload"));
+        } else {
+            // SAFETY: caller contract: `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(payload, len) }.to_vec()
+        };
+        let mut record = MemoryRecord::new(bytes);
+        if let Some(k) = k {
+            record = record.key(k.as_bytes().to_vec());
+        }
+        if partition >= 0 {
+            record = record.partition(partition);
+        }
+        let at = b.broker.send(t, record)?;
+        if !offset_out.is_null() {
+            write_out(offset_out, at.offset);
+        }
+        Ok(())
+    })
+}
+
+/// The committed offset (the next record the group will read) of `group` on
+/// `topic`/`partition`, in `*offset_out`; -1 when the group has committed nothing there.
+///
+/// # Safety
+/// `broker` is live; `group` and `topic` are NUL-terminated strings; `offset_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_memory_broker_committed(
+    broker: *const hievc_memory_broker,
+    group: *const c_char,
+    topic: *const c_char,
+    partition: i32,
+    offset_out: *mut i64,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (b, g, t) = unsafe {
+            (
+                arg_ref(broker, "broker")?,
+                arg_str(group, "group")?,
+                arg_str(topic, "topic")?,
+            )
+        };
+        arg_out(offset_out, "offset_out")?;
+        write_out(
+            offset_out,
+            b.broker.committed(g, t, partition).unwrap_or(-1),
+        );
+        Ok(())
+    })
+}
+
+/// Frees a broker. NULL is a no-op. Listeners reading from it keep it alive until freed.
+///
+/// # Safety
+/// `broker` is NULL or a broker not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_memory_broker_free(broker: *mut hievc_memory_broker) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(broker) })
+}
