@@ -50,9 +50,12 @@ svc_spawn() {
     [[ -f $logfile ]] && mv -f "$logfile" "$logfile.1"
     rm -f "$pidfile"
     (
-        cd "$workdir"
+        cd "$workdir" || exit 1
+        # 9>&-: do not hand the svc_lock fd to the server, or it would hold
+        # the lock for its whole life and block the next stop/start.
+        # shellcheck disable=SC2016  # $$ and $@ are for the inner shell
         setsid bash -c 'echo $$ > "$0"; exec "$@"' "$pidfile" "$@" \
-            </dev/null >>"$logfile" 2>&1 &
+            </dev/null >>"$logfile" 2>&1 9>&- &
     )
     # The pidfile appears almost immediately; wait for it briefly.
     local i

@@ -23,7 +23,7 @@
 set -euo pipefail
 
 SVC_NAME=kafka
-# shellcheck source=tests/services/common.sh
+# shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # 4.3.1 is the newest 4.x that resolves from Maven Central: 4.4.0's
@@ -58,8 +58,9 @@ check_java() {
     command -v "$JAVA" >/dev/null || svc_die "java not found (set JAVA or JAVA_HOME; Kafka $KAFKA_VERSION needs 17+)"
     local v
     v=$("$JAVA" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-    [[ ${v%%.*} =~ ^[0-9]+$ ]] && ((${v%%.*} >= 17)) \
-        || svc_die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is '$v'"
+    if ! [[ ${v%%.*} =~ ^[0-9]+$ ]] || ((${v%%.*} < 17)); then
+        svc_die "Kafka $KAFKA_VERSION needs Java 17+, $JAVA is '$v'"
+    fi
 }
 
 # Fetch kafka_2.13 and its runtime dependencies with a throwaway pom. Done
@@ -103,9 +104,12 @@ fetch_jars() {
   </dependencies>
 </project>
 EOF
-    (cd "$work" && mvn -q -B dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$work/libs") \
-        || svc_die "mvn could not fetch Kafka $KAFKA_VERSION"
+    # mvn's chatter goes to a file: callers may parse this script's stdout.
+    if ! (cd "$work" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$work/libs") >"$work/mvn.log" 2>&1; then
+        cat "$work/mvn.log" >&2
+        svc_die "mvn could not fetch Kafka $KAFKA_VERSION (log: $work/mvn.log)"
+    fi
     touch "$work/libs/.complete"
     mv "$work/libs" "$LIBS"
     rm -rf "$work"
@@ -168,11 +172,17 @@ logger.partition.level = WARN
 EOF
 }
 
+# The JVM command line shared by the storage tool and the broker, in JVM_CMD.
+jvm_cmd() {
+    local heap
+    read -ra heap <<<"$KAFKA_HEAP"   # a list of JVM options
+    JVM_CMD=("$JAVA" "${heap[@]}" -XX:+UseG1GC -Djava.awt.headless=true
+        -Dlog4j2.configurationFile="$LOG4J_CONFIG" -cp "$LIBS/*")
+}
+
 kafka_java() {
-    # shellcheck disable=SC2086  # KAFKA_HEAP is a list of JVM options
-    "$JAVA" $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$LOG4J_CONFIG" \
-        -cp "$LIBS/*" "$@"
+    jvm_cmd
+    "${JVM_CMD[@]}" "$@"
 }
 
 # Format the KRaft storage once (meta.properties marks a formatted dir). The
@@ -183,6 +193,10 @@ format_storage() {
     svc_log "formatting storage in $LOG_DIRS"
     local cluster_id
     cluster_id=$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    # Note: Debian's kcat (librdkafka 2.0.2) cannot do SCRAM against any
+    # Kafka 4.x broker (a client nonce bug fixed in librdkafka 2.6.1; Kafka 4
+    # checks the nonce strictly). PLAIN works with it; use librdkafka >= 2.6.1
+    # (e.g. the rdkafka crate's bundled one) or the Java client for SCRAM.
     kafka_java kafka.tools.StorageTool format --config "$CONFIG" --cluster-id "$cluster_id" \
         --add-scram "SCRAM-SHA-256=[name=$SASL_USER,password=\"$SASL_PASSWORD\"]" \
         --add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=\"$SASL_PASSWORD\"]" \
@@ -241,9 +255,8 @@ do_start() {
     write_config
     format_storage
     local t0=$SECONDS
-    svc_spawn "$PIDFILE" "$LOGFILE" "$DATA" \
-        "$JAVA" $KAFKA_HEAP -XX:+UseG1GC -Djava.awt.headless=true \
-        -Dlog4j2.configurationFile="$LOG4J_CONFIG" -cp "$LIBS/*" kafka.Kafka "$CONFIG"
+    jvm_cmd
+    svc_spawn "$PIDFILE" "$LOGFILE" "$DATA" "${JVM_CMD[@]}" kafka.Kafka "$CONFIG"
     if svc_wait "$KAFKA_START_TIMEOUT" "$PIDFILE" "$PID_PATTERN" answering; then
         svc_log "started (pid $(<"$PIDFILE")) in $((SECONDS - t0)) s on 127.0.0.1:$KAFKA_PORT / SASL :$KAFKA_SASL_PORT; log: $LOGFILE"
         return 0
