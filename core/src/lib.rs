@@ -9,13 +9,17 @@
 //! * [`hie`]: the HIE FHIR REST client (async): every interaction, auth, retries, VC conveniences.
 //! * [`listener`]: the Kafka Encounter listener (at-least-once, dead letters, dedupe, metrics)
 //!   and its in-memory twin.
+//! * [`jitsi`]: Jitsi video sessions — one provider interface over HIE's token service,
+//!   self-hosted Jitsi Meet and 8x8 JaaS; JWT minting and verification.
 //! * [`Error`]: the one error type, with a non-exhaustive [`ErrorKind`].
 
 pub mod error;
 pub mod fhir;
 pub mod hie;
+pub mod jitsi;
 pub mod listener;
 pub mod mycore;
+pub(crate) mod rest;
 pub mod settings;
 
 pub use error::{Error, ErrorKind, Result};

@@ -259,3 +259,78 @@ impl HieClient {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir::Patient;
+
+    /// A self-signed P-256 CA (`openssl req -x509`), only parsed here.
+    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
+MIIBijCCAS+gAwIBAgIUbfg7Bcj6vyhSz35JK/RMhR/C7UswCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOaGllLXZjIHRlc3QgQ0EwIBcNMjYxMTIyMDE1ODA5WhgPMjEy
+NjEwMjkwMTU4MDlaMBkxFzAVBgNVBAMMDmhpZS12YyB0ZXN0IENBMFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEevC99vkswkypSyysHWwI5NLgTXybShsK8j2OvmCf
+mOOyezL261MXRFZ0DyB7KfK2ftYs6pEj7RK/8j0lyvLcVKNTMFEwHQYDVR0OBBYE
+FPe+YAqNbUJ8hULekJG/wKKzwOsxMB8GA1UdIwQYMBaAFPe+YAqNbUJ8hULekJG/
+wKKzwOsxMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAMHZEOis
+HXusLIzngxhK3qjFZdsYDDp+FF+XSRU9Ts2fAiEA7mlsOOITHzMsZcs28+SR50iY
+KYbXnxzeGsrDdAdVa54=
+-----END CERTIFICATE-----
+";
+
+    fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    fn send<F: Send>(_: F) {}
+
+    #[test]
+    fn the_client_and_its_futures_can_cross_threads() {
+        send_sync_clone::<HieClient>();
+        let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
+        // Every request future is Send, so it can be given to tokio::spawn.
+        send(c.read::<Patient>("p").send());
+        send(c.update(Patient::default()).send());
+        send(c.create(Patient::default()).send());
+        send(c.delete::<Patient>("p").send());
+        send(c.search::<Patient>().send());
+        send(c.search::<Patient>().stream());
+        send(c.history::<Patient>("p").send());
+        send(c.transaction().send());
+        send(c.capabilities().send());
+        send(c.find_encounter_for_appointment("a"));
+        // Clones share one state.
+        let d = c.clone();
+        assert!(Arc::ptr_eq(&c.inner, &d.inner));
+    }
+
+    #[test]
+    fn tls_settings_are_checked_when_the_client_is_built() {
+        let bad = HieConfig::builder("https://sandbox.example/")
+            .root_certificate_pem(b"not a certificate".to_vec())
+            .build()
+            .unwrap();
+        assert_eq!(HieClient::new(bad).unwrap_err().kind(), ErrorKind::Config);
+        let ca = HieConfig::builder("https://sandbox.example/")
+            .root_certificate_pem(TEST_CA.as_bytes().to_vec())
+            .build()
+            .unwrap();
+        assert!(
+            HieClient::new(ca).is_ok(),
+            "a real CA certificate is accepted"
+        );
+        let insecure = HieConfig::builder("https://sandbox.example/")
+            .danger_accept_invalid_certs_for_host("sandbox.example")
+            .build()
+            .unwrap();
+        assert!(HieClient::new(insecure).is_ok());
+        let bad_token_url = HieConfig::builder("https://h/")
+            .auth(crate::hie::Auth::oauth2(
+                crate::hie::OAuth2::client_credentials("not a url", "c", "s"),
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(
+            HieClient::new(bad_token_url).unwrap_err().kind(),
+            ErrorKind::Config
+        );
+    }
+}

@@ -121,9 +121,18 @@ fn http_client(cfg: &HieConfig, insecure: bool) -> Result<reqwest::Client> {
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90));
     for pem in &cfg.root_certificates_pem {
-        let cert = reqwest::Certificate::from_pem(pem)
+        // A PEM without a certificate parses as an empty bundle: refuse it rather than run
+        // with a trust setting the integrator did not get.
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
             .map_err(|e| Error::config(format!("a root certificate is not valid PEM: {e}")))?;
-        b = b.add_root_certificate(cert);
+        if certs.is_empty() {
+            return Err(Error::config(
+                "a root certificate PEM holds no CERTIFICATE block; check the file given",
+            ));
+        }
+        for cert in certs {
+            b = b.add_root_certificate(cert);
+        }
     }
     if insecure {
         b = b.danger_accept_invalid_certs(true);
