@@ -6,8 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use reqwest::Method;
-
 use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
 use super::token::{from_unix, unix, JitsiClaims, JitsiContext, Signer, TokenVerifier};
 use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
@@ -571,15 +569,8 @@ impl JitsiProvider for SelfHostedJitsi {
         url.query_pairs_mut()
             .append_pair("conference", &self.conference_jid(&room));
         let auth = rest::bearer(&self.system_token()?)?;
-        let req = Req {
-            method: Method::POST,
-            url,
-            action: "end meeting",
-            body: None,
-            authorization: Some(auth),
-            // Destroying a room twice leaves it destroyed: safe to repeat.
-            repeat: Repeat::Safe,
-        };
+        // Destroying a room twice leaves it destroyed: safe to repeat.
+        let req = Req::post(url, "end meeting", Repeat::Safe).authorization(auth);
         match endpoint.send(req).await {
             Ok(_) => Ok(EndOutcome::Ended),
             // Prosody answers 404 when no such room exists: nobody is in it (any more).

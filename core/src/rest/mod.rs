@@ -58,6 +58,17 @@ pub(crate) struct Req {
 }
 
 impl Req {
+    /// A `POST` without a body.
+    pub(crate) fn post(url: url::Url, action: &'static str, repeat: Repeat) -> Self {
+        Self {
+            method: Method::POST,
+            url,
+            action,
+            body: None,
+            authorization: None,
+            repeat,
+        }
+    }
     /// A `POST` of a JSON body.
     pub(crate) fn post_json(
         url: url::Url,
