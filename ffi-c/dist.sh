@@ -35,10 +35,12 @@ target_dir="${CARGO_TARGET_DIR:-$ROOT/target}/$profile"
 mkdir -p "$prefix/include" "$prefix/lib/pkgconfig"
 cp include/hie_vc.h "$prefix/include/"
 rm -f "$prefix/lib"/libhievc.so*
-cp "$target_dir/libhievc.so" "$prefix/lib/libhievc.so.$version"
+# Hard links where possible (the static library is hundreds of MB in a debug build).
+put() { ln -f "$1" "$2" 2>/dev/null || cp "$1" "$2"; }
+put "$target_dir/libhievc.so" "$prefix/lib/libhievc.so.$version"
 ln -s "libhievc.so.$version" "$prefix/lib/libhievc.so.$major"
 ln -s "libhievc.so.$major" "$prefix/lib/libhievc.so"
-cp "$target_dir/libhievc.a" "$prefix/lib/libhievc.a"
+put "$target_dir/libhievc.a" "$prefix/lib/libhievc.a"
 sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" ffi-c/hievc.pc.in >"$prefix/lib/pkgconfig/hievc.pc"
 
 soname=$(readelf -d "$prefix/lib/libhievc.so.$version" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
