@@ -11,6 +11,7 @@
 //!   and its in-memory twin.
 //! * [`jitsi`]: Jitsi video sessions — one provider interface over HIE's token service,
 //!   self-hosted Jitsi Meet and 8x8 JaaS; JWT minting and verification.
+//! * [`notify`]: the Notification API client that tells patients their consultation starts.
 //! * [`Error`]: the one error type, with a non-exhaustive [`ErrorKind`].
 
 pub mod error;
@@ -19,6 +20,7 @@ pub mod hie;
 pub mod jitsi;
 pub mod listener;
 pub mod mycore;
+pub mod notify;
 pub(crate) mod rest;
 pub mod settings;
 
