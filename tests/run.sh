@@ -97,11 +97,18 @@ cargo_tests() {
     [[ $rc -eq 0 && ${PIPESTATUS[0]} -eq 0 ]]
 }
 
+# Tokens minted by the SDK checked by an independent verifier (PyJWT), and the reverse.
+python_tests() {
+    python3 -m pip install -q -r tests/python/requirements.txt >"$LOG_DIR/pip.log" 2>&1 || { tail -n 20 "$LOG_DIR/pip.log"; return 1; }
+    python3 -m pytest -q tests/python
+}
+
 step "prerequisites" prerequisites
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "services (kafka, helios)" start_services
 step "cargo test" cargo_tests
+step "pytest (tests/python)" python_tests
 step "fuzz json_decoder (${HIEVC_FUZZ_SECONDS:-60} s)" fuzz
 
 echo
