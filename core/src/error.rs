@@ -137,6 +137,8 @@ struct Inner {
     report: Option<Box<Report>>,
     location: Option<String>,
     request_id: Option<String>,
+    step: Option<&'static str>,
+    completed: Vec<&'static str>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -155,6 +157,8 @@ impl Error {
             report: None,
             location: None,
             request_id: None,
+            step: None,
+            completed: Vec::new(),
             source: None,
         }))
     }
@@ -239,6 +243,32 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
     }
+    /// Marks the workflow step that failed and the steps already done, so a caller can resume.
+    pub fn with_step(mut self, step: &'static str, completed: Vec<&'static str>) -> Self {
+        self.0.message = if completed.is_empty() {
+            format!(
+                "step '{step}' failed (nothing done yet): {}",
+                self.0.message
+            )
+        } else {
+            format!(
+                "step '{step}' failed (done: {}): {}",
+                completed.join(", "),
+                self.0.message
+            )
+        };
+        self.0.step = Some(step);
+        self.0.completed = completed;
+        self
+    }
+    /// The VC workflow step that failed, for workflow errors.
+    pub fn step(&self) -> Option<&'static str> {
+        self.0.step
+    }
+    /// The VC workflow steps completed before the failure.
+    pub fn completed_steps(&self) -> &[&'static str] {
+        &self.0.completed
+    }
     /// Whether retrying the same request later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -268,6 +298,9 @@ impl fmt::Debug for Error {
         }
         if let Some(l) = &self.0.location {
             d.field("location", l);
+        }
+        if let Some(s) = self.0.step {
+            d.field("step", &s).field("completed", &self.0.completed);
         }
         if let Some(r) = &self.0.request_id {
             d.field("request_id", r);

@@ -23,6 +23,7 @@ pub mod mycore;
 pub mod notify;
 pub(crate) mod rest;
 pub mod settings;
+pub mod vc;
 
 pub use error::{Error, ErrorKind, Result};
 

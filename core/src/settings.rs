@@ -212,20 +212,21 @@ impl fmt::Debug for KafkaSettings {
 
 impl KafkaSettings {
     fn sasl(&self) -> Result<Sasl> {
-        let mech =
-            match self
-                .sasl_mechanism
-                .as_deref()
-                .map(str::to_ascii_uppercase)
-                .as_deref()
-            {
-                Some("PLAIN") => SaslMechanism::Plain,
-                Some("SCRAM-SHA-256") | None => SaslMechanism::ScramSha256,
-                Some("SCRAM-SHA-512") => SaslMechanism::ScramSha512,
-                Some(other) => return Err(Error::config(format!(
+        let mech = match self
+            .sasl_mechanism
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            Some("PLAIN") => SaslMechanism::Plain,
+            Some("SCRAM-SHA-256") | None => SaslMechanism::ScramSha256,
+            Some("SCRAM-SHA-512") => SaslMechanism::ScramSha512,
+            Some(other) => {
+                return Err(Error::config(format!(
                     "kafka.sasl_mechanism '{other}' is not PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
-                ))),
-            };
+                )))
+            }
+        };
         let user = self
             .sasl_username
             .clone()

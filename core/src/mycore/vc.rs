@@ -81,8 +81,8 @@ pub(crate) fn is_vr(c: &Coding) -> bool {
         || (c.system.is_none() && c.code.as_ref().is_some_and(|x| x.as_str() == CLASS_VR))
 }
 
-/// The VC type named by the first VC-family serviceType coding.
-pub(crate) fn vc_type_of<'a>(
+/// The VC type named by the first VC-family serviceType coding (`None` when there is none).
+pub fn vc_type_of<'a>(
     service_types: impl IntoIterator<Item = &'a CodeableConcept>,
 ) -> Option<VcType> {
     service_types

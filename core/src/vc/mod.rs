@@ -1,0 +1,169 @@
+//! The VC workflow (facts.md §3): one [`VirtualConsultation`] over the HIE client, a Jitsi
+//! provider and the Notification API runs the ten steps of the VCI and VCE flows.
+//!
+//! | step | VCI | VCE |
+//! |---|---|---|
+//! | session token | HIE creates it at check-in | [`create_session`](VirtualConsultation::create_session) |
+//! | Schedule + Slots | [`schedule`](VirtualConsultation::schedule) (optional) | [`schedule`](VirtualConsultation::schedule) with the token |
+//! | Appointment(s) | [`book`](VirtualConsultation::book) | [`book`](VirtualConsultation::book) per patient, with the token |
+//! | Encounter arrives | the listener, [`arrival_handler`](VirtualConsultation::arrival_handler) | same |
+//! | start | [`start`](VirtualConsultation::start): practitioner join, activate, notify the patient | notify every patient of the session |
+//! | finish | [`finish`](VirtualConsultation::finish): PUT `finished` + `period.end`, end the session | same |
+//!
+//! **Idempotent**: `start` and `finish` can run again (a redelivered Encounter, a retry after a
+//! failure) — patients already notified are not notified again, a finished Encounter is not
+//! PUT again, ending an ended session is fine. What was done is kept in a [`Journal`]
+//! (in memory by default; plug a persistent one for several processes).
+//! **Resumable**: a failure returns the error of the failing step with
+//! [`Error::step`](crate::Error::step) and [`Error::completed_steps`](crate::Error::completed_steps).
+
+mod flow;
+mod handler;
+mod journal;
+mod patients;
+
+use std::sync::Arc;
+
+pub use flow::{Booked, Finished, Scheduled, Started};
+pub use handler::{ArrivalHandler, PractitionerFor};
+pub use journal::{Journal, MemoryJournal, SessionRecord, Step};
+
+use crate::hie::HieClient;
+use crate::jitsi::JitsiProvider;
+use crate::mycore::consts::{MYKAD_SYSTEM, MYKAD_SYSTEM_ALT};
+use crate::mycore::QuotaWire;
+use crate::notify::Notifier;
+use crate::{Error, Result};
+
+/// Default title of the "session starts" notification.
+pub const DEFAULT_NOTIFY_TITLE: &str = "Virtual consultation";
+/// Default body; `{start}` is replaced by the Encounter's start time when known.
+pub const DEFAULT_NOTIFY_BODY: &str =
+    "Your virtual consultation is starting. Open RekodSaya to join.";
+
+/// Runs the VC workflow. Cheap to clone; thread-safe.
+#[derive(Clone, Debug)]
+pub struct VirtualConsultation {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    hie: HieClient,
+    jitsi: Arc<dyn JitsiProvider>,
+    notifier: Arc<dyn Notifier>,
+    journal: Arc<dyn Journal>,
+    quota_wire: QuotaWire,
+    notify_title: String,
+    notify_body: String,
+    patient_id_systems: Vec<String>,
+}
+
+/// Builds a [`VirtualConsultation`].
+#[derive(Debug)]
+#[must_use]
+pub struct VirtualConsultationBuilder {
+    hie: HieClient,
+    jitsi: Option<Arc<dyn JitsiProvider>>,
+    notifier: Option<Arc<dyn Notifier>>,
+    journal: Option<Arc<dyn Journal>>,
+    quota_wire: QuotaWire,
+    notify_title: String,
+    notify_body: String,
+    patient_id_systems: Vec<String>,
+}
+
+impl VirtualConsultation {
+    /// A builder over the HIE client.
+    pub fn builder(hie: HieClient) -> VirtualConsultationBuilder {
+        VirtualConsultationBuilder {
+            hie,
+            jitsi: None,
+            notifier: None,
+            journal: None,
+            quota_wire: QuotaWire::Integer,
+            notify_title: DEFAULT_NOTIFY_TITLE.to_owned(),
+            notify_body: DEFAULT_NOTIFY_BODY.to_owned(),
+            patient_id_systems: vec![MYKAD_SYSTEM.to_owned(), MYKAD_SYSTEM_ALT.to_owned()],
+        }
+    }
+    /// The HIE client.
+    pub fn hie(&self) -> &HieClient {
+        &self.inner.hie
+    }
+    /// The Jitsi provider.
+    pub fn jitsi(&self) -> &Arc<dyn JitsiProvider> {
+        &self.inner.jitsi
+    }
+    /// The journal of sessions.
+    pub fn journal(&self) -> &Arc<dyn Journal> {
+        &self.inner.journal
+    }
+}
+
+impl VirtualConsultationBuilder {
+    /// The Jitsi provider (required).
+    pub fn jitsi(mut self, jitsi: Arc<dyn JitsiProvider>) -> Self {
+        self.jitsi = Some(jitsi);
+        self
+    }
+    /// The notifier (required), e.g. a [`crate::notify::NotificationClient`].
+    pub fn notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+    /// Where session records live (default: in memory).
+    pub fn journal(mut self, journal: Arc<dyn Journal>) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+    /// How booking writes the slot quota (default integers).
+    pub fn quota_wire(mut self, wire: QuotaWire) -> Self {
+        self.quota_wire = wire;
+        self
+    }
+    /// Title and body of the "session starts" notification (`{start}` in the body is replaced
+    /// by the Encounter's start time).
+    pub fn notification_text(mut self, title: impl Into<String>, body: impl Into<String>) -> Self {
+        self.notify_title = title.into();
+        self.notify_body = body.into();
+        self
+    }
+    /// Identifier systems of the patient id the Notification API wants, in order of preference
+    /// (default: MyKad, then the alternative MyKad system one profile uses).
+    pub fn patient_id_systems<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        systems: I,
+    ) -> Self {
+        self.patient_id_systems = systems.into_iter().map(Into::into).collect();
+        self
+    }
+    /// The workflow; a [`crate::ErrorKind::Config`] error when the Jitsi provider or the notifier is missing.
+    pub fn build(self) -> Result<VirtualConsultation> {
+        let jitsi = self.jitsi.ok_or_else(|| {
+            Error::config("the VC workflow needs a Jitsi provider (builder.jitsi(...))")
+        })?;
+        let notifier = self.notifier.ok_or_else(|| {
+            Error::config("the VC workflow needs a notifier (builder.notifier(...))")
+        })?;
+        if self.patient_id_systems.is_empty() {
+            return Err(Error::config(
+                "name at least one patient identifier system to notify patients by",
+            ));
+        }
+        Ok(VirtualConsultation {
+            inner: Arc::new(Inner {
+                hie: self.hie,
+                jitsi,
+                notifier,
+                journal: self
+                    .journal
+                    .unwrap_or_else(|| Arc::new(MemoryJournal::default())),
+                quota_wire: self.quota_wire,
+                notify_title: self.notify_title,
+                notify_body: self.notify_body,
+                patient_id_systems: self.patient_id_systems,
+            }),
+        })
+    }
+}
