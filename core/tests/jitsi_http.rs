@@ -294,3 +294,66 @@ async fn end_meeting_with_a_static_token_tenant_and_refusal() {
     assert!(e.message().contains("system token"), "{e}");
     assert!(!format!("{e:?}").contains("wrong"));
 }
+
+/// Collects everything logged (at TRACE) while it is installed on this thread.
+#[derive(Clone, Default)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn credentials_session_tokens_and_rooms_never_reach_the_logs() {
+    let logs = Capture::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let s = Server::start(token_service).await;
+    let j = rest(&s, |b| b.secret_header("X-Api-Key", "api-key-42"));
+    j.create_session().await.unwrap();
+    let join = j.join("S-1", &doctor()).await.unwrap();
+    j.end("S-1").await.unwrap();
+    let prosody = Server::start(|_: &Recorded| Reply::status(200)).await;
+    let p = with_end(EndMeeting::new(prosody.url()).system_key(KEY_A, "system/key-1"));
+    p.end("secret-session-77").await.unwrap();
+    let system = prosody.requests()[0]
+        .header("authorization")
+        .unwrap()
+        .to_owned();
+    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let debug = format!("{join:?}\n{j:?}\n{p:?}");
+    assert!(
+        logs.contains("service.request"),
+        "the spans were logged: {logs}"
+    );
+    assert!(logs.contains("end meeting"), "{logs}");
+    // Credentials appear nowhere; session tokens and rooms not in the logs (a join's Debug
+    // shows its URL, room included, with the token masked).
+    let credentials = [
+        "svc-token",
+        "api-key-42",
+        "J-practitioner",
+        &system["Bearer ".len()..],
+        SECRET,
+    ];
+    for secret in credentials {
+        assert!(
+            !logs.contains(secret) && !debug.contains(secret),
+            "'{secret}' leaked:\n{logs}\n{debug}"
+        );
+    }
+    for id in ["S-1", "vc-s-1", "secret-session-77"] {
+        assert!(!logs.contains(id), "'{id}' logged:\n{logs}");
+    }
+}

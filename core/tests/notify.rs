@@ -408,3 +408,57 @@ async fn invalid_input_and_contract_are_refused_before_sending() {
     assert_eq!(body(&last)["recipients"], serde_json::json!(["1"]));
     assert_eq!(last.header("authorization"), Some("Bearer d"));
 }
+
+/// Collects everything logged (at TRACE) while it is installed on this thread.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn password_tokens_and_patient_ids_never_reach_the_logs() {
+    let logs = Capture::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let s = Server::start(api(ok)).await;
+    let c = client(&s);
+    c.login().await.unwrap();
+    client(&s).login().await.unwrap(); // makes tok-1 stale: a 401 and a re-login follow
+    c.send("t", "b", ["950728106051"]).await.unwrap();
+    let bad = client(&Server::start(|_: &Recorded| Reply::json(401, "{}")).await)
+        .send("t", "b", ["950728106051"])
+        .await
+        .unwrap_err();
+    let all = format!(
+        "{}\n{bad}\n{bad:?}\n{c:?}",
+        String::from_utf8_lossy(&logs.0.lock().unwrap())
+    );
+    assert!(
+        all.contains("service.request"),
+        "the spans were logged: {all}"
+    );
+    assert!(all.contains("logging in again once"), "{all}");
+    for secret in [
+        PASSWORD,
+        "tok-1",
+        "tok-2",
+        "tok-3",
+        "950728106051",
+        "Bearer",
+    ] {
+        assert!(!all.contains(secret), "'{secret}' leaked:\n{all}");
+    }
+}

@@ -48,7 +48,9 @@ mod token;
 use std::fmt;
 use std::time::SystemTime;
 
-pub use hie_rest::{JitsiRestContract, RestJitsi, RestJitsiConfig, RestJitsiConfigBuilder};
+pub use hie_rest::{
+    JitsiRestContract, RestJitsi, RestJitsiConfig, RestJitsiConfigBuilder, TOKEN_PLACEHOLDER,
+};
 pub use jaas::{JaasConfig, JaasConfigBuilder, JaasJitsi, JAAS_DOMAIN};
 pub use room::{RoomName, DEFAULT_ROOM_PREFIX, MAX_ROOM_LEN};
 pub use self_hosted::{

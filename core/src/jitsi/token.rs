@@ -541,7 +541,9 @@ mod tests {
             .audience("jitsi")
             .issuer("app");
         let ok = v.verify(&t).unwrap();
-        assert_eq!(ok.claims, claims(60).clone_with_times(&ok.claims));
+        let want = claims(60);
+        assert_eq!((&ok.claims.iss, &ok.claims.room), (&want.iss, &want.room));
+        assert_eq!(ok.claims.context, want.context);
         assert!(ok.is_moderator());
         let wrong = TokenVerifier::hs256("other").verify(&t).unwrap_err();
         assert_eq!(wrong.location(), Some("signature"));
@@ -590,16 +592,5 @@ mod tests {
         let e = Signer::rs256(&Secret::new("not pem"), "k".into(), "JaaS key").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Config);
         assert!(!format!("{e:?}").contains("not pem"));
-    }
-
-    impl JitsiClaims {
-        fn clone_with_times(&self, other: &JitsiClaims) -> JitsiClaims {
-            JitsiClaims {
-                iat: other.iat,
-                nbf: other.nbf,
-                exp: other.exp,
-                ..self.clone()
-            }
-        }
     }
 }
