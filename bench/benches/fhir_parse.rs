@@ -12,7 +12,9 @@ fn bench(c: &mut Criterion) {
     for (name, bytes) in [("encounter_2kb", &enc), ("searchset_1mb", &bundle)] {
         let mut g = c.benchmark_group(name);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
-        g.bench_function("serde_json_value", |b| b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(bytes)).unwrap()));
+        g.bench_function("serde_json_value", |b| {
+            b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(bytes)).unwrap())
+        });
         g.bench_function("typed_read_validate", |b| {
             b.iter(|| {
                 let r = fhir::read::<Resource>(black_box(bytes), ReadOptions::strict()).unwrap();

@@ -12,6 +12,9 @@ use hie_vc::mycore::{
 use hie_vc::ErrorKind;
 use serde_json::{json, Value};
 
+/// A rule, an edit of a valid resource that breaks it, and where the error must point.
+type Case = (&'static str, Box<dyn Fn(&mut Value)>, &'static str);
+
 const TOKEN: &str = "19d3b96a-6c4d-485a-9514-cbf6ccfeed6b";
 
 fn rules(r: &Resource) -> Vec<(Severity, &'static str, String)> {
@@ -163,7 +166,7 @@ fn res(v: &Value) -> Resource {
 #[test]
 fn appointment_rules() {
     assert!(errors(&res(&appt_json())).is_empty());
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "status-required",
             Box::new(|v| {
@@ -303,7 +306,7 @@ fn enc_json() -> Value {
 #[test]
 fn encounter_rules() {
     assert!(errors(&res(&enc_json())).is_empty());
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "encounter-status",
             Box::new(|v| v["status"] = json!("planned")),
