@@ -355,6 +355,21 @@ async fn invalid_json_is_a_located_decode_error() {
     assert!(err.location().is_some());
     assert!(err.request_id().is_some());
 
+    // A wrong value: located, and the value (patient data, here a MyKad number) not repeated.
+    let s = Server::start(|_: &Recorded| {
+        Reply::json(200, r#"{"resourceType":"Patient","active":"900101015555"}"#)
+    })
+    .await;
+    let err = client(&s, |b| b)
+        .read::<Patient>("p1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode);
+    assert_eq!(err.location(), Some("Patient.active"));
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("900101015555"), "{shown}");
+
     // The right JSON for the wrong type.
     let s = Server::start(|_: &Recorded| Reply::json(200, OUTCOME_422)).await;
     let err = client(&s, |b| b)

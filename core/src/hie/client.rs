@@ -243,21 +243,51 @@ impl HieClient {
     }
 
     /// Reads a response body as `T`, or a located decode error naming the call.
+    ///
+    /// The reader's message quotes the offending value (`invalid type: string "900101..."`),
+    /// which can be patient data: the error keeps the location and the reason, with quoted
+    /// values replaced by `***`, and not the reader's error itself.
     pub(crate) fn decode<T: FhirRoot>(&self, reply: &Reply, what: &str) -> Result<fhir::Read<T>> {
         fhir::read::<T>(&reply.body, self.inner.read_opts).map_err(|e| {
             Error::new(
                 ErrorKind::Decode,
                 format!(
-                    "the server's answer to {what} is not the FHIR JSON expected: {}; report the request id to HIE",
-                    e.message
+                    "the server's answer to {what} is not the FHIR JSON expected ({}: {}); report the request id to HIE",
+                    e.kind.as_str(),
+                    redact_quoted(&e.message)
                 ),
             )
-            .with_location(e.location.clone())
+            .with_location(e.location)
             .with_status(reply.status)
             .with_request_id(reply.request_id.clone())
-            .with_source(e)
         })
     }
+}
+
+/// Replaces every quoted span ('...' or "...") of a message by `***`.
+pub(crate) fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push_str("***");
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        out.push_str("***");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -300,6 +330,20 @@ KYbXnxzeGsrDdAdVa54=
         // Clones share one state.
         let d = c.clone();
         assert!(Arc::ptr_eq(&c.inner, &d.inner));
+    }
+
+    #[test]
+    fn quoted_values_are_redacted_from_reader_messages() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "900101015555", expected a JSON boolean"#),
+            r#"invalid type: string "***", expected a JSON boolean"#
+        );
+        assert_eq!(
+            redact_quoted("invalid date '9001-99-01': expected YYYY"),
+            "invalid date '***': expected YYYY"
+        );
+        assert_eq!(redact_quoted("unterminated \"abc"), "unterminated \"***");
+        assert_eq!(redact_quoted("no quotes"), "no quotes");
     }
 
     #[test]

@@ -167,14 +167,14 @@ impl ResourceLocation {
     /// which uses its own configured base) often report a base other than the one called.
     pub fn parse(location: &str) -> Option<Self> {
         let path = location.split(['?', '#']).next().unwrap_or("");
-        let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-        let n = segs.len();
-        let (t, id, vid) = if n >= 4 && segs[n - 2] == "_history" {
-            (segs[n - 4], segs[n - 3], Some(segs[n - 1]))
-        } else if n >= 2 {
-            (segs[n - 2], segs[n - 1], None)
+        let mut segs = path.trim_end_matches('/').rsplit('/');
+        let last = segs.next()?;
+        let before = segs.next()?;
+        let (t, id, vid) = if before == "_history" {
+            let id = segs.next()?;
+            (segs.next()?, id, Some(last))
         } else {
-            return None;
+            (before, last, None)
         };
         if check_type(t).is_err() || check_id("id", id).is_err() {
             return None;

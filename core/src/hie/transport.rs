@@ -194,7 +194,12 @@ impl Transport {
 
     /// The URL of `path` (relative to the FHIR base, e.g. `Patient/p1`).
     pub(crate) fn url(&self, path: &str) -> Result<url::Url> {
-        self.base.join(path).map_err(|e| {
+        // The base ends with '/' and paths are checked type/id segments, so appending is the
+        // same as `join` without resolving a relative reference.
+        let mut s = String::with_capacity(self.base.as_str().len() + path.len());
+        s.push_str(self.base.as_str());
+        s.push_str(path);
+        url::Url::parse(&s).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidInput,
                 format!("could not build the URL for '{path}': {e}"),
