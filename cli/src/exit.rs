@@ -27,7 +27,12 @@ pub fn for_error(e: &Error) -> u8 {
         ErrorKind::Decode | ErrorKind::InvalidInput => INPUT,
         ErrorKind::Validation => FAILED,
         ErrorKind::NotFound | ErrorKind::Gone => NOT_FOUND,
-        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::ServerError | ErrorKind::ServiceUnavailable | ErrorKind::GatewayTimeout | ErrorKind::Kafka => UNAVAILABLE,
+        ErrorKind::Transport
+        | ErrorKind::Timeout
+        | ErrorKind::ServerError
+        | ErrorKind::ServiceUnavailable
+        | ErrorKind::GatewayTimeout
+        | ErrorKind::Kafka => UNAVAILABLE,
         _ if e.status().is_some_and(|s| s >= 500) => UNAVAILABLE,
         _ if e.status().is_some() => REFUSED,
         _ => FAILED,

@@ -33,10 +33,20 @@ pub struct ValidateArgs {
 fn read_input(path: &PathBuf) -> Result<Vec<u8>> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read standard input: {e}")))?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("cannot read standard input: {e}"),
+            )
+        })?;
         return Ok(buf);
     }
-    std::fs::read(path).map_err(|e| Error::new(ErrorKind::InvalidInput, format!("cannot read {}: {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })
 }
 
 /// Exit code: 0 clean, 1 MY Core errors, 4 unreadable input.
@@ -46,7 +56,11 @@ pub fn validate(args: &ValidateArgs, settings: &Settings) -> Result<u8> {
     if let Some(base) = &settings.hie.profile_base {
         validator = validator.profile_base(base.clone());
     }
-    let opts = if args.lenient { ReadOptions::lenient() } else { ReadOptions::strict() };
+    let opts = if args.lenient {
+        ReadOptions::lenient()
+    } else {
+        ReadOptions::strict()
+    };
     let mut out = std::io::stdout().lock();
     for path in &args.files {
         let bytes = read_input(path)?;
@@ -70,18 +84,36 @@ pub fn validate(args: &ValidateArgs, settings: &Settings) -> Result<u8> {
                     .map(|w| serde_json::json!({"severity": "warning", "rule": format!("read:{}", w.kind.as_str()), "location": w.location, "message": w.message}))
                     .chain(report.issues.iter().map(|i| serde_json::json!({"severity": i.severity.as_str(), "code": i.code, "rule": i.rule, "location": i.location, "message": i.message})))
                     .collect();
-                let _ = writeln!(out, "{}", serde_json::json!({"file": path.display().to_string(), "valid": report.is_valid(), "issues": issues}));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({"file": path.display().to_string(), "valid": report.is_valid(), "issues": issues})
+                );
             }
             "outcome" => {
-                let _ = writeln!(out, "{}", fhir::to_json_pretty(&report.to_operation_outcome()));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    fhir::to_json_pretty(&report.to_operation_outcome())
+                );
             }
             _ => {
                 let errors = report.errors().count();
                 let warnings = report.warnings().count() + read.warnings.len();
                 let verdict = if errors == 0 { "valid" } else { "INVALID" };
-                let _ = writeln!(out, "{}: {verdict} ({errors} errors, {warnings} warnings)", path.display());
+                let _ = writeln!(
+                    out,
+                    "{}: {verdict} ({errors} errors, {warnings} warnings)",
+                    path.display()
+                );
                 for w in &read.warnings {
-                    let _ = writeln!(out, "  warning [read:{}] {}: {}", w.kind.as_str(), w.location, w.message);
+                    let _ = writeln!(
+                        out,
+                        "  warning [read:{}] {}: {}",
+                        w.kind.as_str(),
+                        w.location,
+                        w.message
+                    );
                 }
                 for i in &report.issues {
                     let sev = match i.severity {
@@ -111,7 +143,10 @@ fn split_ref(r: &str) -> Result<(String, String, Option<String>)> {
     match parts.as_slice() {
         [t, id] => Ok(((*t).to_owned(), (*id).to_owned(), None)),
         [t, id, "_history", v] => Ok(((*t).to_owned(), (*id).to_owned(), Some((*v).to_owned()))),
-        _ => Err(Error::new(ErrorKind::InvalidInput, format!("'{r}' is not Type/id or Type/id/_history/vid"))),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("'{r}' is not Type/id or Type/id/_history/vid"),
+        )),
     }
 }
 
@@ -126,7 +161,11 @@ pub async fn get(args: &GetArgs, settings: &Settings) -> Result<u8> {
         req = req.version(v);
     }
     let fetched = req.send().await?;
-    let text = if args.compact { fhir::to_json(&fetched.resource) } else { fhir::to_json_pretty(&fetched.resource) };
+    let text = if args.compact {
+        fhir::to_json(&fetched.resource)
+    } else {
+        fhir::to_json_pretty(&fetched.resource)
+    };
     println!("{text}");
     Ok(exit::OK)
 }
@@ -142,7 +181,13 @@ pub struct PutArgs {
 
 pub async fn put(args: &PutArgs, settings: &Settings) -> Result<u8> {
     let bytes = read_input(&args.file)?;
-    let read = fhir::read::<Resource>(&bytes, ReadOptions { mode: ReadMode::Strict, deny_unknown: false })?;
+    let read = fhir::read::<Resource>(
+        &bytes,
+        ReadOptions {
+            mode: ReadMode::Strict,
+            deny_unknown: false,
+        },
+    )?;
     let mut req = client(settings)?.update(read.value);
     if let Some(v) = &args.if_match {
         req = req.if_match(v.clone());
@@ -179,7 +224,12 @@ pub struct SearchArgs {
 pub async fn search(args: &SearchArgs, settings: &Settings) -> Result<u8> {
     let mut req = client(settings)?.search_type(args.resource_type.clone());
     for p in &args.params {
-        let (k, v) = p.split_once('=').ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("search parameter '{p}' is not name=value")))?;
+        let (k, v) = p.split_once('=').ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("search parameter '{p}' is not name=value"),
+            )
+        })?;
         req = req.param(k, v);
     }
     if let Some(c) = args.count {

@@ -52,7 +52,11 @@ pub async fn listen(args: &ListenArgs, settings: &Settings) -> Result<u8> {
     let counter = seen.clone();
     let mut b = Listener::builder()
         .kafka(kafka)
-        .filter(if args.all_encounters { Filter::AllEncounters } else { Filter::VcOnly })
+        .filter(if args.all_encounters {
+            Filter::AllEncounters
+        } else {
+            Filter::VcOnly
+        })
         .on_error(|f| eprintln!("skipped a record: {} ({:?})", f.error, f.coordinates))
         .handler(move |event: EncounterEvent| {
             let counter = counter.clone();
@@ -84,6 +88,13 @@ pub async fn listen(args: &ListenArgs, settings: &Settings) -> Result<u8> {
     let closed = listener.close().await;
     run?;
     closed?;
-    eprintln!("{} Encounters", seen.load(std::sync::atomic::Ordering::SeqCst));
-    Ok(if interrupted.load(std::sync::atomic::Ordering::SeqCst) { exit::INTERRUPTED } else { exit::OK })
+    eprintln!(
+        "{} Encounters",
+        seen.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    Ok(if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+        exit::INTERRUPTED
+    } else {
+        exit::OK
+    })
 }

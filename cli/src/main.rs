@@ -1,5 +1,6 @@
 //! `hie-vc`: the command line of the hie-vc SDK.
 
+mod demo_cmd;
 mod exit;
 mod fhir_cmds;
 mod listen_cmd;
@@ -24,6 +25,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the VCI and VCE flows end to end on the embedded HIE sandbox.
+    Demo(demo_cmd::DemoArgs),
+    /// The embedded HIE sandbox.
+    #[command(subcommand)]
+    Sandbox(demo_cmd::SandboxCommand),
     /// Validate FHIR files against the MY Core VC rules (exit 1 when there are errors).
     Validate(fhir_cmds::ValidateArgs),
     /// Read a resource from HIE (`Type/id`).
@@ -43,7 +49,10 @@ fn init_tracing(verbose: u8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,7 +69,10 @@ fn main() -> std::process::ExitCode {
             return exit::for_error(&e).into();
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hie-vc: cannot start the async runtime: {e}");
@@ -69,6 +81,8 @@ fn main() -> std::process::ExitCode {
     };
     let result = rt.block_on(async {
         match &cli.command {
+            Command::Demo(a) => demo_cmd::demo(a).await,
+            Command::Sandbox(c) => demo_cmd::sandbox(c).await,
             Command::Validate(a) => fhir_cmds::validate(a, &settings),
             Command::Get(a) => fhir_cmds::get(a, &settings).await,
             Command::Put(a) => fhir_cmds::put(a, &settings).await,

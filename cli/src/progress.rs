@@ -10,7 +10,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(label: &'static str) -> Self {
-        Self { label, on: std::io::stderr().is_terminal() }
+        Self {
+            label,
+            on: std::io::stderr().is_terminal(),
+        }
     }
     pub fn set(&self, msg: impl AsRef<str>) {
         if self.on {
@@ -21,7 +24,12 @@ impl Progress {
     }
     pub fn finish(&self, msg: impl AsRef<str>) {
         if self.on {
-            let _ = writeln!(std::io::stderr().lock(), "\r\x1b[2K{}: {}", self.label, msg.as_ref());
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "\r\x1b[2K{}: {}",
+                self.label,
+                msg.as_ref()
+            );
         }
     }
 }

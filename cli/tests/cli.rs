@@ -21,13 +21,23 @@ fn examples() -> PathBuf {
 }
 
 fn run(c: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = c.output().unwrap();
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stdout).into_owned(), String::from_utf8_lossy(&stderr).into_owned())
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
 }
 
 #[test]
 fn validate_exit_codes_and_formats() {
-    let (code, out, _) = run(bin().arg("validate").arg(examples().join("vci-app-example.json")));
+    let (code, out, _) = run(bin()
+        .arg("validate")
+        .arg(examples().join("vci-app-example.json")));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("valid (0 errors"));
     // strict read of a quirky example: unreadable input
@@ -35,12 +45,26 @@ fn validate_exit_codes_and_formats() {
     assert_eq!(code, 4);
     assert!(err.contains("Bundle.entry[0].resource.slot"), "{err}");
     // lenient: readable, but MY Core errors by default → 1
-    let (code, out, _) = run(bin().args(["validate", "--lenient", "--format", "json"]).arg(examples().join("vce-sch-example.json")));
+    let (code, out, _) = run(bin()
+        .args(["validate", "--lenient", "--format", "json"])
+        .arg(examples().join("vce-sch-example.json")));
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["valid"], false);
-    assert!(v["issues"].as_array().unwrap().iter().any(|i| i["rule"] == "vc-token-required"));
-    let (code, out, _) = run(bin().args(["validate", "--lenient", "--accept-published-quirks", "--format", "outcome"]).arg(examples().join("vce-sch-example.json")));
+    assert!(v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["rule"] == "vc-token-required"));
+    let (code, out, _) = run(bin()
+        .args([
+            "validate",
+            "--lenient",
+            "--accept-published-quirks",
+            "--format",
+            "outcome",
+        ])
+        .arg(examples().join("vce-sch-example.json")));
     assert_eq!(code, 0);
     assert!(out.contains("\"resourceType\": \"OperationOutcome\""));
     let (code, _, _) = run(bin().args(["validate", "/no/such/file.json"]));
@@ -62,7 +86,10 @@ fn usage_and_config_errors() {
 }
 
 /// A one-shot HTTP server answering every request with `body`, recording the request lines.
-fn serve(body: &'static str, status: &'static str) -> (String, std::thread::JoinHandle<Vec<String>>) {
+fn serve(
+    body: &'static str,
+    status: &'static str,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/fhir", l.local_addr().unwrap());
     let h = std::thread::spawn(move || {
@@ -72,7 +99,11 @@ fn serve(body: &'static str, status: &'static str) -> (String, std::thread::Join
             let n = s.read(&mut buf).unwrap_or(0);
             let req = String::from_utf8_lossy(&buf[..n]).into_owned();
             seen.push(req.lines().next().unwrap_or_default().to_owned());
-            seen.extend(req.lines().filter(|l| l.to_ascii_lowercase().starts_with("authorization")).map(str::to_owned));
+            seen.extend(
+                req.lines()
+                    .filter(|l| l.to_ascii_lowercase().starts_with("authorization"))
+                    .map(str::to_owned),
+            );
             let resp = format!("HTTP/1.1 {status}\r\ncontent-type: application/fhir+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
             let _ = s.write_all(resp.as_bytes());
         }
@@ -83,26 +114,42 @@ fn serve(body: &'static str, status: &'static str) -> (String, std::thread::Join
 
 #[test]
 fn settings_layers_flags_over_env_over_file() {
-    let (url, server) = serve(r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#, "200 OK");
+    let (url, server) = serve(
+        r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#,
+        "200 OK",
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hie-vc.toml");
-    std::fs::write(&file, "[hie]\nurl = \"http://127.0.0.1:1/file\"\nbearer_token = \"from-file\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[hie]\nurl = \"http://127.0.0.1:1/file\"\nbearer_token = \"from-file\"\n",
+    )
+    .unwrap();
     let (code, out, err) = run(bin()
         .env("HIE_VC_CONFIG", &file)
         .env("HIE_VC_HIE_URL", "http://127.0.0.1:1/env")
         .env("HIE_VC_HIE_BEARER_TOKEN", "from-env")
         .args(["--hie-url", &url, "get", "Patient/p1", "--compact"]));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.trim(), r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#);
+    assert_eq!(
+        out.trim(),
+        r#"{"resourceType":"Patient","id":"p1","gender":"female"}"#
+    );
     let seen = server.join().unwrap();
     assert_eq!(seen[0], "GET /fhir/Patient/p1 HTTP/1.1");
-    assert!(seen.iter().any(|l| l.ends_with("Bearer from-env")), "{seen:?}");
+    assert!(
+        seen.iter().any(|l| l.ends_with("Bearer from-env")),
+        "{seen:?}"
+    );
     assert!(!err.contains("from-env"));
 }
 
 #[test]
 fn http_errors_map_to_exit_codes() {
-    let (url, server) = serve(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"no such Patient"}]}"#, "404 Not Found");
+    let (url, server) = serve(
+        r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"no such Patient"}]}"#,
+        "404 Not Found",
+    );
     let (code, _, err) = run(bin().args(["--hie-url", &url, "get", "Patient/zz"]));
     server.join().unwrap();
     assert_eq!(code, 6);
