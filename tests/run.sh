@@ -54,17 +54,26 @@ prerequisites() {
 }
 
 services_up=()
+# Starts a service and remembers to stop it afterwards, unless it was already running (a
+# developer's own broker or server is left as it was found).
+start_service() {
+    local s=$1
+    if tests/services/"$s".sh status >/dev/null 2>&1; then
+        echo "$s already running: reused, left running"
+        return 0
+    fi
+    tests/services/"$s".sh start && services_up+=("$s")
+}
+
 start_services() {
     [[ -n ${HIEVC_NO_SERVICES:-} ]] && return 0
-    if tests/services/kafka.sh start; then
-        services_up+=(kafka)
+    if start_service kafka; then
         export HIEVC_KAFKA_BOOTSTRAP="${HIEVC_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-9092}}"
         export HIEVC_KAFKA_SASL_BOOTSTRAP="${HIEVC_KAFKA_SASL_BOOTSTRAP:-127.0.0.1:${KAFKA_SASL_PORT:-9093}}"
     else
         return 1
     fi
-    if tests/services/helios.sh start; then
-        services_up+=(helios)
+    if start_service helios; then
         export HIEVC_FHIR_URL="${HIEVC_FHIR_URL:-http://127.0.0.1:${HELIOS_PORT:-8090}}"
     else
         return 1
@@ -72,7 +81,7 @@ start_services() {
 }
 
 stop_services() {
-    for s in "${services_up[@]}"; do
+    for s in "${services_up[@]+"${services_up[@]}"}"; do
         tests/services/"$s".sh stop >/dev/null 2>&1 || true
     done
 }
@@ -109,6 +118,7 @@ step "clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "services (kafka, helios)" start_services
 step "cargo test" cargo_tests
 step "pytest (tests/python)" python_tests
+step "C ABI: header, C (ASan), Java FFM, C# on Mono" tests/ffi.sh
 step "fuzz json_decoder (${HIEVC_FUZZ_SECONDS:-60} s)" fuzz
 
 echo
