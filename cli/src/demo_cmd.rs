@@ -1,5 +1,6 @@
 //! `demo` and `sandbox serve`.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 

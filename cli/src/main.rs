@@ -6,6 +6,7 @@ mod fhir_cmds;
 mod listen_cmd;
 mod progress;
 mod settings_args;
+mod token_cmd;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -40,6 +41,11 @@ enum Command {
     Search(fhir_cmds::SearchArgs),
     /// Listen on Kafka; arriving VC Encounters as JSON lines.
     Listen(listen_cmd::ListenArgs),
+    /// Mint or verify a Jitsi JWT.
+    #[command(subcommand)]
+    Token(token_cmd::TokenCommand),
+    /// Send a message through the HIE Notification API.
+    Notify(token_cmd::NotifyArgs),
 }
 
 fn init_tracing(verbose: u8) {
@@ -88,6 +94,8 @@ fn main() -> std::process::ExitCode {
             Command::Put(a) => fhir_cmds::put(a, &settings).await,
             Command::Search(a) => fhir_cmds::search(a, &settings).await,
             Command::Listen(a) => listen_cmd::listen(a, &settings).await,
+            Command::Token(c) => token_cmd::token(c, &settings).await,
+            Command::Notify(a) => token_cmd::notify(a, &settings).await,
         }
     });
     match result {

@@ -155,3 +155,133 @@ fn http_errors_map_to_exit_codes() {
     assert_eq!(code, 6);
     assert!(err.contains("no such Patient"), "{err}");
 }
+
+#[test]
+fn token_mint_then_verify() {
+    let settings = [
+        "--jitsi-provider",
+        "self-hosted",
+        "--jitsi-domain",
+        "meet.example.my",
+        "--jitsi-app-id",
+        "hie-vc",
+        "--jitsi-app-secret",
+        "a-long-enough-app-secret-for-hs256-0123",
+    ];
+    let (code, out, err) = run(bin().args(settings).args([
+        "token",
+        "mint",
+        "--session",
+        "19d3b96a-6c4d-485a-9514-cbf6ccfeed6b",
+        "--role",
+        "patient",
+        "--user-id",
+        "950728106051",
+        "--name",
+        "SITI",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(v["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://meet.example.my/"));
+    let token = v["token"].as_str().unwrap();
+    let (code, out, _) = run(bin().args(settings).args([
+        "token",
+        "verify",
+        "--audience",
+        "jitsi",
+        "--issuer",
+        "hie-vc",
+        token,
+    ]));
+    assert_eq!(code, 0);
+    let claims: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(claims["claims"]["context"]["user"]["moderator"], false);
+    let (code, out, _) = run(bin().args([
+        "token",
+        "verify",
+        "--secret",
+        "another-secret-that-is-long-enough-xx",
+        token,
+    ]));
+    assert_eq!(code, 1);
+    assert!(out.contains("\"at\":\"signature\""), "{out}");
+    let (code, _, _) =
+        run(bin()
+            .args(settings)
+            .args(["token", "verify", "--issuer", "someone-else", token]));
+    assert_eq!(code, 1);
+    let (code, _, err) = run(bin().args([
+        "token",
+        "mint",
+        "--jitsi-provider",
+        "zoom",
+        "--session",
+        "s",
+        "--user-id",
+        "u",
+        "--name",
+        "n",
+    ]));
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn notify_and_sandbox_serve() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sandbox = rt
+        .block_on(hie_vc_sandbox::Sandbox::start(
+            hie_vc_sandbox::SandboxConfig::new(),
+        ))
+        .unwrap();
+    let (email, password) = sandbox.notify_login();
+    let (code, out, err) = run(bin()
+        .env("HIE_VC_NOTIFY_URL", sandbox.notify_base())
+        .env("HIE_VC_NOTIFY_EMAIL", email)
+        .env("HIE_VC_NOTIFY_PASSWORD", password)
+        .args([
+            "notify",
+            "--title",
+            "Virtual consultation",
+            "--body",
+            "Starting now",
+            "950728106051",
+            "880314085523",
+        ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sent to 2 patient(s)"), "{out}");
+    assert!(!err.contains(password));
+    let notes = sandbox.notifications();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].patient_ids, ["950728106051", "880314085523"]);
+    let (code, _, _) = run(bin()
+        .env("HIE_VC_NOTIFY_URL", sandbox.notify_base())
+        .env("HIE_VC_NOTIFY_EMAIL", email)
+        .env("HIE_VC_NOTIFY_PASSWORD", "wrong")
+        .args(["notify", "--title", "t", "--body", "b", "1"]));
+    assert_eq!(code, 5, "a refused login is a 4xx");
+    rt.block_on(sandbox.shutdown());
+
+    // `sandbox serve` answers FHIR until stopped.
+    let mut child = bin()
+        .args(["sandbox", "serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+    let host = url.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    write!(s, "GET /fhir/metadata HTTP/1.1\r\nHost: {host}\r\nAccept: application/fhir+json\r\nConnection: close\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(reader);
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("CapabilityStatement"));
+}

@@ -32,8 +32,15 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use std::sync::Arc;
+
 use crate::hie::{Auth, HieConfig, OAuth2};
+use crate::jitsi::{
+    EndMeeting, JaasConfig, JaasJitsi, JitsiProvider, RestJitsi, RestJitsiConfig, SelfHostedConfig,
+    SelfHostedJitsi,
+};
 use crate::listener::{KafkaConfig, Sasl, SaslMechanism, Security, Tls};
+use crate::notify::NotificationConfig;
 use crate::{Error, Result};
 
 /// The sections, in the order environment names are matched.
@@ -292,6 +299,28 @@ impl fmt::Debug for NotifySettings {
     }
 }
 
+impl NotifySettings {
+    /// The Notification API client configuration.
+    pub fn to_config(&self) -> Result<NotificationConfig> {
+        let url = self.url.as_deref().ok_or_else(|| {
+            Error::config("notify.url is not set (HIE_VC_NOTIFY_URL, --notify-url or [notify] url)")
+        })?;
+        let email = self
+            .email
+            .clone()
+            .ok_or_else(|| Error::config("notify.email is not set"))?;
+        let password = self
+            .password
+            .clone()
+            .ok_or_else(|| Error::config("notify.password is not set"))?;
+        let mut b = NotificationConfig::builder(url).credentials(email, password);
+        if let Some(p) = &self.token_pointer {
+            b = b.token_pointer(p.clone());
+        }
+        b.build()
+    }
+}
+
 /// `[jitsi]`: which Jitsi provider and its settings.
 #[derive(Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -335,6 +364,94 @@ impl fmt::Debug for JitsiSettings {
             .field("muc_domain", &self.muc_domain)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .finish()
+    }
+}
+
+impl JitsiSettings {
+    fn private_key(&self) -> Result<Option<Vec<u8>>> {
+        self.private_key_path
+            .as_deref()
+            .map(|p| {
+                std::fs::read(p).map_err(|e| {
+                    Error::config(format!("cannot read jitsi.private_key_path {p}: {e}"))
+                })
+            })
+            .transpose()
+    }
+
+    /// The provider these settings describe (`provider` = `hie`, `self-hosted` or `jaas`).
+    pub fn provider(&self) -> Result<Arc<dyn JitsiProvider>> {
+        let ttl = self.token_ttl_secs.map(Duration::from_secs);
+        match self.provider.as_deref().unwrap_or("hie") {
+            "hie" => {
+                let url = self
+                    .url
+                    .as_deref()
+                    .ok_or_else(|| Error::config("jitsi.url (HIE's token service) is not set"))?;
+                let mut b = RestJitsiConfig::builder(url);
+                if let Some(t) = &self.bearer_token {
+                    b = b.auth(Auth::bearer(t.clone()));
+                }
+                Ok(Arc::new(RestJitsi::new(b.build()?)?))
+            }
+            "self-hosted" => {
+                let domain = self.domain.as_deref().ok_or_else(|| {
+                    Error::config("jitsi.domain is not set (self-hosted provider)")
+                })?;
+                let mut b = SelfHostedConfig::builder(domain);
+                if let Some(id) = &self.app_id {
+                    b = b.app_id(id.clone());
+                }
+                match (&self.app_secret, self.private_key()?) {
+                    (Some(_), Some(_)) => return Err(Error::config(
+                        "set jitsi.app_secret (HS256) or jitsi.private_key_path (RS256), not both",
+                    )),
+                    (Some(secret), None) => b = b.app_secret(secret.clone()),
+                    (None, Some(pem)) => {
+                        let kid = self
+                            .key_id
+                            .clone()
+                            .ok_or_else(|| Error::config("RS256 needs jitsi.key_id"))?;
+                        b = b.rs256_private_key(pem, kid);
+                    }
+                    (None, None) => return Err(Error::config(
+                        "the self-hosted provider needs jitsi.app_secret or jitsi.private_key_path",
+                    )),
+                }
+                if let Some(t) = ttl {
+                    b = b.token_ttl(t);
+                }
+                if let Some(p) = &self.prosody_url {
+                    let mut end = EndMeeting::new(p.clone());
+                    if let Some(m) = &self.muc_domain {
+                        end = end.muc_domain(m.clone());
+                    }
+                    b = b.end_meeting(end);
+                }
+                Ok(Arc::new(SelfHostedJitsi::new(b.build()?)?))
+            }
+            "jaas" => {
+                let app = self
+                    .app_id
+                    .as_deref()
+                    .ok_or_else(|| Error::config("jitsi.app_id (the JaaS AppID) is not set"))?;
+                let pem = self
+                    .private_key()?
+                    .ok_or_else(|| Error::config("JaaS needs jitsi.private_key_path"))?;
+                let kid = self
+                    .key_id
+                    .clone()
+                    .ok_or_else(|| Error::config("JaaS needs jitsi.key_id"))?;
+                let mut b = JaasConfig::builder(app).api_key(kid, pem);
+                if let Some(t) = ttl {
+                    b = b.token_ttl(t);
+                }
+                Ok(Arc::new(JaasJitsi::new(b.build()?)))
+            }
+            other => Err(Error::config(format!(
+                "jitsi.provider '{other}' is not hie, self-hosted or jaas"
+            ))),
+        }
     }
 }
 
@@ -540,6 +657,39 @@ mod tests {
         ] {
             assert!(!d.contains(secret), "{d}");
         }
+    }
+
+    #[test]
+    fn builds_jitsi_providers_and_notification_config() {
+        let s = Settings::from_toml_str("[jitsi]\nprovider=\"self-hosted\"\ndomain=\"meet.example.my\"\napp_id=\"hie-vc\"\napp_secret=\"s3cret\"\n").unwrap();
+        assert_eq!(s.jitsi.provider().unwrap().kind(), "self-hosted");
+        let s = Settings::from_toml_str(
+            "[jitsi]\nprovider=\"hie\"\nurl=\"http://127.0.0.1:1/jitsi\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.jitsi.provider().unwrap().kind(), "hie-rest");
+        for bad in [
+            "provider=\"zoom\"",
+            "provider=\"self-hosted\"\ndomain=\"d\"",
+            "provider=\"jaas\"\napp_id=\"a\"",
+            "provider=\"hie\"",
+        ] {
+            let s = Settings::from_toml_str(&format!("[jitsi]\n{bad}\n")).unwrap();
+            assert_eq!(
+                s.jitsi.provider().unwrap_err().kind(),
+                crate::ErrorKind::Config,
+                "{bad}"
+            );
+        }
+        let s = Settings::from_toml_str(
+            "[notify]\nurl=\"http://127.0.0.1:1/notify\"\nemail=\"a@b\"\npassword=\"p\"\n",
+        )
+        .unwrap();
+        assert!(s.notify.to_config().is_ok());
+        assert_eq!(
+            Settings::default().notify.to_config().unwrap_err().kind(),
+            crate::ErrorKind::Config
+        );
     }
 
     #[test]
