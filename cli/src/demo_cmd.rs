@@ -110,15 +110,19 @@ pub async fn sandbox(cmd: &SandboxCommand) -> Result<u8> {
         config,
         addr,
         |s: &Sandbox| {
-            println!("HIE sandbox on {}", s.url());
-            println!("  FHIR          {}", s.fhir_base());
-            println!("  Jitsi tokens  {}", s.jitsi_base());
-            println!("  Notification  {}", s.notify_base());
-            println!(
+            // A closed stdout (a supervisor that stopped reading) must not stop the server.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "HIE sandbox on {}", s.url());
+            let _ = writeln!(out, "  FHIR          {}", s.fhir_base());
+            let _ = writeln!(out, "  Jitsi tokens  {}", s.jitsi_base());
+            let _ = writeln!(out, "  Notification  {}", s.notify_base());
+            let _ = writeln!(
+                out,
                 "  check-in      POST {}/sandbox/check-in/{{appointmentId}}",
                 s.url()
             );
-            println!("Ctrl-C stops it.");
+            let _ = writeln!(out, "Ctrl-C stops it.");
+            let _ = out.flush();
         },
         async {
             let _ = tokio::signal::ctrl_c().await;
