@@ -497,6 +497,57 @@ async fn shutdown_during_retries_leaves_the_record_for_redelivery() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_call_abandoned_at_the_drain_timeout_is_redelivered_despite_dedupe() {
+    let broker = MemoryBroker::new();
+    broker
+        .send(T, MemoryRecord::new(vc_encounter(1, 1)))
+        .unwrap();
+    let dedupe = hie_vc::listener::Dedupe::new(DedupeWindow::default());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let build = |hang: bool| {
+        let calls = calls.clone();
+        Arc::new(
+            Listener::builder()
+                .memory(&broker, "g", [T])
+                .dedupe_store(dedupe.clone())
+                .drain_timeout(Duration::from_millis(200))
+                .handler(move |_e: EncounterEvent| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if hang {
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                        }
+                        Ok::<(), std::io::Error>(())
+                    }
+                })
+                .build()
+                .unwrap(),
+        )
+    };
+    let first = build(true);
+    let run = spawn(&first);
+    assert!(wait_until(WAIT, || calls.load(Ordering::SeqCst) == 1).await);
+    let started = Instant::now();
+    first.close().await.unwrap();
+    run.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the hung call is abandoned"
+    );
+    assert_eq!(broker.committed("g", T, 0), None, "not stored");
+    assert!(dedupe.is_empty(), "the abandoned claim was released");
+
+    let second = build(false);
+    let run = spawn(&second);
+    assert!(wait_until(WAIT, || second.metrics().handled == 1).await);
+    second.close().await.unwrap();
+    run.await.unwrap().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(second.metrics().deduplicated, 0);
+    assert_eq!(broker.committed("g", T, 0), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_member_per_in_memory_group_and_config_errors() {
     let broker = MemoryBroker::new();
     let (seen, h1) = recorder();

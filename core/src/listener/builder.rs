@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 
 use super::config::KafkaConfig;
 use super::decode::PayloadFormat;
@@ -124,6 +124,11 @@ impl ListenerBuilder {
         self.options.max_message_bytes = n;
         self
     }
+    /// Most payload bytes buffered in the listener (default 16 MiB).
+    pub fn max_buffered_bytes(mut self, n: usize) -> Self {
+        self.options.max_buffered_bytes = n;
+        self
+    }
     /// Turns dedupe on with its own store.
     pub fn dedupe(mut self, window: DedupeWindow) -> Self {
         self.options.dedupe = Some(window);
@@ -201,6 +206,9 @@ impl ListenerBuilder {
             .dedupe_store
             .or_else(|| self.options.dedupe.map(Dedupe::new));
         let description = source.describe();
+        let budget_total = u32::try_from(self.options.max_buffered_bytes / 1024)
+            .unwrap_or(u32::MAX)
+            .min(Semaphore::MAX_PERMITS as u32);
         let handle = source.handle();
         Ok(Listener {
             source: Mutex::new(Some(source)),
@@ -211,6 +219,8 @@ impl ListenerBuilder {
                 on_error: self.on_error.unwrap_or_else(|| Arc::new(log_failure)),
                 dedupe,
                 metrics: Metrics::new(),
+                budget: Arc::new(Semaphore::new(budget_total as usize)),
+                budget_total,
             }),
             shutdown: ShutdownHandle::new(),
             closed: AtomicBool::new(false),

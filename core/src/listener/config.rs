@@ -311,10 +311,10 @@ impl KafkaConfig {
         for (k, _) in &self.properties {
             if matches!(
                 k.as_str(),
-                "enable.auto.offset.store" | "enable.partition.eof"
+                "enable.auto.offset.store" | "enable.partition.eof" | "enable.auto.commit"
             ) {
                 return Err(Error::config(format!(
-                    "librdkafka property '{k}' is managed by the listener (offsets are stored only after the handler succeeded) and cannot be overridden"
+                    "librdkafka property '{k}' is managed by the listener (offsets are stored only after the handler succeeded, and committed in the background, on rebalance and on close) and cannot be overridden"
                 )));
             }
         }
@@ -355,6 +355,10 @@ impl KafkaConfig {
             "queued.max.messages.kbytes",
             DEFAULT_QUEUED_MAX_KBYTES.to_string(),
         );
+        // With a bounded queue, librdkafka pauses fetching for this long each time the queue
+        // is full (default 1 s): a listener slower than the network would then sit idle most
+        // of the time. Resume quickly instead.
+        c.set("fetch.queue.backoff.ms", "10");
         for (k, v) in &self.properties {
             c.set(k, v);
         }

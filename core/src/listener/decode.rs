@@ -225,14 +225,23 @@ pub(crate) fn decode(
             ),
         ));
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(DecodeError::new(
-            DecodeErrorKind::InvalidUtf8,
-            format!("byte {}", e.valid_up_to()),
-            "payload is not UTF-8 text",
-        ));
-    }
     check_depth(bytes)?;
+    decode_json(bytes, opts).map_err(|e| match e.kind {
+        // A successful parse implies UTF-8 (the JSON reader checks every string), so the
+        // separate check is only paid when something failed, to name the real cause.
+        DecodeErrorKind::NotJson | DecodeErrorKind::Invalid => match std::str::from_utf8(bytes) {
+            Err(u) => DecodeError::new(
+                DecodeErrorKind::InvalidUtf8,
+                format!("byte {}", u.valid_up_to()),
+                "payload is not UTF-8 text",
+            ),
+            Ok(_) => e,
+        },
+        _ => e,
+    })
+}
+
+fn decode_json(bytes: &[u8], opts: DecodeOptions<'_>) -> Result<Decoded, DecodeError> {
     match opts.format {
         PayloadFormat::Encounter => read_encounter(bytes, opts.read, ""),
         PayloadFormat::Bundle => read_bundle_only(bytes, opts.read, ""),
@@ -437,6 +446,14 @@ fn read_envelope(
 /// Refuses JSON nested deeper than [`MAX_JSON_DEPTH`]: one pass over the bytes, skipping
 /// strings.
 fn check_depth(bytes: &[u8]) -> Result<(), DecodeError> {
+    // Fast path (vectorized): fewer opening brackets than the limit cannot nest deeper.
+    let opening: usize = bytes
+        .iter()
+        .map(|&b| usize::from(b == b'{') + usize::from(b == b'['))
+        .sum();
+    if opening <= MAX_JSON_DEPTH {
+        return Ok(());
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;

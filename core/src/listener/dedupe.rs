@@ -147,6 +147,20 @@ impl Dedupe {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Claims `key` for handling; `None` when it is a duplicate. The guard releases the claim
+    /// when dropped unfinished (a handler call abandoned at shutdown or on revoke), so the
+    /// redelivery is handled instead of being taken for a duplicate.
+    pub(crate) fn guard(&self, key: DedupeKey) -> Option<ClaimGuard> {
+        match self.claim(key) {
+            Claim::Fresh => Some(ClaimGuard {
+                dedupe: self.clone(),
+                key,
+                finished: false,
+            }),
+            Claim::Duplicate => None,
+        }
+    }
+
     pub(crate) fn claim(&self, key: DedupeKey) -> Claim {
         let now = Instant::now();
         let mut g = self.lock();
@@ -178,6 +192,29 @@ impl Dedupe {
         let mut g = self.lock();
         if g.map.get(&key).map(|e| e.0) == Some(State::InFlight) {
             g.map.remove(&key);
+        }
+    }
+}
+
+/// A claimed key; see [`Dedupe::guard`].
+pub(crate) struct ClaimGuard {
+    dedupe: Dedupe,
+    key: DedupeKey,
+    finished: bool,
+}
+
+impl ClaimGuard {
+    /// The record was handled or disposed of: remember the key.
+    pub(crate) fn complete(mut self) {
+        self.finished = true;
+        self.dedupe.complete(self.key);
+    }
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.dedupe.release(self.key);
         }
     }
 }
@@ -223,6 +260,17 @@ mod tests {
         d.release(k(1)); // a completed key is not released
         assert_eq!(d.claim(k(1)), Claim::Duplicate);
         assert_ne!(k(1), DedupeKey::from_parts("enc-1", "2"));
+    }
+
+    #[test]
+    fn an_unfinished_guard_releases_its_claim() {
+        let d = Dedupe::new(DedupeWindow::default());
+        let g = d.guard(k(3)).unwrap();
+        assert!(d.guard(k(3)).is_none());
+        drop(g);
+        let g = d.guard(k(3)).unwrap();
+        g.complete();
+        assert!(d.guard(k(3)).is_none());
     }
 
     #[test]

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{Offset, TopicPartitionList};
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::{KafkaConfig, Security};
@@ -117,7 +118,11 @@ impl SourceHandle for KafkaHandle {
                 "the Kafka consumer is closed",
             ));
         };
-        c.store_offset(&at.topic, at.partition, at.offset + 1)
+        // The offset to commit is the next one to read. `store_offsets` takes it as given
+        // (rust-rdkafka's `store_offset` adds 1 itself, through a deprecated librdkafka call).
+        let mut tpl = TopicPartitionList::with_capacity(1);
+        tpl.add_partition_offset(&at.topic, at.partition, Offset::Offset(at.offset + 1))
+            .and_then(|()| c.store_offsets(&tpl))
             .map_err(|e| {
                 Error::new(
                     ErrorKind::Kafka,
@@ -222,7 +227,7 @@ impl EventSource for KafkaSource {
             .name("hievc-kafka-poll".into())
             .spawn(move || {
                 poll_loop(&consumer, &shared, &stop);
-                let r = close_consumer(consumer, &shared);
+                let r = close_consumer(consumer);
                 let _ = done_tx.send(r);
             })
             .map_err(|e| {
@@ -232,6 +237,9 @@ impl EventSource for KafkaSource {
                 )
             })?;
         self.done = Some(done_rx);
+        // The poll thread owns the consumer from now on, so the client is always destroyed
+        // there, never on an async task.
+        self.consumer = None;
         Ok(())
     }
 
@@ -390,35 +398,22 @@ fn convert(m: &BorrowedMessage<'_>, topics: &mut HashMap<String, Arc<str>>) -> S
 /// caller's `close` bound is separate (it stops waiting and lets this finish alone).
 const CLOSE_BOUND: Duration = Duration::from_secs(30);
 
-/// Commits the stored offsets and leaves the group, on the poll thread.
-fn close_consumer(consumer: Arc<Consumer_>, shared: &Shared) -> Result<(), Error> {
+/// Commits the stored offsets and leaves the group, on the poll thread (librdkafka commits
+/// as it unassigns the partitions, because auto-commit is on).
+fn close_consumer(consumer: Arc<Consumer_>) -> Result<(), Error> {
     let deadline = Instant::now() + CLOSE_BOUND;
-    let before = shared.commits.load(Ordering::SeqCst);
     let mut result = Ok(());
-    match consumer.commit_consumer_state(CommitMode::Async) {
-        Ok(()) => {
-            while shared.commits.load(Ordering::SeqCst) == before && Instant::now() < deadline {
-                let _ = consumer.poll(Duration::from_millis(50));
-            }
-        }
-        Err(e) if e.rdkafka_error_code() == Some(rdkafka::error::RDKafkaErrorCode::NoOffset) => {}
-        Err(e) => {
-            result = Err(kafka_err("could not commit the stored offsets on close", e));
-        }
-    }
-    // Leave the group: the revoke callback commits again and the group rebalances at once
-    // instead of waiting for the session timeout.
+    // Leave the group. librdkafka commits the stored offsets as it gives the partitions up
+    // (auto-commit is on), then leaves, so the group rebalances at once instead of waiting for
+    // the session timeout.
+    tracing::debug!(target: "hie_vc::listener", "closing: leaving the group");
     match consumer.close_queue() {
         Ok(()) => {
             while !consumer.closed() && Instant::now() < deadline {
                 let _ = consumer.poll(Duration::from_millis(50));
             }
         }
-        Err(e) => {
-            if result.is_ok() {
-                result = Err(kafka_err("could not leave the consumer group", e));
-            }
-        }
+        Err(e) => result = Err(kafka_err("could not leave the consumer group", e)),
     }
     if !consumer.closed() {
         return Err(Error::new(
@@ -427,6 +422,8 @@ fn close_consumer(consumer: Arc<Consumer_>, shared: &Shared) -> Result<(), Error
         ));
     }
     // Closed: destroying the client now only joins librdkafka's threads.
+    tracing::debug!(target: "hie_vc::listener", "closing: left the group; destroying the client");
     drop(consumer);
+    tracing::debug!(target: "hie_vc::listener", "closing: done");
     result
 }

@@ -6,13 +6,12 @@
 //! a revoke blocks it on purpose until the listener has stored what it finished.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::statistics::Statistics;
 use rdkafka::TopicPartitionList;
@@ -36,8 +35,6 @@ pub(crate) struct Shared {
     /// How long a revoke waits for the listener.
     pub drain_timeout: Mutex<Duration>,
     pub lag: Mutex<Vec<PartitionLag>>,
-    /// Completed commits (close waits for one).
-    pub commits: AtomicU64,
     last_warn: Mutex<HashMap<String, Instant>>,
     last_problem: Mutex<Option<String>>,
     /// For messages: who is authenticating.
@@ -57,7 +54,6 @@ impl Shared {
             pending: Mutex::new(Vec::new()),
             drain_timeout: Mutex::new(Duration::from_secs(10)),
             lag: Mutex::new(Vec::new()),
-            commits: AtomicU64::new(0),
             last_warn: Mutex::new(HashMap::new()),
             last_problem: Mutex::new(None),
             sasl_desc,
@@ -240,7 +236,7 @@ fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
 }
 
 impl ConsumerContext for Ctx {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(tpl) => {
                 let parts = partitions(tpl);
@@ -259,11 +255,9 @@ impl ConsumerContext for Ctx {
                         }
                     }
                 }
-                // Commit what was stored before the partitions move, so the next owner starts
-                // right after the last handled record.
-                if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-                    self.shared.report(&e, None);
-                }
+                // No commit here: with auto-commit on, librdkafka commits the stored offsets of
+                // the partitions it removes and waits for that commit before the group moves
+                // on, so the next owner starts right after the last handled record.
             }
             Rebalance::Assign(tpl) => {
                 let parts = partitions(tpl);
@@ -275,10 +269,8 @@ impl ConsumerContext for Ctx {
     }
 
     fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
-        match result {
-            Ok(()) => {}
-            Err(e) => self.shared.report(&e, None),
+        if let Err(e) = result {
+            self.shared.report(&e, None);
         }
-        self.shared.commits.fetch_add(1, Ordering::SeqCst);
     }
 }

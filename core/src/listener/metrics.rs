@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Lag of one partition, from librdkafka statistics (Kafka) or the in-memory log.
@@ -191,7 +191,7 @@ pub(crate) struct MetricsInner {
     pub counters: Counters,
     latency: Histogram,
     started: Instant,
-    first_processed: Mutex<Option<Instant>>,
+    first_processed: OnceLock<Instant>,
     samples: Mutex<VecDeque<(Instant, u64)>>,
 }
 
@@ -208,7 +208,7 @@ impl Metrics {
                 counters: Counters::default(),
                 latency: Histogram::new(),
                 started: Instant::now(),
-                first_processed: Mutex::new(None),
+                first_processed: OnceLock::new(),
                 samples: Mutex::new(VecDeque::new()),
             }),
         }
@@ -221,14 +221,7 @@ impl Metrics {
     }
     /// Marks the first processed record (the start of the average rate).
     pub fn mark_processed(&self) {
-        let mut g = self
-            .inner
-            .first_processed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if g.is_none() {
-            *g = Some(Instant::now());
-        }
+        self.inner.first_processed.get_or_init(Instant::now);
     }
     /// Takes a throughput sample (called about once a second by the listener).
     pub fn sample(&self) {
@@ -261,11 +254,7 @@ impl Metrics {
                 _ => 0.0,
             }
         };
-        let first = *self
-            .inner
-            .first_processed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let first = self.inner.first_processed.get().copied();
         let average = match first {
             Some(t) if now.duration_since(t) > Duration::ZERO => {
                 processed as f64 / now.duration_since(t).as_secs_f64()

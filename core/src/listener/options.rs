@@ -125,6 +125,10 @@ pub struct ListenerOptions {
     /// Larger payloads are refused without parsing (default 1 MiB, Kafka's default record
     /// limit).
     pub max_message_bytes: usize,
+    /// Most payload bytes handed to partition workers and not finished yet (default 16 MiB):
+    /// the listener's own buffer on top of librdkafka's queue (`queued.max.messages.kbytes`),
+    /// deep enough that one busy partition does not starve the others.
+    pub max_buffered_bytes: usize,
     /// Suppress repeated Encounter versions (off by default).
     pub dedupe: Option<DedupeWindow>,
     /// Handler retries.
@@ -148,6 +152,7 @@ impl Default for ListenerOptions {
             filter: Filter::VcOnly,
             read_mode: ReadMode::Strict,
             max_message_bytes: 1024 * 1024,
+            max_buffered_bytes: 16 * 1024 * 1024,
             dedupe: None,
             retry: RetryPolicy::default(),
             handler_timeout: None,
@@ -163,6 +168,9 @@ impl ListenerOptions {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.max_message_bytes == 0 {
             return Err(Error::config("max_message_bytes must be above 0"));
+        }
+        if self.max_buffered_bytes < 1024 {
+            return Err(Error::config("max_buffered_bytes must be at least 1 KiB"));
         }
         if let Some(t) = &self.dead_letter_topic {
             if t.trim().is_empty() {

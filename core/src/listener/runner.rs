@@ -15,7 +15,7 @@ use super::event::SourceMessage;
 use super::handler::{Disposition, Failure, FailureReason};
 use super::metrics::{self, MetricsSnapshot};
 use super::source::{EventSource, SourceEvent, SourceHandle, SourceStart, TopicPartition};
-use super::worker::{drain, report, Lane, Pipeline};
+use super::worker::{drain, permits, report, Lane, Pipeline, Work};
 use crate::{Error, ErrorKind};
 
 /// Asks a running listener to stop; cheap to clone and usable from any thread.
@@ -252,24 +252,36 @@ impl Listener {
                 None => groups.push((tp, vec![m])),
             }
         }
-        for (tp, mut group) in groups {
+        let budget = &self.pipeline.budget;
+        for (tp, group) in groups {
+            // Wait for room in the in-flight budget (back-pressure on the source); a group
+            // larger than the whole budget takes all of it.
+            let need: u32 = group
+                .iter()
+                .map(permits)
+                .fold(0u32, u32::saturating_add)
+                .min(self.pipeline.budget_total);
+            tokio::select! {
+                biased;
+                _ = ShutdownHandle::wait(stop) => return false,
+                p = budget.acquire_many(need) => match p {
+                    Ok(p) => p.forget(),
+                    Err(_) => return false, // closed: never happens, the budget is never closed
+                },
+            }
+            let mut work = Work::new(group, budget.clone(), need);
             loop {
                 let lane = lanes
                     .entry(tp.clone())
                     .or_insert_with(|| Lane::spawn(self.pipeline.clone(), self.handle.clone()));
-                let tx = lane.tx.clone();
-                tokio::select! {
-                    biased;
-                    _ = ShutdownHandle::wait(stop) => return false,
-                    sent = tx.send(group) => match sent {
-                        Ok(()) => break,
-                        Err(back) => {
-                            // The worker ended on its own (it never does unless told to):
-                            // replace it and hand the records over again.
-                            group = back.0;
-                            lanes.remove(&tp);
-                        }
-                    },
+                match lane.tx.send(work) {
+                    Ok(()) => break,
+                    Err(back) => {
+                        // The worker ended on its own (it never does unless told to): replace
+                        // it and hand the records over again.
+                        work = back.0;
+                        lanes.remove(&tp);
+                    }
                 }
             }
         }

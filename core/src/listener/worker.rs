@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::decode::{decode, DecodeOptions};
-use super::dedupe::{Claim, Dedupe, DedupeKey};
+use super::dedupe::{Dedupe, DedupeKey};
 use super::dlq;
-use super::event::{EncounterEvent, EventInner, SourceMessage};
+use super::event::{Coordinates, EncounterEvent, EventInner, SourceMessage};
 use super::handler::{
     Disposition, ErrorCallback, Failure, FailureReason, Handler, HandlerError, HandlerFailed,
     Permanent,
@@ -31,8 +31,9 @@ use crate::fhir::{ReadMode, ReadOptions};
 use crate::mycore::{is_vc_encounter, VcEncounter};
 use crate::{Error, ErrorKind};
 
-/// Batches queued per worker (each up to a source batch of records).
-const LANE_QUEUE: usize = 2;
+/// How long a handled record's offset may wait before it is stored (stores are batched:
+/// one librdkafka call per batch instead of per record).
+const STORE_EVERY: Duration = Duration::from_millis(100);
 
 /// What every worker of a listener shares.
 pub(crate) struct Pipeline {
@@ -41,6 +42,10 @@ pub(crate) struct Pipeline {
     pub on_error: ErrorCallback,
     pub dedupe: Option<Dedupe>,
     pub metrics: Metrics,
+    /// Bytes (in KiB permits) of records handed to workers and not finished yet.
+    pub budget: Arc<Semaphore>,
+    /// The budget's size in permits.
+    pub budget_total: u32,
 }
 
 impl Pipeline {
@@ -52,16 +57,51 @@ impl Pipeline {
     }
 }
 
+/// The permits (KiB, at least 1) a record holds in the in-flight budget.
+pub(crate) fn permits(m: &SourceMessage) -> u32 {
+    u32::try_from(m.len() / 1024 + 1).unwrap_or(u32::MAX)
+}
+
+/// Records handed to a worker; each returns its budget permits once finished, and whatever is
+/// left unprocessed returns them when dropped (a stopped or aborted worker).
+pub(crate) struct Work {
+    messages: std::vec::IntoIter<SourceMessage>,
+    budget: Arc<Semaphore>,
+    held: u32,
+}
+
+impl Work {
+    pub fn new(messages: Vec<SourceMessage>, budget: Arc<Semaphore>, held: u32) -> Self {
+        Self {
+            messages: messages.into_iter(),
+            budget,
+            held,
+        }
+    }
+    fn release(&mut self, n: u32) {
+        let n = n.min(self.held);
+        self.held -= n;
+        self.budget.add_permits(n as usize);
+    }
+}
+
+impl Drop for Work {
+    fn drop(&mut self) {
+        let held = self.held;
+        self.release(held);
+    }
+}
+
 /// A running worker.
 pub(crate) struct Lane {
-    pub tx: mpsc::Sender<Vec<SourceMessage>>,
+    pub tx: mpsc::UnboundedSender<Work>,
     cancel: watch::Sender<bool>,
     join: JoinHandle<()>,
 }
 
 impl Lane {
     pub fn spawn(p: Arc<Pipeline>, store: Arc<dyn SourceHandle>) -> Self {
-        let (tx, rx) = mpsc::channel(LANE_QUEUE);
+        let (tx, rx) = mpsc::unbounded_channel();
         let (cancel, cancel_rx) = watch::channel(false);
         let join = tokio::spawn(run_lane(p, store, rx, cancel_rx));
         Self { tx, cancel, join }
@@ -93,25 +133,81 @@ async fn cancelled(rx: &mut watch::Receiver<bool>) {
 async fn run_lane(
     p: Arc<Pipeline>,
     store: Arc<dyn SourceHandle>,
-    mut rx: mpsc::Receiver<Vec<SourceMessage>>,
+    mut rx: mpsc::UnboundedReceiver<Work>,
     mut cancel: watch::Receiver<bool>,
 ) {
+    let mut progress = Progress {
+        pending: None,
+        last_store: Instant::now(),
+    };
     loop {
-        let batch = tokio::select! {
+        let mut work = tokio::select! {
             biased;
-            _ = cancelled(&mut cancel) => return,
-            b = rx.recv() => match b {
-                Some(b) => b,
-                None => return,
+            _ = cancelled(&mut cancel) => break,
+            w = rx.recv() => match w {
+                Some(w) => w,
+                None => break,
             },
         };
-        for msg in batch {
+        let mut stop = false;
+        while let Some(msg) = work.messages.next() {
             if *cancel.borrow() {
-                return;
+                stop = true;
+                break;
             }
-            if process(&p, &*store, msg, &mut cancel).await == Flow::Stop {
-                return;
+            let n = permits(&msg);
+            let flow = process(&p, &*store, msg, &mut cancel, &mut progress).await;
+            work.release(n);
+            if flow == Flow::Stop {
+                stop = true;
+                break;
             }
+        }
+        drop(work);
+        progress.store(&p, &*store);
+        if stop {
+            break;
+        }
+    }
+    progress.store(&p, &*store);
+}
+
+/// The newest finished record of a worker whose offset is not stored yet.
+struct Progress {
+    pending: Option<Coordinates>,
+    last_store: Instant,
+}
+
+impl Progress {
+    fn finished(&mut self, c: &Coordinates) {
+        self.pending = Some(c.clone());
+    }
+    /// Stores the pending offset; a failure is reported, not fatal (the record is redelivered
+    /// at worst).
+    fn store(&mut self, p: &Pipeline, store: &dyn SourceHandle) {
+        self.last_store = Instant::now();
+        let Some(at) = self.pending.take() else {
+            return;
+        };
+        if let Err(error) = store.store(&at) {
+            report(
+                p,
+                Failure {
+                    reason: FailureReason::Store,
+                    error,
+                    coordinates: Some(at),
+                    attempts: 0,
+                    disposition: Disposition::None,
+                    message: None,
+                },
+            );
+        }
+    }
+    /// Stores if the pending offset has waited long enough (called before work that may take
+    /// a while, so a slow handler does not hold back earlier records' offsets).
+    fn store_if_due(&mut self, p: &Pipeline, store: &dyn SourceHandle) {
+        if self.pending.is_some() && self.last_store.elapsed() >= STORE_EVERY {
+            self.store(p, store);
         }
     }
 }
@@ -134,6 +230,7 @@ async fn process(
     store: &dyn SourceHandle,
     msg: SourceMessage,
     cancel: &mut watch::Receiver<bool>,
+    progress: &mut Progress,
 ) -> Flow {
     let m = &p.metrics;
     m.mark_processed();
@@ -150,7 +247,8 @@ async fn process(
         Err(e) => {
             m.c().decode_errors.fetch_add(1, Relaxed);
             let reason = FailureReason::Decode(e.kind);
-            dispose(p, store, msg, reason, Error::from(e), 0).await;
+            progress.store(p, store);
+            dispose(p, store, msg, reason, Error::from(e), 0, progress).await;
             return Flow::Continue;
         }
     };
@@ -161,21 +259,24 @@ async fn process(
     };
     if vc.is_none() && p.opts.filter == Filter::VcOnly {
         m.c().filtered.fetch_add(1, Relaxed);
-        save(p, store, &msg);
+        progress.finished(&msg.coordinates);
         return Flow::Continue;
     }
-    let key = p.dedupe.as_ref().and_then(|d| {
-        let key = DedupeKey::of(
+    // Held until the record is finished; dropped unfinished (stop, abort) it releases the key.
+    let mut claim = None;
+    if let Some(d) = &p.dedupe {
+        if let Some(key) = DedupeKey::of(
             &decoded.encounter,
             msg.payload.as_deref().unwrap_or_default(),
-        )?;
-        Some((d, key))
-    });
-    if let Some((d, key)) = key {
-        if d.claim(key) == Claim::Duplicate {
-            m.c().deduplicated.fetch_add(1, Relaxed);
-            save(p, store, &msg);
-            return Flow::Continue;
+        ) {
+            match d.guard(key) {
+                Some(g) => claim = Some(g),
+                None => {
+                    m.c().deduplicated.fetch_add(1, Relaxed);
+                    progress.finished(&msg.coordinates);
+                    return Flow::Continue;
+                }
+            }
         }
     }
     let event = EncounterEvent::new(EventInner {
@@ -188,6 +289,7 @@ async fn process(
     });
 
     let mut attempts = 0u32;
+    progress.store_if_due(p, store);
     let last = loop {
         attempts += 1;
         let started = Instant::now();
@@ -196,10 +298,10 @@ async fn process(
         let permanent = match &outcome {
             Attempt::Ok => {
                 m.c().handled.fetch_add(1, Relaxed);
-                if let Some((d, key)) = key {
-                    d.complete(key);
+                if let Some(g) = claim {
+                    g.complete();
                 }
-                save(p, store, event.message());
+                progress.finished(event.coordinates());
                 return Flow::Continue;
             }
             Attempt::Failed(e) => e.downcast_ref::<Permanent>().is_some(),
@@ -210,15 +312,13 @@ async fn process(
         }
         m.c().retries.fetch_add(1, Relaxed);
         let wait = p.opts.retry.backoff(attempts);
+        progress.store(p, store);
         tracing::debug!(target: "hie_vc::listener", coordinates = %event.coordinates(), attempts, ?wait, "handler failed; retrying");
         tokio::select! {
             biased;
             _ = cancelled(cancel) => {
                 // Stopping: the record is not stored, so it comes back after the restart or
-                // to the partition's next owner.
-                if let Some((d, key)) = key {
-                    d.release(key);
-                }
+                // to the partition's next owner (and the dropped claim lets it through).
                 return Flow::Stop;
             }
             _ = tokio::time::sleep(wait) => {}
@@ -251,12 +351,13 @@ async fn process(
         ),
         Attempt::Ok => return Flow::Continue, // not reached: Ok returns above
     };
-    if let Some((d, key)) = key {
-        d.complete(key);
+    if let Some(g) = claim {
+        g.complete();
     }
     let msg = event.message().clone();
     drop(event);
-    dispose(p, store, msg, reason, error, attempts).await;
+    progress.store(p, store);
+    dispose(p, store, msg, reason, error, attempts, progress).await;
     Flow::Continue
 }
 
@@ -291,24 +392,6 @@ fn panic_text(panic: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Stores the offset of a finished record; a failure is reported, not fatal (the record is
-/// redelivered at worst).
-fn save(p: &Pipeline, store: &dyn SourceHandle, msg: &SourceMessage) {
-    if let Err(error) = store.store(&msg.coordinates) {
-        report(
-            p,
-            Failure {
-                reason: FailureReason::Store,
-                error,
-                coordinates: Some(msg.coordinates.clone()),
-                attempts: 0,
-                disposition: Disposition::None,
-                message: None,
-            },
-        );
-    }
-}
-
 /// A record that failed for good: to the dead-letter topic (if any), to the error callback,
 /// and its offset stored so the partition moves on.
 async fn dispose(
@@ -318,6 +401,7 @@ async fn dispose(
     reason: FailureReason,
     error: Error,
     attempts: u32,
+    progress: &mut Progress,
 ) {
     let m = &p.metrics;
     let mut disposition = Disposition::Skipped;
@@ -346,7 +430,7 @@ async fn dispose(
             }
         }
     }
-    save(p, store, &msg);
+    progress.finished(&msg.coordinates);
     report(
         p,
         Failure {

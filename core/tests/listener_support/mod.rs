@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod encounters;
+pub mod kafka;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

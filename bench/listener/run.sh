@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Listener throughput and memory benchmark (issue 4).
+#
+#   bench/listener/run.sh [count] [partitions] [rounds]
+#
+# Produces <count> (default 200 000) MY Core VC Encounter records of ~1.5 KB to a fresh topic
+# on the local broker (tests/services/kafka.sh), then alternates, <rounds> times (default 3):
+#   (a) raw  — a bare rdkafka BaseConsumer reading the topic and doing nothing (the limit);
+#   (b) listener — hie_vc::listener decoding each record into a typed Encounter, classifying
+#       it (VC or not), calling a no-op handler and storing its offset.
+# Each run is its own process in a fresh consumer group, timed from its first record to its
+# last; (b)'s peak RSS is its VmHWM. Prints the median of each and the ratio (b)/(a), and
+# appends them to bench/RESULTS.md with this command line when BENCH_RECORD=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+COUNT=${1:-200000}
+PARTITIONS=${2:-4}
+ROUNDS=${3:-3}
+BOOTSTRAP=${HIEVC_KAFKA_BOOTSTRAP:-127.0.0.1:9092}
+
+tests/services/kafka.sh start >&2
+cargo build -q --release -p hie-vc --example listener_bench
+BIN="${CARGO_TARGET_DIR:-target}/release/examples/listener_bench"
+TOPIC="bench-listener-$$-$(date +%s)"
+"$BIN" produce "$BOOTSTRAP" "$TOPIC" "$COUNT" "$PARTITIONS"
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+raw_rates=() ; lis_rates=() ; lis_rss=()
+for ((i = 1; i <= ROUNDS; i++)); do
+    r=$("$BIN" raw "$BOOTSTRAP" "$TOPIC" "$COUNT")
+    l=$("$BIN" listener "$BOOTSTRAP" "$TOPIC" "$COUNT")
+    echo "round $i: $r" >&2
+    echo "round $i: $l" >&2
+    [[ $(field count <<<"$r") == "$COUNT" && $(field count <<<"$l") == "$COUNT" ]] \
+        || { echo "a run did not read all $COUNT records" >&2; exit 1; }
+    raw_rates+=("$(field msgs_per_sec <<<"$r")")
+    lis_rates+=("$(field msgs_per_sec <<<"$l")")
+    lis_rss+=("$(field peak_rss_kb <<<"$l")")
+done
+RAW=$(printf '%s\n' "${raw_rates[@]}" | median)
+LIS=$(printf '%s\n' "${lis_rates[@]}" | median)
+RSS=$(printf '%s\n' "${lis_rss[@]}" | sort -n | tail -1)
+RATIO=$(awk -v a="$RAW" -v b="$LIS" 'BEGIN {printf "%.2f", b / a}')
+RSS_MB=$(awk -v k="$RSS" 'BEGIN {printf "%.1f", k / 1024}')
+SUMMARY="raw ${RAW} msg/s, listener ${LIS} msg/s, ratio ${RATIO} (goal >= 0.8); listener peak RSS ${RSS_MB} MB (goal <= 64 MB)"
+echo "$SUMMARY"
+
+if [[ ${BENCH_RECORD:-0} == 1 ]]; then
+    {
+        echo
+        echo "## Kafka listener throughput (issue 4) — $(date -u +%Y-%m-%d)"
+        echo
+        echo "Command: \`bench/listener/run.sh $COUNT $PARTITIONS $ROUNDS\` (release build, local single-node"
+        echo "Kafka from tests/services/kafka.sh, $(nproc) cores shared with the broker; $COUNT VC Encounters of ~1.5 KB"
+        echo "on $PARTITIONS partitions; median of $ROUNDS alternating runs, each a fresh process and consumer group, timed"
+        echo "from its first record to its last)."
+        echo
+        echo "| run | raw rdkafka (a) msg/s | listener (b) msg/s | listener peak RSS (VmHWM) |"
+        echo "|---|---|---|---|"
+        for ((i = 0; i < ROUNDS; i++)); do
+            echo "| $((i + 1)) | ${raw_rates[$i]} | ${lis_rates[$i]} | $(awk -v k="${lis_rss[$i]}" 'BEGIN {printf "%.1f MB", k / 1024}') |"
+        done
+        echo
+        echo "Result: $SUMMARY."
+    } >> bench/RESULTS.md
+fi
