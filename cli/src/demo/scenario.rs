@@ -163,6 +163,9 @@ fn listen(
     };
     let listener = Arc::new(
         builder
+            // Leaving a group commits first; on a busy machine that can take more than the
+            // default bound, and the demo would rather wait than have its offsets replayed.
+            .close_timeout(Duration::from_secs(30))
             .handler(handler)
             .on_error(|f| {
                 // Source-level hiccups (a topic not created yet) are retried by the client; only
