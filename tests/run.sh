@@ -7,12 +7,15 @@
 #   HIEVC_FUZZ_SECONDS=30   length of the fuzz run (default 60)
 #   HIEVC_NO_SERVICES=1     skip the service-backed suites (they print that they skipped)
 #
-# Caches between runs: ~/.cargo (crates, installed binaries: helios `hfs`, cargo-fuzz), target/,
-# ~/.m2 and ~/.cache/hie-vc (Kafka jars).
+# Caches between runs: ~/.cargo (crates, installed binaries: helios `hfs`, cargo-fuzz), ~/.m2
+# and ~/.cache/hie-vc (build outputs, Kafka jars, Helios search parameters).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# Build outputs live in a cache outside the checkout, so a fresh clone (CI) reuses the last run's
+# compiled dependencies; set CARGO_TARGET_DIR to choose another place.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/hie-vc/target}"
 LOG_DIR="${HIEVC_LOG_DIR:-$ROOT/target/test-logs}"
 mkdir -p "$LOG_DIR"
 
@@ -92,7 +95,7 @@ fuzz() {
     # `-s none`: the cc crate passes rustc's -Zsanitizer=address on to C code, which breaks the
     # configure checks of librdkafka's build; the decoder is safe Rust, so coverage-guided
     # fuzzing for panics and round-trip failures does not need ASan.
-    (cd core/fuzz && mkdir -p corpus && cargo +nightly fuzz run -s none json_decoder corpus seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
+    (cd core/fuzz && mkdir -p corpus && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run -s none json_decoder corpus seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
         >"$LOG_DIR/fuzz.log" 2>&1
     local rc=$?
     tail -n 3 "$LOG_DIR/fuzz.log"
