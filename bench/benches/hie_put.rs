@@ -4,7 +4,7 @@
 //! serialization, request id, tracing span, retry bookkeeping, response handling.
 //!
 //! `cargo bench -p hie-vc-bench --bench hie_put` (`HIE_PUT_SECS` sets the measured seconds per
-//! round, default 3; three alternating rounds per side).
+//! round, default 1; `HIE_PUT_ROUNDS` the rounds, default 10).
 
 #[path = "../../core/tests/support/server.rs"]
 mod server;
@@ -17,7 +17,7 @@ use hie_vc::hie::{HieClient, HieConfig, Prefer};
 use hie_vc::mycore::AppointmentBuilder;
 use server::{Recorded, Reply, Server};
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Side {
     Raw,
     Client { validate: bool },
@@ -171,14 +171,22 @@ async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representati
     }
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
     let benching = std::env::args().any(|a| a == "--bench");
-    let secs: f64 = std::env::var("HIE_PUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if benching { 3.0 } else { 0.2 });
-    let rounds = if benching { 3 } else { 1 };
+    let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse::<f64>().ok());
+    let secs = env("HIE_PUT_SECS").unwrap_or(if benching { 1.0 } else { 0.1 });
+    let rounds = env("HIE_PUT_ROUNDS").map_or(if benching { 10 } else { 1 }, |r| r as usize);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -190,9 +198,12 @@ fn main() {
             Ok("representation") => &[true],
             _ => &[false, true],
         };
+        println!("{rounds} rounds of {secs} s per side; each round runs the sides back to back in rotating order,");
+        println!("so load from other processes hits all sides alike. Figures are medians over rounds;");
+        println!("the ratio is the median of the per-round ratios client/raw.");
         for &representation in modes {
             let body_mode = if representation {
-                "return=representation (server echoes the 1.6 KB body)"
+                "return=representation (server echoes the body; raw parses it to serde_json::Value)"
             } else {
                 "return=minimal (headers only)"
             };
@@ -212,37 +223,46 @@ fn main() {
             )
             .await;
             let base = server.url();
-            println!("\n## PUT Appointment, {body_mode}");
+            let size = fhir::to_vec(&appointment()).len();
+            println!("\n## PUT Appointment ({size} bytes), {body_mode}");
             println!("| concurrency | side | req/s | p50 | p99 | CPU/req | ratio vs raw (req/s) |");
             println!("|---|---|---|---|---|---|---|");
             for concurrency in [1usize, 32] {
-                let sides = [
+                let all = [
                     Side::Raw,
                     Side::Client { validate: true },
                     Side::Client { validate: false },
                 ];
-                let mut sums = [0.0f64; 3];
-                let mut cpu = [0.0f64; 3];
-                let mut last: Vec<Option<Stats>> = vec![None, None, None];
-                for _ in 0..rounds {
-                    for (i, side) in sides.iter().enumerate() {
-                        let s = run(*side, &base, concurrency, secs, representation).await;
-                        sums[i] += s.rps;
-                        cpu[i] += s.cpu_us;
-                        last[i] = Some(s);
+                // HIE_PUT_ONLY=raw|client runs one side (for profiling); ratios need both.
+                let sides: Vec<Side> = match std::env::var("HIE_PUT_ONLY").as_deref() {
+                    Ok("raw") => vec![Side::Raw],
+                    Ok("client") => vec![Side::Client { validate: false }],
+                    _ => all.to_vec(),
+                };
+                let mut stats: Vec<Vec<Stats>> = sides.iter().map(|_| Vec::new()).collect();
+                for round in 0..rounds {
+                    for k in 0..sides.len() {
+                        let i = (k + round) % sides.len();
+                        let s = run(sides[i], &base, concurrency, secs, representation).await;
+                        stats[i].push(s);
                     }
                 }
-                let raw_rps = sums[0] / rounds as f64;
                 for (i, side) in sides.iter().enumerate() {
-                    let s = last[i].as_ref().unwrap();
-                    let rps = sums[i] / rounds as f64;
+                    let st = &stats[i];
+                    let med = |f: &dyn Fn(&Stats) -> f64| median(st.iter().map(f).collect());
+                    let ratio = median(
+                        st.iter()
+                            .zip(&stats[0])
+                            .map(|(c, r)| c.rps / r.rps)
+                            .collect(),
+                    );
                     println!(
-                        "| {concurrency} | {} | {rps:.0} | {:.0} µs | {:.0} µs | {:.1} µs | {:.2} |",
+                        "| {concurrency} | {} | {:.0} | {:.0} µs | {:.0} µs | {:.1} µs | {ratio:.2} |",
                         side.name(),
-                        s.p50.as_secs_f64() * 1e6,
-                        s.p99.as_secs_f64() * 1e6,
-                        cpu[i] / rounds as f64,
-                        rps / raw_rps
+                        med(&|s| s.rps),
+                        med(&|s| s.p50.as_secs_f64() * 1e6),
+                        med(&|s| s.p99.as_secs_f64() * 1e6),
+                        med(&|s| s.cpu_us),
                     );
                 }
             }

@@ -11,7 +11,7 @@ use super::params::SearchParams;
 use super::resource::{
     check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
 };
-use super::transport::{CallOptions, FHIR_JSON};
+use super::transport::{CallOptions, FHIR_JSON, PREFER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{
     self, Bundle, BundleEntry, BundleEntryRequest, BundleType, HttpVerb, OperationOutcome,
@@ -346,7 +346,7 @@ impl BundleRequest {
             .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         if let Some(p) = self.client.prefer(self.prefer) {
             call.headers
-                .insert("prefer", HeaderValue::from_static(p.header_value()));
+                .insert(PREFER, HeaderValue::from_static(p.header_value()));
         }
         call.body = Some(body);
         let reply = self.client.execute(call).await?;

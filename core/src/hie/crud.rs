@@ -15,7 +15,7 @@ use super::params::SearchParams;
 use super::resource::{
     check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
 };
-use super::transport::{CallOptions, Reply, FHIR_JSON};
+use super::transport::{CallOptions, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, OperationOutcome, ReadWarning, Resource};
 
@@ -234,7 +234,7 @@ impl<T: FhirResource> CreateRequest<T> {
         call.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         if let Some(p) = prefer_header(self.client.prefer(self.prefer)) {
-            call.headers.insert("prefer", p);
+            call.headers.insert(PREFER, p);
         }
         let conditional = self.if_none_exist.is_some();
         if let Some(c) = &self.if_none_exist {
@@ -244,7 +244,7 @@ impl<T: FhirResource> CreateRequest<T> {
                     "If-None-Exist criteria are not valid in a header",
                 )
             })?;
-            call.headers.insert("if-none-exist", v);
+            call.headers.insert(IF_NONE_EXIST, v);
             call.idempotent = true;
         }
         call.body = Some(body);
@@ -422,7 +422,7 @@ impl<T: FhirResource> UpdateRequest<T> {
         call.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         if let Some(p) = prefer_header(self.client.prefer(self.prefer)) {
-            call.headers.insert("prefer", p);
+            call.headers.insert(PREFER, p);
         }
         if let Some(v) = if_match {
             let v = HeaderValue::from_str(&if_match_value(&v)).map_err(|_| {

@@ -17,7 +17,11 @@ use crate::error::{Error, ErrorKind, Result};
 
 /// The FHIR JSON media type, sent as `Accept` and as the `Content-Type` of bodies.
 pub(crate) const FHIR_JSON: &str = "application/fhir+json";
-const REQUEST_ID: &str = "x-request-id";
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// `Prefer` (RFC 7240).
+pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
+/// FHIR conditional create.
+pub(crate) const IF_NONE_EXIST: HeaderName = HeaderName::from_static("if-none-exist");
 
 /// Search parameters whose values never carry patient data, so logs may show them.
 const SAFE_PARAMS: [&str; 9] = [
