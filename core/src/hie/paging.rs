@@ -66,7 +66,12 @@ pub(crate) fn pages<P: Page>(
     max_items: Option<usize>,
     max_pages: Option<usize>,
 ) -> impl Stream<Item = Result<P>> + Send + 'static {
-    let init = (State::First(Box::new(first)), 0usize, 0usize, Vec::<String>::new());
+    let init = (
+        State::First(Box::new(first)),
+        0usize,
+        0usize,
+        Vec::<String>::new(),
+    );
     stream::unfold(init, move |(state, items, npages, mut seen)| {
         let client = client.clone();
         let opts = opts.clone();
