@@ -604,3 +604,101 @@ async fn dynamic_resources_and_typed_errors() {
         "{err}"
     );
 }
+
+/// A TCP proxy on another port: Helios behind it still names its own base in `Location` and in
+/// Bundle links (as HIE behind its gateway may). Counts the requests that went through it.
+async fn proxy_to(target: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&requests);
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let upstream = tokio::net::TcpStream::connect(&target).await.unwrap();
+            let seen = std::sync::Arc::clone(&seen);
+            tokio::spawn(async move {
+                let (mut cr, mut cw) = client.into_split();
+                let (mut ur, mut uw) = upstream.into_split();
+                let up = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = cr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        let text = String::from_utf8_lossy(&buf[..n]);
+                        let starts = ["GET /", "PUT /", "POST /", "DELETE /"];
+                        let count = text
+                            .lines()
+                            .filter(|l| starts.iter().any(|s| l.starts_with(s)))
+                            .count();
+                        seen.fetch_add(count, Ordering::SeqCst);
+                        if uw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut ur, &mut cw).await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    (format!("http://{addr}/"), requests)
+}
+
+#[tokio::test]
+async fn behind_a_proxy_links_and_locations_from_the_servers_own_base_are_handled() {
+    let Some((_turn, direct)) = helios().await else {
+        return;
+    };
+    let target = direct.config().base_url().socket_addrs(|| None).unwrap()[0].to_string();
+    let (base, through_proxy) = proxy_to(target).await;
+    let c = HieClient::new(HieConfig::builder(base).build().unwrap()).unwrap();
+    let family = format!("Proxy{}", run_id());
+    let mut batch = c.batch();
+    for i in 0..25 {
+        batch = batch.update(patient(Some(&format!("px{i}-{}", run_id())), &family));
+    }
+    assert!(batch.send().await.unwrap().is_success());
+
+    let w = c.create(patient(None, &family)).send().await.unwrap();
+    let location = w.location.clone().unwrap();
+    assert!(
+        !location.starts_with(c.config().base_url().as_str()),
+        "Helios names its own base in Location: {location}"
+    );
+    let id =
+        w.id.expect("the id is read from the end of the Location whatever its base");
+    c.read::<Patient>(&id).send().await.unwrap();
+
+    let before = through_proxy.load(std::sync::atomic::Ordering::SeqCst);
+    let first = c
+        .search::<Patient>()
+        .param("family", &family)
+        .count(10)
+        .send()
+        .await
+        .unwrap();
+    assert!(first
+        .next
+        .as_deref()
+        .unwrap()
+        .starts_with(direct.config().base_url().as_str()));
+    let all = c
+        .search::<Patient>()
+        .param("family", &family)
+        .count(10)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 26);
+    let pages_via_proxy = through_proxy.load(std::sync::atomic::Ordering::SeqCst) - before;
+    assert_eq!(
+        pages_via_proxy,
+        1 + 3,
+        "every next link was followed through the configured base"
+    );
+}
