@@ -30,7 +30,16 @@ static SEARCH_PARAMS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_n
 /// notice) when the variable is unset.
 async fn helios() -> Option<(tokio::sync::MutexGuard<'static, ()>, HieClient)> {
     let Ok(url) = std::env::var("HIEVC_FHIR_URL") else {
-        eprintln!("SKIPPED: HIEVC_FHIR_URL is not set; run tests/run.sh (or tests/services/helios.sh start and export HIEVC_FHIR_URL=http://127.0.0.1:8090)");
+        // Written to the real stderr (not the test's captured output) so the skip is seen.
+        static NOTICE: std::sync::Once = std::sync::Once::new();
+        NOTICE.call_once(|| {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "hie_helios: SKIPPED (HIEVC_FHIR_URL is not set); run tests/run.sh, or \
+                 tests/services/helios.sh start and HIEVC_FHIR_URL=http://127.0.0.1:8090"
+            );
+        });
         return None;
     };
     let turn = SERIAL.lock().await;
