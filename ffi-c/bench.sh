@@ -16,4 +16,22 @@ r = mean("ffi_validate", "rust")
 for n, label in [("c_abi", "hievc_validate"), ("c_abi_validator", "hievc_validator_validate")]:
     c = mean("ffi_validate", n)
     print(f"validate 1.7 KB VC Encounter: Rust read+validate {fmt(r)}, {label} {fmt(c)}, overhead {fmt(c - r)}, ratio {c/r:.3f}x")
+i = json.load(open("target/criterion/ffi_validate/interleaved.json"))
+print(f"validate, interleaved batches (median of {i['rounds']} rounds): Rust {fmt(i['rust_ns'])}, hievc_validate {fmt(i['c_abi_ns'])}, ratio {i['median_ratio']:.3f}x")
 PY
+
+# Instruction counts (callgrind), immune to the machine's load: the same loop through Rust and
+# through the C ABI, per call.
+if command -v valgrind >/dev/null 2>&1; then
+    cargo build -p hie-vc-ffi --release --example validate_loop 2>/dev/null
+    bin="${CARGO_TARGET_DIR:-target}/release/examples/validate_loop"
+    count() { # side -> instructions per call (2000 calls minus 1000 calls: start-up cancels out)
+        local a b
+        a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" 1000 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+        b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" 2000 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+        echo $(((b - a) / 1000))
+    }
+    r=$(count rust)
+    c=$(count c_abi)
+    python3 -c "print(f'validate, instructions per call (callgrind): Rust {$r}, hievc_validate {$c}, ratio {$c/$r:.3f}x')"
+fi

@@ -192,6 +192,10 @@ typedef struct hievc_encounter_event hievc_encounter_event;
 // from any thread.
 typedef struct hievc_error hievc_error;
 
+// A Jitsi provider (`jitsi.provider` of the config: `hie` — HIE's token service —,
+// `self-hosted` or `jaas`). Thread-safe.
+typedef struct hievc_jitsi hievc_jitsi;
+
 // An Encounter listener. Thread-safe: every function may be called from any host thread.
 //
 // Lifecycle: `hievc_listener_new` / `hievc_listener_new_memory` → optional
@@ -204,8 +208,23 @@ typedef struct hievc_listener hievc_listener;
 // and the in-process sandbox. Thread-safe.
 typedef struct hievc_memory_broker hievc_memory_broker;
 
+// A client of the HIE Notification API (`[notify]` of the config: `notify.url`,
+// `notify.email`, `notify.password`, `notify.token_pointer`). Logs in on first use, caches the
+// token and logs in again once after a 401. Thread-safe. The password and token are never
+// logged.
+typedef struct hievc_notifier hievc_notifier;
+
+// A running sandbox. Thread-safe.
+typedef struct hievc_sandbox hievc_sandbox;
+
 // MY Core validation settings, reusable across calls and threads (immutable).
 typedef struct hievc_validator hievc_validator;
+
+// The VC workflow. Thread-safe. `start` and `finish` are idempotent (a session journal in
+// memory remembers who was notified and what was finished); a failure names the step that
+// failed and the steps already done (`hievc_error_step`, `completed_steps` in
+// `hievc_error_json`), so the caller can resume.
+typedef struct hievc_vc hievc_vc;
 
 // Called for every record that failed for good (undecodable payload, callback failing on
 // every attempt, ...) and every source problem (broker unreachable, ...), with a JSON object
@@ -219,6 +238,11 @@ typedef void (*hievc_failure_cb)(void *userdata, const char *failure_json);
 // (no retries). `ev` and every string it gives are valid only during the call: copy what you
 // keep, or take an owned copy with `hievc_event_clone`.
 typedef int (*hievc_encounter_cb)(void *userdata, const struct hievc_encounter_event *ev);
+
+// Called by `hievc_listener_start_vc` after each VC session it started, with the JSON
+// `hievc_vc_start` returns (valid only during the call; it holds the practitioner's join URL
+// and token: credentials).
+typedef void (*hievc_started_cb)(void *userdata, const char *started_json);
 
 #ifdef __cplusplus
 extern "C" {
@@ -479,9 +503,15 @@ int64_t hievc_error_retry_after_ms(const struct hievc_error *err);
 // 503, 504).
 bool hievc_error_is_retryable(const struct hievc_error *err);
 
+// For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
+// `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
+// `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
+// for other errors. Borrowed from `err`.
+const char *hievc_error_step(const struct hievc_error *err);
+
 // Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
 // `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
-// `retryable`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+// `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
 const char *hievc_error_json(const struct hievc_error *err);
 
 // Frees an error. NULL is a no-op. Freeing twice is undefined behaviour.
@@ -575,6 +605,103 @@ enum hievc_status hievc_validate_operation_outcome(const char *resource_json,
 // `s` is NULL or a string returned by this library, not freed before.
 void hievc_string_free(char *s);
 
+// The Jitsi provider `[jitsi]` of `cfg` describes (`jitsi.provider` = `hie` with `jitsi.url`;
+// `self-hosted` with `jitsi.domain` and `jitsi.app_secret` or `jitsi.private_key_path` +
+// `jitsi.key_id`; `jaas` with `jitsi.app_id`, `jitsi.private_key_path` and `jitsi.key_id`).
+// `HIEVC_CONFIG` when a setting is missing or wrong.
+//
+// # Safety
+// `cfg` is a live config; `out` is writable.
+enum hievc_status hievc_jitsi_new(const struct hievc_config *cfg,
+                                  struct hievc_jitsi **out,
+                                  struct hievc_error **err);
+
+// The provider's kind: `hie-rest`, `self-hosted` or `jaas`. Borrowed from `j`; NULL for NULL.
+//
+// # Safety
+// `j` is NULL or a live provider.
+const char *hievc_jitsi_kind(const struct hievc_jitsi *j);
+
+// Creates a session (VCE step 1; for VCI, HIE creates it at check-in). `*out`:
+// `{"token": "<session token: the vc-token identifier value>", "room": "..." | null}`.
+//
+// # Safety
+// `j` is live; `out` writable.
+enum hievc_status hievc_jitsi_create_session(const struct hievc_jitsi *j,
+                                             char **out,
+                                             struct hievc_error **err);
+
+// Mints what a participant needs to join the session of `session_token`:
+// `participant_json` is `{"role": "practitioner" | "patient", "id", "name", "email"?,
+// "avatar"?, "moderator"?}` (practitioners moderate by default). `*out`: `{"role", "room",
+// "url", "token", "expires_at_ms"}` — the URL and token are credentials: hand them to their
+// participant only, never log them.
+//
+// # Safety
+// `j` is live; strings NUL-terminated; `out` writable.
+enum hievc_status hievc_jitsi_join(const struct hievc_jitsi *j,
+                                   const char *session_token,
+                                   const char *participant_json,
+                                   char **out,
+                                   struct hievc_error **err);
+
+// Marks the session started (step 6). Idempotent.
+//
+// # Safety
+// `j` is live; `session_token` NUL-terminated.
+enum hievc_status hievc_jitsi_activate(const struct hievc_jitsi *j,
+                                       const char *session_token,
+                                       struct hievc_error **err);
+
+// Ends the session (step 10). Idempotent. `*out`: `{"outcome": "ended" | "not_running" |
+// "unsupported"}` (`unsupported`: the provider cannot end meetings remotely, e.g. JaaS).
+//
+// # Safety
+// `j` is live; `session_token` NUL-terminated; `out` writable.
+enum hievc_status hievc_jitsi_end(const struct hievc_jitsi *j,
+                                  const char *session_token,
+                                  char **out,
+                                  struct hievc_error **err);
+
+// Frees a provider. NULL is a no-op.
+//
+// # Safety
+// `j` is NULL or a provider not freed before.
+void hievc_jitsi_free(struct hievc_jitsi *j);
+
+// A Notification API client from the `[notify]` settings of `cfg`. `HIEVC_CONFIG` when one is
+// missing.
+//
+// # Safety
+// `cfg` is a live config; `out` writable.
+enum hievc_status hievc_notifier_new(const struct hievc_config *cfg,
+                                     struct hievc_notifier **out,
+                                     struct hievc_error **err);
+
+// Logs in now (otherwise the first send does): checks the credentials early.
+//
+// # Safety
+// `n` is live.
+enum hievc_status hievc_notifier_login(const struct hievc_notifier *n, struct hievc_error **err);
+
+// Sends a notification to patients (`patient_ids_json`: a JSON array of MyKad-style ids, e.g.
+// `["950728106051"]`). `*out`: `{"status", "request_id", "response"}`.
+//
+// # Safety
+// `n` is live; strings NUL-terminated; `out` writable.
+enum hievc_status hievc_notifier_send(const struct hievc_notifier *n,
+                                      const char *title,
+                                      const char *body,
+                                      const char *patient_ids_json,
+                                      char **out,
+                                      struct hievc_error **err);
+
+// Frees a notifier. NULL is a no-op.
+//
+// # Safety
+// `n` is NULL or a notifier not freed before.
+void hievc_notifier_free(struct hievc_notifier *n);
+
 // A Kafka listener with the `[kafka]` settings of `cfg` (`kafka.bootstrap` and
 // `kafka.topics` are required; `kafka.group` defaults to `hie-vc`). Nothing connects until it
 // is started. `HIEVC_CONFIG` when a setting is missing or wrong.
@@ -636,6 +763,25 @@ enum hievc_status hievc_listener_start(const struct hievc_listener *listener,
                                        hievc_encounter_cb callback,
                                        void *userdata,
                                        struct hievc_error **err);
+
+// Starts the ready-made VC arrival handler on this listener: each arriving VC Encounter runs
+// `hievc_vc_start` with the practitioner `practitioner_json` (as for `hievc_jitsi_join`) and
+// the resources that came with it; then `on_started` (NULL: none) receives the result JSON on
+// the listener's thread. Failures that may pass (HIE, Jitsi or the Notification API
+// unavailable) are retried per the listener's policy; others (not a VC Encounter, no patient
+// id) are dead-lettered / reported to the error callback. `start` being idempotent, a
+// redelivered Encounter notifies nobody twice. The workflow may be freed after this call (the
+// listener keeps what it needs).
+//
+// # Safety
+// `listener` and `vc` are live; `practitioner_json` NUL-terminated; `userdata` usable from
+// the listener's thread.
+enum hievc_status hievc_listener_start_vc(const struct hievc_listener *listener,
+                                          const struct hievc_vc *vc,
+                                          const char *practitioner_json,
+                                          hievc_started_cb on_started,
+                                          void *userdata,
+                                          struct hievc_error **err);
 
 // Pull alternative to a callback: waits up to `timeout_ms` (0: just check) for the next
 // Encounter. The first poll starts the listener in pull mode.
@@ -832,11 +978,214 @@ void hievc_memory_broker_free(struct hievc_memory_broker *broker);
 // `HIEVC_INVALID_STATE` there.
 enum hievc_status hievc_shutdown(struct hievc_error **err);
 
+// Starts a sandbox on `127.0.0.1` and a free port, in this process (its server runs on the
+// library's runtime). `options_json` (NULL: defaults): `kafka_bootstrap` (publish check-ins to
+// real Kafka instead of the in-process broker) with `kafka_properties`, `topic`, `payload`
+// (`encounter` | `bundle`), `validate`, `check_references`, `allow_delete`,
+// `require_profile_claim`, `notify_email` + `notify_password`, `jitsi_domain`.
+//
+// # Safety
+// `options_json` NULL or NUL-terminated; `out` writable.
+enum hievc_status hievc_sandbox_start(const char *options_json,
+                                      struct hievc_sandbox **out,
+                                      struct hievc_error **err);
+
+// The sandbox's origin, `http://127.0.0.1:<port>`. Borrowed from `sb`; NULL for NULL.
+//
+// # Safety
+// `sb` is NULL or a live sandbox.
+const char *hievc_sandbox_url(const struct hievc_sandbox *sb);
+
+// The sandbox's FHIR base URL, `http://127.0.0.1:<port>/fhir`. Borrowed from `sb`.
+//
+// # Safety
+// `sb` is NULL or a live sandbox.
+const char *hievc_sandbox_fhir_base(const struct hievc_sandbox *sb);
+
+// A new configuration pointing at this sandbox: `hie.url` (its FHIR API), `jitsi.provider` =
+// `hie` with `jitsi.url` (its token service), `notify.url`, `notify.email`,
+// `notify.password`, and `kafka.topics` (the topic check-ins publish to). Build a client,
+// Jitsi provider, notifier and listener from it; free it with `hievc_config_free`.
+//
+// # Safety
+// `sb` is live; `out` writable.
+enum hievc_status hievc_sandbox_config(const struct hievc_sandbox *sb,
+                                       struct hievc_config **out,
+                                       struct hievc_error **err);
+
+// The in-process broker check-ins publish to, as a `hievc_memory_broker` (shared, not a copy):
+// give it to `hievc_listener_new_memory`. `HIEVC_INVALID_STATE` when the sandbox publishes to
+// Kafka (`kafka_bootstrap`): use `hievc_listener_new` then.
+//
+// # Safety
+// `sb` is live; `out` writable.
+enum hievc_status hievc_sandbox_broker(const struct hievc_sandbox *sb,
+                                       struct hievc_memory_broker **out,
+                                       struct hievc_error **err);
+
+// Checks a patient in for an Appointment, as HIE does when the patient checks in on
+// RekodSaya: creates the VC Encounter (a new Jitsi session token for VCI, the Appointment's
+// for VCE), stores it and publishes it. `patient_id` (NULL: the Appointment's only patient)
+// picks one patient of a VCE Appointment with several. Checking in again returns the same
+// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounter_id",
+// "created", "vc_type", "token", "delivery": {"topic", "partition", "offset"} | null}`.
+//
+// # Safety
+// `sb` is live; strings NUL-terminated (`patient_id` may be NULL); `out` writable.
+enum hievc_status hievc_sandbox_check_in(const struct hievc_sandbox *sb,
+                                         const char *appointment_id,
+                                         const char *patient_id,
+                                         char **out,
+                                         struct hievc_error **err);
+
+// Every notification the emulated Notification API accepted, in order: a JSON array of
+// `{"title", "body", "patient_ids", "sender", "at"}`.
+//
+// # Safety
+// `sb` is live; `out` writable.
+enum hievc_status hievc_sandbox_notifications(const struct hievc_sandbox *sb,
+                                              char **out,
+                                              struct hievc_error **err);
+
+// Every Jitsi session of the emulated token service, in creation order: a JSON array of
+// `{"token", "room", "origin", "created_at", "joins": [...], "activated_at", "activations",
+// "ended_at", "end_calls"}`.
+//
+// # Safety
+// `sb` is live; `out` writable.
+enum hievc_status hievc_sandbox_jitsi_sessions(const struct hievc_sandbox *sb,
+                                               char **out,
+                                               struct hievc_error **err);
+
+// The current version of a stored resource as FHIR JSON, in `*out`; `HIEVC_NOT_FOUND` when
+// unknown or deleted. (Reads the store directly, bypassing HTTP: for assertions.)
+//
+// # Safety
+// `sb` is live; strings NUL-terminated; `out` writable.
+enum hievc_status hievc_sandbox_resource(const struct hievc_sandbox *sb,
+                                         const char *resource_type,
+                                         const char *id,
+                                         char **out,
+                                         struct hievc_error **err);
+
+// Sets the fault switches of one service (`service`: `fhir`, `jitsi` or `notify`), replacing
+// the previous ones: `faults_json` is `{"latency_ms", "rate_limited", "unavailable",
+// "fail_next", "fail_status", "retry_after_secs", "down"}` (every key optional; `{}` clears).
+//
+// # Safety
+// `sb` is live; strings NUL-terminated.
+enum hievc_status hievc_sandbox_set_faults(const struct hievc_sandbox *sb,
+                                           const char *service,
+                                           const char *faults_json,
+                                           struct hievc_error **err);
+
+// Stops the sandbox: stops accepting, lets open requests finish briefly, flushes what it
+// publishes. Later calls on it return `HIEVC_CLOSED` (the URLs stay readable). Idempotent.
+//
+// # Safety
+// `sb` is live.
+enum hievc_status hievc_sandbox_stop(const struct hievc_sandbox *sb, struct hievc_error **err);
+
+// Stops (if running) and frees a sandbox. NULL is a no-op.
+//
+// # Safety
+// `sb` is NULL or a sandbox not freed before.
+void hievc_sandbox_free(struct hievc_sandbox *sb);
+
 // The stable snake_case name of a status value (`"ok"`, `"not_found"`, ...), or `"unknown"`
 // for a value this version does not know. The string is static: never free it.
 //
 // Takes an `int32_t` rather than `hievc_status` so any value a host holds is safe to pass.
 const char *hievc_status_name(int32_t status);
+
+// The workflow over `client`, `jitsi` and `notifier` (each stays usable on its own; the
+// workflow shares them). `cfg` (NULL: defaults) gives the `[vc]` settings: `quota_as_string`,
+// `notify_title`, `notify_body`. `options_json` (NULL: defaults): `{"patient_id_systems":
+// ["http://fhir.hie.moh.gov.my/sid/my-kad-no", ...]}`.
+//
+// # Safety
+// `client`, `jitsi` and `notifier` are live; `cfg` NULL or live; `options_json` NULL or a
+// NUL-terminated string; `out` writable.
+enum hievc_status hievc_vc_new(const struct hievc_client *client,
+                               const struct hievc_jitsi *jitsi,
+                               const struct hievc_notifier *notifier,
+                               const struct hievc_config *cfg,
+                               const char *options_json,
+                               struct hievc_vc **out,
+                               struct hievc_error **err);
+
+// Frees a workflow. NULL is a no-op.
+//
+// # Safety
+// `vc` is NULL or a workflow not freed before.
+void hievc_vc_free(struct hievc_vc *vc);
+
+// VCE step 1: creates the Jitsi session whose token ties the Schedule, Slot and Appointments
+// together. `*out`: `{"token", "room"}`.
+//
+// # Safety
+// `vc` is live; `out` writable.
+enum hievc_status hievc_vc_create_session(const struct hievc_vc *vc,
+                                          char **out,
+                                          struct hievc_error **err);
+
+// VCI step 1 / VCE step 2: PUTs the Schedule (`schedule_json`) and its Slots
+// (`slots_json`: a JSON array of Slot resources) in one transaction. `*out`: `{"outcome":
+// <as hievc_client_bundle>}`.
+//
+// # Safety
+// `vc` is live; strings NUL-terminated; `out` writable.
+enum hievc_status hievc_vc_schedule(const struct hievc_vc *vc,
+                                    const char *schedule_json,
+                                    const char *slots_json,
+                                    char **out,
+                                    struct hievc_error **err);
+
+// VCI step 2 / VCE step 3: books an Appointment (`appointment_json`, with its client-chosen
+// id; for VCE with the session token). With `slot_id` (NULL for none), the Appointment and the
+// Slot with its `available` decremented go in one transaction (`HIEVC_CONFLICT`-like errors
+// when the slot is full); without, the Appointment is PUT. `*out`: `{"appointment_id",
+// "slot": {"id", "quota", "available"} | null, "outcome": <bundle> | null}`.
+//
+// # Safety
+// `vc` is live; strings NUL-terminated (`slot_id` may be NULL); `out` writable.
+enum hievc_status hievc_vc_book(const struct hievc_vc *vc,
+                                const char *appointment_json,
+                                const char *slot_id,
+                                char **out,
+                                struct hievc_error **err);
+
+// Steps 6–7 when an Encounter arrived (`encounter_json`, e.g. `hievc_event_encounter_json`):
+// the practitioner's join (`practitioner_json` as for `hievc_jitsi_join`), the session
+// activated, and every patient of the session notified (VCI: the Encounter's patient; VCE:
+// every Appointment's patient with the same token). `included_json` (NULL for none): a JSON
+// array of resources that came with the Encounter (Patients, Appointments), saving reads.
+// Idempotent: running it again returns a fresh join but notifies nobody twice.
+//
+// `*out`: `{"encounter": <VC view>, "practitioner_join": {"role", "room", "url", "token",
+// "expires_at_ms"}, "activated_now", "notified": [ids], "already_notified": [ids], "sent":
+// {"status", "request_id", "response"} | null}` — the join URL and token are credentials.
+//
+// # Safety
+// `vc` is live; strings NUL-terminated (`included_json` may be NULL); `out` writable.
+enum hievc_status hievc_vc_start(const struct hievc_vc *vc,
+                                 const char *encounter_json,
+                                 const char *practitioner_json,
+                                 const char *included_json,
+                                 char **out,
+                                 struct hievc_error **err);
+
+// Steps 9–10: PUTs the Encounter `finished` with `period.end` (unless it already is) and ends
+// the Jitsi session (unless it already was). Idempotent. `*out`: `{"encounter_id",
+// "written": <as hievc_client_update> | null (already finished), "ended": "ended" |
+// "not_running" | "unsupported" | null (already ended)}`.
+//
+// # Safety
+// `vc` is live; `encounter_id` NUL-terminated; `out` writable.
+enum hievc_status hievc_vc_finish(const struct hievc_vc *vc,
+                                  const char *encounter_id,
+                                  char **out,
+                                  struct hievc_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

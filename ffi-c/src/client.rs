@@ -19,7 +19,7 @@ use crate::fhir::{parse_opts, read_resource};
 use crate::guard::{
     arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle, write_string,
 };
-use crate::json::{raw, to_string, warnings, WarningDoc};
+use crate::json::{raw, to_string, warnings, write_json, WarningDoc};
 use crate::runtime::block_on;
 use crate::status::hievc_status;
 use crate::{hievc_config, hievc_error};
@@ -140,7 +140,7 @@ struct BodyErrorDoc<'a> {
 
 /// `create` / `update` result.
 #[derive(Serialize)]
-struct WrittenDoc<'a> {
+pub(crate) struct WrittenDoc<'a> {
     status: u16,
     kind: &'static str,
     id: &'a Option<String>,
@@ -155,7 +155,7 @@ struct WrittenDoc<'a> {
     request_id: &'a str,
 }
 
-fn written_doc(w: &Written<Resource>) -> WrittenDoc<'_> {
+pub(crate) fn written_doc<T: FhirResource>(w: &Written<T>) -> WrittenDoc<'_> {
     WrittenDoc {
         status: w.status,
         kind: write_kind(w.kind),
@@ -302,14 +302,14 @@ struct EntryDoc<'a> {
 
 /// `batch` / `transaction` result.
 #[derive(Serialize)]
-struct BundleDoc<'a> {
+pub(crate) struct BundleDoc<'a> {
     kind: Option<&'a str>,
     success: bool,
     entries: Vec<EntryDoc<'a>>,
     request_id: &'a str,
 }
 
-fn bundle_doc(b: &BundleOutcome) -> BundleDoc<'_> {
+pub(crate) fn bundle_doc(b: &BundleOutcome) -> BundleDoc<'_> {
     BundleDoc {
         kind: b.kind.as_ref().map(|k| k.as_str()),
         success: b.is_success(),
@@ -335,11 +335,6 @@ fn bundle_doc(b: &BundleOutcome) -> BundleDoc<'_> {
     }
 }
 
-fn finish<T: Serialize>(out: *mut *mut c_char, v: &T) -> Result<(), Failure> {
-    write_string(out, to_string(v)?);
-    Ok(())
-}
-
 /// Shared prologue: the client, the options, the out-parameter.
 fn prologue<'a>(
     client: *const hievc_client,
@@ -353,7 +348,7 @@ fn prologue<'a>(
     Ok((&c.client, o))
 }
 
-fn input_resource(text: *const c_char, what: &str) -> Result<Resource, Failure> {
+pub(crate) fn input_resource(text: *const c_char, what: &str) -> Result<Resource, Failure> {
     // SAFETY: caller contract of the exports.
     let text = unsafe { arg_str(text, what) }?;
     Ok(read_resource(text, what, ReadOptions::strict())?.value)
@@ -427,7 +422,7 @@ pub unsafe extern "C" fn hievc_client_create(
             req = req.if_none_exist(SearchParams::raw(q));
         }
         let w = block_on(req.send())??;
-        finish(out, &written_doc(&w))
+        write_json(out, &written_doc(&w))
     })
 }
 
@@ -452,7 +447,7 @@ pub unsafe extern "C" fn hievc_client_read(
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.read_type(rt, id), o);
         let f = block_on(req.send())??;
-        finish(out, &fetched_doc(&f))
+        write_json(out, &fetched_doc(&f))
     })
 }
 
@@ -482,7 +477,7 @@ pub unsafe extern "C" fn hievc_client_vread(
         };
         let req = common!(c.read_type(rt, id).version(vid), o);
         let f = block_on(req.send())??;
-        finish(out, &fetched_doc(&f))
+        write_json(out, &fetched_doc(&f))
     })
 }
 
@@ -518,7 +513,7 @@ pub unsafe extern "C" fn hievc_client_update(
             req = req.if_match_current();
         }
         let w = block_on(req.send())??;
-        finish(out, &written_doc(&w))
+        write_json(out, &written_doc(&w))
     })
 }
 
@@ -542,7 +537,7 @@ pub unsafe extern "C" fn hievc_client_delete(
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.delete_type(rt, id), o);
         let d = block_on(req.send())??;
-        finish(
+        write_json(
             out,
             &DeletedDoc {
                 status: d.status,
@@ -600,7 +595,7 @@ pub unsafe extern "C" fn hievc_client_search(
         } else {
             vec![block_on(req.send())??]
         };
-        finish(out, &search_doc(&pages))
+        write_json(out, &search_doc(&pages))
     })
 }
 
@@ -742,7 +737,7 @@ pub unsafe extern "C" fn hievc_client_bundle(
         }
         let req = common!(req, o);
         let b = block_on(req.send())??;
-        finish(out, &bundle_doc(&b))
+        write_json(out, &bundle_doc(&b))
     })
 }
 
@@ -762,7 +757,7 @@ pub unsafe extern "C" fn hievc_client_capabilities(
         let (c, o) = prologue(client, options_json, out)?;
         let req = common!(c.capabilities(), o);
         let caps = block_on(req.send())??;
-        finish(
+        write_json(
             out,
             &json!({
                 "fhir_version": caps.fhir_version(),

@@ -43,14 +43,18 @@ impl hievc_config {
     }
 }
 
-fn create(out: *mut *mut hievc_config, loader: SettingsLoader) -> Result<(), Failure> {
-    let settings = loader.clone().load()?;
-    write_handle(
-        out,
-        hievc_config {
+impl hievc_config {
+    /// A config of the layers in `loader` (checked now).
+    pub(crate) fn from_loader(loader: SettingsLoader) -> Result<Self, Failure> {
+        let settings = loader.clone().load()?;
+        Ok(hievc_config {
             layers: Mutex::new(Layers { loader, settings }),
-        },
-    );
+        })
+    }
+}
+
+fn create(out: *mut *mut hievc_config, loader: SettingsLoader) -> Result<(), Failure> {
+    write_handle(out, hievc_config::from_loader(loader)?);
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use hie_vc::fhir;
 use serde_json::json;
 
 use crate::guard::{guard_value, to_cstring};
-use crate::json::report_json;
+use crate::json::report_doc;
 use crate::status::hievc_status::{self, *};
 
 /// What went wrong in a call, before it becomes a `hievc_error` (boxed: one pointer on the
@@ -41,6 +41,9 @@ pub(crate) struct Detail {
     pub request_id: Option<String>,
     pub retry_after_ms: Option<u64>,
     pub retryable: bool,
+    /// The VC workflow step that failed, and the steps done before it.
+    pub step: Option<&'static str>,
+    pub completed_steps: Vec<&'static str>,
 }
 
 impl Failure {
@@ -57,6 +60,8 @@ impl Failure {
             request_id: None,
             retry_after_ms: None,
             retryable: false,
+            step: None,
+            completed_steps: Vec::new(),
         }))
     }
     pub fn null(what: &str) -> Self {
@@ -98,13 +103,17 @@ impl From<hie_vc::Error> for Failure {
             message,
             http_status: e.status().unwrap_or(0),
             outcome_json: e.outcome().map(fhir::to_json),
-            report_json: e.report().map(|r| report_json(r).to_string()),
+            report_json: e
+                .report()
+                .and_then(|r| crate::json::to_string(&report_doc(r)).ok()),
             location: e.location().map(str::to_owned),
             request_id: e.request_id().map(str::to_owned),
             retry_after_ms: e
                 .retry_after()
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             retryable: e.is_retryable(),
+            step: e.step(),
+            completed_steps: e.completed_steps().to_vec(),
         }))
     }
 }
@@ -131,6 +140,7 @@ pub struct hievc_error {
     request_id: Option<CString>,
     retry_after_ms: i64,
     retryable: bool,
+    step: Option<CString>,
     json: CString,
 }
 
@@ -159,6 +169,8 @@ impl From<Failure> for hievc_error {
             "request_id": f.request_id,
             "retry_after_ms": f.retry_after_ms,
             "retryable": f.retryable,
+            "step": f.step,
+            "completed_steps": f.completed_steps,
         });
         Self {
             status: f.status,
@@ -173,6 +185,7 @@ impl From<Failure> for hievc_error {
                 .retry_after_ms
                 .map_or(-1, |ms| i64::try_from(ms).unwrap_or(i64::MAX)),
             retryable: f.retryable,
+            step: f.step.map(to_cstring),
             json: to_cstring(json.to_string()),
         }
     }
@@ -274,9 +287,18 @@ pub extern "C" fn hievc_error_is_retryable(err: *const hievc_error) -> bool {
     with_error(err, false, |e| e.retryable)
 }
 
+/// For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
+/// `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
+/// `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
+/// for other errors. Borrowed from `err`.
+#[no_mangle]
+pub extern "C" fn hievc_error_step(err: *const hievc_error) -> *const c_char {
+    with_error(err, ptr::null(), |e| opt_ptr(&e.step))
+}
+
 /// Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
 /// `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
-/// `retryable`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+/// `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
 #[no_mangle]
 pub extern "C" fn hievc_error_json(err: *const hievc_error) -> *const c_char {
     with_error(err, ptr::null(), |e| e.json.as_ptr())

@@ -9,10 +9,10 @@ use serde_json::value::RawValue;
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle, write_string,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle,
 };
 use crate::hievc_error;
-use crate::json::{from_text, raw, report_json, warnings, WarningDoc};
+use crate::json::{from_text, raw, report_doc, warnings, write_json, WarningDoc};
 use crate::status::hievc_status::{self, *};
 
 /// Reads a FHIR resource from host text: a syntax error is `HIEVC_INVALID_JSON`, anything R4
@@ -52,20 +52,27 @@ struct ReadOpts {
     pretty: bool,
 }
 
+/// Parses a JSON argument: malformed JSON is `HIEVC_INVALID_JSON`, JSON of the wrong shape
+/// `HIEVC_INVALID_ARGUMENT`.
+pub(crate) fn parse_json<'de, T: Deserialize<'de>>(
+    text: &'de str,
+    what: &str,
+) -> Result<T, Failure> {
+    serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            Failure::invalid(format!("argument '{what}': {e}"))
+        } else {
+            Failure::json(what, &e)
+        }
+    })
+}
+
+/// An optional options argument (NULL: the defaults).
 pub(crate) fn parse_opts<'de, T: Deserialize<'de> + Default>(
     text: Option<&'de str>,
     what: &str,
 ) -> Result<T, Failure> {
-    match text {
-        None => Ok(T::default()),
-        Some(t) => serde_json::from_str(t).map_err(|e| {
-            if e.is_data() {
-                Failure::invalid(format!("argument '{what}': {e}"))
-            } else {
-                Failure::json(what, &e)
-            }
-        }),
-    }
+    text.map_or_else(|| Ok(T::default()), |t| parse_json(t, what))
 }
 
 /// Reads a FHIR R4 resource (any type) and writes it back as normalised FHIR JSON, with what
@@ -119,8 +126,7 @@ pub unsafe extern "C" fn hievc_fhir_read(
             resource_type: read.value.resource_type(),
             warnings: warnings(&read.warnings),
         };
-        write_string(out, crate::json::to_string(&doc)?);
-        Ok(())
+        write_json(out, &doc)
     })
 }
 
@@ -206,12 +212,10 @@ fn validate_with(
     arg_out(out, "out")?;
     let read = read_resource(text, "resource_json", ReadOptions::strict())?;
     let report = v.validate(&read.value);
-    let doc = match shape {
-        Shape::Report => crate::json::to_string(&report_json(&report))?,
-        Shape::Outcome => fhir::to_json(&report.to_operation_outcome()),
-    };
-    write_string(out, doc);
-    Ok(())
+    match shape {
+        Shape::Report => write_json(out, &report_doc(&report)),
+        Shape::Outcome => write_json(out, &raw(&report.to_operation_outcome())),
+    }
 }
 
 /// Validates a resource (a Bundle's entries in place) against the MY Core VC rules.

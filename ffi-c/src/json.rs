@@ -9,7 +9,7 @@ use hie_vc::fhir::{self, FhirType, ReadWarning};
 use hie_vc::mycore::Report;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use std::ffi::{c_char, CString};
 
 use crate::error::Failure;
 
@@ -28,22 +28,44 @@ fn null_raw() -> Box<RawValue> {
     RawValue::from_string("null".to_owned()).unwrap_or_default()
 }
 
-/// `{"valid", "errors", "warnings", "summary", "issues": [{severity, code, rule, location,
-/// message}]}`.
-pub(crate) fn report_json(r: &Report) -> Value {
-    json!({
-        "valid": r.is_valid(),
-        "errors": r.errors().count(),
-        "warnings": r.warnings().count(),
-        "summary": r.summary(),
-        "issues": r.issues.iter().map(|i| json!({
-            "severity": i.severity.as_str(),
-            "code": i.code,
-            "rule": i.rule,
-            "location": i.location,
-            "message": i.message,
-        })).collect::<Vec<_>>(),
-    })
+/// A MY Core report: `{"valid", "errors", "warnings", "summary", "issues": [{severity, code,
+/// rule, location, message}]}`.
+#[derive(Serialize)]
+pub(crate) struct ReportDoc<'a> {
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    summary: String,
+    issues: Vec<IssueDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct IssueDoc<'a> {
+    severity: &'static str,
+    code: &'static str,
+    rule: &'static str,
+    location: &'a str,
+    message: &'a str,
+}
+
+pub(crate) fn report_doc(r: &Report) -> ReportDoc<'_> {
+    ReportDoc {
+        valid: r.is_valid(),
+        errors: r.errors().count(),
+        warnings: r.warnings().count(),
+        summary: r.summary(),
+        issues: r
+            .issues
+            .iter()
+            .map(|i| IssueDoc {
+                severity: i.severity.as_str(),
+                code: i.code,
+                rule: i.rule,
+                location: &i.location,
+                message: &i.message,
+            })
+            .collect(),
+    }
 }
 
 /// A read warning: `{"kind", "location", "message"}`.
@@ -64,12 +86,34 @@ pub(crate) fn warnings<'a>(w: impl IntoIterator<Item = &'a ReadWarning>) -> Vec<
         .collect()
 }
 
+fn serialise_error(e: serde_json::Error) -> Failure {
+    Failure::new(
+        crate::status::hievc_status::HIEVC_PANIC,
+        format!("could not serialise the result: {e}"),
+    )
+}
+
 /// Serialises an output document (never fails for the shapes built here).
 pub(crate) fn to_string<T: Serialize + ?Sized>(v: &T) -> Result<String, Failure> {
-    serde_json::to_string(v).map_err(|e| {
-        Failure::new(
-            crate::status::hievc_status::HIEVC_PANIC,
-            format!("could not serialise the result: {e}"),
-        )
-    })
+    serde_json::to_string(v).map_err(serialise_error)
+}
+
+/// Serialises an output document straight into the C string handed to the caller: one buffer,
+/// no copy, no scan for NULs.
+pub(crate) fn to_cstring<T: Serialize + ?Sized>(v: &T) -> Result<CString, Failure> {
+    let mut buf = Vec::with_capacity(512);
+    serde_json::to_writer(&mut buf, v).map_err(serialise_error)?;
+    // SAFETY: JSON text has no NUL byte: serde_json escapes every control character in
+    // strings (`\u0000`), and embedded `RawValue`s were validated as JSON when created.
+    Ok(unsafe { CString::from_vec_unchecked(buf) })
+}
+
+/// Hands an output document to the caller through `out` (freed with `hievc_string_free`).
+pub(crate) fn write_json<T: Serialize + ?Sized>(
+    out: *mut *mut c_char,
+    v: &T,
+) -> Result<(), Failure> {
+    let c = to_cstring(v)?;
+    crate::guard::write_out(out, c.into_raw());
+    Ok(())
 }

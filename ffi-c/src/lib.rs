@@ -21,10 +21,13 @@ mod config;
 mod error;
 mod fhir;
 mod guard;
+mod jitsi;
 mod json;
 mod listener;
 mod runtime;
+mod sandbox;
 mod status;
+mod vc;
 mod version;
 
 pub use client::*;
@@ -35,9 +38,12 @@ pub use config::{
 pub use error::*;
 pub use fhir::*;
 pub use guard::hievc_string_free;
+pub use jitsi::*;
 pub use listener::*;
 pub use runtime::hievc_shutdown;
+pub use sandbox::*;
 pub use status::*;
+pub use vc::*;
 pub use version::*;
 
 use std::ffi::c_char;

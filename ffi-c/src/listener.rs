@@ -17,7 +17,9 @@ use hie_vc::listener::{
     Layout, Listener, ListenerBuilder, ListenerOptions, MemoryBroker, MemoryRecord,
     MetricsSnapshot, PayloadFormat, Permanent, StartFrom,
 };
+use hie_vc::mycore::VcEncounter;
 use hie_vc::settings::Settings;
+use hie_vc::vc::ArrivalHandler;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -28,9 +30,9 @@ use crate::error::Failure;
 use crate::fhir::parse_opts;
 use crate::guard::{
     arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, to_cstring, write_handle,
-    write_out, write_string,
+    write_out,
 };
-use crate::json::{raw, to_string, warnings, WarningDoc};
+use crate::json::{raw, warnings, write_json, WarningDoc};
 use crate::runtime::{self, block_on};
 use crate::status::hievc_status::{self, *};
 use crate::{hievc_config, hievc_error};
@@ -49,6 +51,12 @@ pub type hievc_encounter_cb =
 /// "disposition", "dead_letter_topic"}` valid only during the call. Must return quickly.
 pub type hievc_failure_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, failure_json: *const c_char)>;
+
+/// Called by `hievc_listener_start_vc` after each VC session it started, with the JSON
+/// `hievc_vc_start` returns (valid only during the call; it holds the practitioner's join URL
+/// and token: credentials).
+pub type hievc_started_cb =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, started_json: *const c_char)>;
 
 /// A host pointer handed back to a callback; the host promises it may be used from the
 /// listener's thread (documented contract).
@@ -72,6 +80,7 @@ pub(crate) fn on_callback_thread() -> bool {
 enum Job {
     Event(EncounterEvent, oneshot::Sender<c_int>),
     Failure(CString),
+    Started(CString),
     Quit,
 }
 
@@ -83,6 +92,7 @@ struct Pulled {
 
 enum Mode {
     Callback,
+    Vc(ArrivalHandler),
     Pull {
         rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pulled>>,
         tx: mpsc::UnboundedSender<Pulled>,
@@ -93,7 +103,7 @@ enum Mode {
 struct Dispatch {
     mode: OnceLock<Mode>,
     jobs: OnceLock<std::sync::mpsc::Sender<Job>>,
-    on_error: Mutex<Option<(unsafe extern "C" fn(*mut c_void, *const c_char), UserData)>>,
+    on_error: Mutex<Option<(JsonFn, UserData)>>,
     /// Set when a stop was requested or the run ended: pollers return at once.
     halted: watch::Sender<bool>,
     /// The run's failure, when it ended with one (e.g. the brokers refused the credentials).
@@ -128,6 +138,7 @@ impl Dispatch {
             Some(Mode::Pull { tx: queue, .. }) => queue
                 .send(Pulled { event, reply: tx })
                 .map_err(|_| "the listener is no longer polled")?,
+            Some(Mode::Vc(handler)) => return handler.handle_event(event).await,
             None => return Err("the listener was not started".into()),
         }
         match rx.await {
@@ -483,11 +494,8 @@ impl hievc_listener {
     fn start(
         &self,
         state: &mut State,
-        mode: Mode,
-        cb: Option<(
-            unsafe extern "C" fn(*mut c_void, *const hievc_encounter_event) -> c_int,
-            UserData,
-        )>,
+        mode: impl FnOnce(&Arc<Dispatch>) -> Result<Mode, Failure>,
+        callbacks: HostCallbacks,
     ) -> Result<(), Failure> {
         if state.closed || *self.dispatch.halted.borrow() {
             return Err(closed());
@@ -496,11 +504,15 @@ impl hievc_listener {
             return Err(Failure::state("the listener is already started"));
         }
         let handle = runtime::handle()?;
+        let mode = mode(&self.dispatch)?;
         let (jobs_tx, jobs_rx) = std::sync::mpsc::channel::<Job>();
-        let on_error = *lock(&self.dispatch.on_error);
+        let callbacks = HostCallbacks {
+            failure: *lock(&self.dispatch.on_error),
+            ..callbacks
+        };
         let thread = thread::Builder::new()
             .name("hievc-listener".to_owned())
-            .spawn(move || listener_thread(jobs_rx, cb, on_error))
+            .spawn(move || listener_thread(jobs_rx, callbacks))
             .map_err(|e| {
                 Failure::new(
                     HIEVC_TRANSPORT,
@@ -580,22 +592,32 @@ impl hievc_listener {
     }
 }
 
-fn listener_thread(
-    jobs: std::sync::mpsc::Receiver<Job>,
-    cb: Option<(
-        unsafe extern "C" fn(*mut c_void, *const hievc_encounter_event) -> c_int,
-        UserData,
-    )>,
-    on_error: Option<(unsafe extern "C" fn(*mut c_void, *const c_char), UserData)>,
-) {
+type EncounterFn = unsafe extern "C" fn(*mut c_void, *const hievc_encounter_event) -> c_int;
+type JsonFn = unsafe extern "C" fn(*mut c_void, *const c_char);
+
+/// The host functions the listener thread calls.
+#[derive(Default)]
+struct HostCallbacks {
+    encounter: Option<(EncounterFn, UserData)>,
+    failure: Option<(JsonFn, UserData)>,
+    started: Option<(JsonFn, UserData)>,
+}
+
+fn listener_thread(jobs: std::sync::mpsc::Receiver<Job>, cb: HostCallbacks) {
     ON_CALLBACK_THREAD.with(|f| f.set(true));
+    let json_call = |f: Option<(JsonFn, UserData)>, text: &CString| {
+        if let Some((f, ud)) = f {
+            // SAFETY: the host registered `f` for this call shape; `text` outlives the call.
+            unsafe { f(ud.0, text.as_ptr()) };
+        }
+    };
     while let Ok(job) = jobs.recv() {
         match job {
             Job::Event(event, reply) => {
                 if reply.is_closed() {
                     continue; // the listener gave up on it (stop, timeout): not delivered
                 }
-                let rc = match cb {
+                let rc = match cb.encounter {
                     Some((f, ud)) => {
                         let ev = hievc_encounter_event::new(event, None);
                         // SAFETY: the host registered `f` for exactly this call shape.
@@ -605,12 +627,8 @@ fn listener_thread(
                 };
                 let _ = reply.send(rc);
             }
-            Job::Failure(text) => {
-                if let Some((f, ud)) = on_error {
-                    // SAFETY: as above; `text` lives until the call returns.
-                    unsafe { f(ud.0, text.as_ptr()) };
-                }
-            }
+            Job::Failure(text) => json_call(cb.failure, &text),
+            Job::Started(text) => json_call(cb.started, &text),
             Job::Quit => break,
         }
     }
@@ -640,7 +658,68 @@ pub unsafe extern "C" fn hievc_listener_start(
         let l = unsafe { arg_ref(listener, "listener") }?;
         let cb = callback.ok_or_else(|| Failure::null("callback"))?;
         let mut state = lock(&l.state);
-        l.start(&mut state, Mode::Callback, Some((cb, UserData(userdata))))
+        l.start(
+            &mut state,
+            |_| Ok(Mode::Callback),
+            HostCallbacks {
+                encounter: Some((cb, UserData(userdata))),
+                ..HostCallbacks::default()
+            },
+        )
+    })
+}
+
+/// Starts the ready-made VC arrival handler on this listener: each arriving VC Encounter runs
+/// `hievc_vc_start` with the practitioner `practitioner_json` (as for `hievc_jitsi_join`) and
+/// the resources that came with it; then `on_started` (NULL: none) receives the result JSON on
+/// the listener's thread. Failures that may pass (HIE, Jitsi or the Notification API
+/// unavailable) are retried per the listener's policy; others (not a VC Encounter, no patient
+/// id) are dead-lettered / reported to the error callback. `start` being idempotent, a
+/// redelivered Encounter notifies nobody twice. The workflow may be freed after this call (the
+/// listener keeps what it needs).
+///
+/// # Safety
+/// `listener` and `vc` are live; `practitioner_json` NUL-terminated; `userdata` usable from
+/// the listener's thread.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_listener_start_vc(
+    listener: *const hievc_listener,
+    vc: *const crate::hievc_vc,
+    practitioner_json: *const c_char,
+    on_started: hievc_started_cb,
+    userdata: *mut c_void,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (l, vc) = unsafe { (arg_ref(listener, "listener")?, arg_ref(vc, "vc")?) };
+        let practitioner =
+            crate::jitsi::ParticipantIn::parse(practitioner_json, "practitioner_json")?;
+        let mut state = lock(&l.state);
+        l.start(
+            &mut state,
+            |dispatch| {
+                // Weak: the handler lives in the dispatch it reports to.
+                let weak = Arc::downgrade(dispatch);
+                let handler = vc
+                    .vc
+                    .arrival_handler(move |_| Some(practitioner.clone()))
+                    .on_started(move |started| {
+                        let Some(d) = weak.upgrade() else { return };
+                        if let (Some(jobs), Ok(text)) = (
+                            d.jobs.get(),
+                            crate::json::to_cstring(&crate::vc::started_doc(started)),
+                        ) {
+                            let _ = jobs.send(Job::Started(text));
+                        }
+                    });
+                Ok(Mode::Vc(handler))
+            },
+            HostCallbacks {
+                started: on_started.map(|f| (f, UserData(userdata))),
+                ..HostCallbacks::default()
+            },
+        )
     })
 }
 
@@ -677,11 +756,13 @@ pub unsafe extern "C" fn hievc_listener_poll(
                 let (tx, rx) = mpsc::unbounded_channel();
                 l.start(
                     &mut state,
-                    Mode::Pull {
-                        rx: tokio::sync::Mutex::new(rx),
-                        tx,
+                    |_| {
+                        Ok(Mode::Pull {
+                            rx: tokio::sync::Mutex::new(rx),
+                            tx,
+                        })
                     },
-                    None,
+                    HostCallbacks::default(),
                 )?;
             }
         }
@@ -836,8 +917,7 @@ pub unsafe extern "C" fn hievc_listener_metrics(
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
         arg_out(out, "out")?;
-        write_string(out, to_string(&metrics_json(&l.core.metrics()))?);
-        Ok(())
+        write_json(out, &metrics_json(&l.core.metrics()))
     })
 }
 
@@ -932,17 +1012,7 @@ impl hievc_encounter_event {
             encounter: raw(e.encounter()),
             encounter_id: e.encounter_id(),
             version_id: e.version_id(),
-            vc: e.vc().map(|v| VcDoc {
-                vc_type: v.vc_type.code(),
-                token: v.token.as_deref(),
-                encounter_number: v.encounter_number.as_deref(),
-                status: v.status.as_ref().map(|s| s.as_str()),
-                patient: v.patient.as_ref().map(raw),
-                practitioners: v.practitioners.iter().map(raw).collect(),
-                organisation: v.organisation.as_ref().map(raw),
-                appointments: v.appointments.iter().map(raw).collect(),
-                period: v.period.as_ref().map(raw),
-            }),
+            vc: e.vc().map(vc_doc),
             included: e
                 .included()
                 .iter()
@@ -993,8 +1063,27 @@ impl hievc_encounter_event {
 
 type Raw = Box<RawValue>;
 
+pub(crate) fn vc_doc(v: &VcEncounter) -> VcDoc<'_> {
+    VcDoc {
+        id: v.id.as_deref(),
+        version_id: v.version_id.as_deref(),
+        vc_type: v.vc_type.code(),
+        token: v.token.as_deref(),
+        encounter_number: v.encounter_number.as_deref(),
+        status: v.status.as_ref().map(|s| s.as_str()),
+        patient: v.patient.as_ref().map(raw),
+        practitioners: v.practitioners.iter().map(raw).collect(),
+        organisation: v.organisation.as_ref().map(raw),
+        appointments: v.appointments.iter().map(raw).collect(),
+        period: v.period.as_ref().map(raw),
+    }
+}
+
+/// The VC view of an Encounter.
 #[derive(Serialize)]
-struct VcDoc<'a> {
+pub(crate) struct VcDoc<'a> {
+    id: Option<&'a str>,
+    version_id: Option<&'a str>,
     #[serde(rename = "type")]
     vc_type: &'a str,
     token: Option<&'a str>,
@@ -1083,7 +1172,7 @@ pub extern "C" fn hievc_event_encounter_json(ev: *const hievc_encounter_event) -
 pub extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c_char {
     with_event(ev, std::ptr::null(), |e| {
         e.json
-            .get_or_init(|| to_cstring(to_string(&e.doc()).unwrap_or_default()))
+            .get_or_init(|| crate::json::to_cstring(&e.doc()).unwrap_or_default())
             .as_ptr()
     })
 }

@@ -84,7 +84,7 @@ static int on_encounter(void *userdata, const hievc_encounter_event *ev) {
              hievc_event_vc_token(ev) != NULL && strcmp(hievc_event_status(ev), "arrived") == 0 &&
              hievc_event_topic(ev) != NULL && hievc_event_partition(ev) >= 0 && hievc_event_offset(ev) >= 0 &&
              CONTAINS(hievc_event_encounter_json(ev), "\"resourceType\":\"Encounter\"") &&
-             CONTAINS(hievc_event_json(ev), "\"vc\":{\"type\":") &&
+             CONTAINS(hievc_event_json(ev), "\"vc\":{\"id\":") &&
              CONTAINS(hievc_event_json(ev), "\"layout\":{\"kind\":\"encounter\"}");
     size_t len = 0;
     const uint8_t *payload = hievc_event_payload(ev, &len);

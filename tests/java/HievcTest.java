@@ -225,8 +225,8 @@ public class HievcTest {
             MemorySegment listener = lOut.get(ADDRESS, 0);
             MethodHandle target = MethodHandles.lookup().findStatic(HievcTest.class, "onEncounter",
                     MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class));
-            MemorySegment stub = LINKER.upcallStub(target, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), LIB_ARENA);
-            ok((int) listenerStart.invokeExact(listener, stub, MemorySegment.NULL, err), "start");
+            MemorySegment upcall = LINKER.upcallStub(target, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), LIB_ARENA);
+            ok((int) listenerStart.invokeExact(listener, upcall, MemorySegment.NULL, err), "start");
             check(THREE.await(20, TimeUnit.SECONDS), "three Encounters through the callback");
             ok((int) listenerStop.invokeExact(listener, err), "stop");
             ok((int) listenerClose.invokeExact(listener, err), "close");

@@ -1,0 +1,384 @@
+//! `hievc_jitsi` (Jitsi sessions and join tokens) and `hievc_notifier` (the HIE Notification
+//! API).
+
+use std::ffi::{c_char, CString};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use hie_vc::jitsi::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant, Role};
+use hie_vc::notify::{NotificationClient, Sent};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Failure;
+use crate::guard::{
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, to_cstring, write_handle,
+};
+use crate::json::write_json;
+use crate::runtime::{self, block_on};
+use crate::status::hievc_status;
+use crate::{hievc_config, hievc_error};
+
+/// A Jitsi provider (`jitsi.provider` of the config: `hie` — HIE's token service —,
+/// `self-hosted` or `jaas`). Thread-safe.
+pub struct hievc_jitsi {
+    pub(crate) provider: Arc<dyn JitsiProvider>,
+    kind: CString,
+}
+
+impl std::fmt::Debug for hievc_jitsi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.provider.fmt(f)
+    }
+}
+
+/// A participant as JSON: `{"role": "practitioner" | "patient", "id", "name", "email",
+/// "avatar", "moderator"}` (the last three optional).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ParticipantIn {
+    role: String,
+    id: String,
+    name: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    avatar: Option<String>,
+    #[serde(default)]
+    moderator: Option<bool>,
+}
+
+impl ParticipantIn {
+    pub(crate) fn parse(p: *const c_char, what: &str) -> Result<Participant, Failure> {
+        // SAFETY: caller contract of the exports.
+        let text = unsafe { arg_str(p, what) }?;
+        let p: ParticipantIn = crate::fhir::parse_json(text, what)?;
+        let role = match p.role.as_str() {
+            "practitioner" => Role::Practitioner,
+            "patient" => Role::Patient,
+            other => {
+                return Err(Failure::invalid(format!(
+                    "role '{other}' is unknown: use practitioner or patient"
+                )))
+            }
+        };
+        let mut out = Participant::new(role, p.id, p.name);
+        if let Some(e) = p.email {
+            out = out.email(e);
+        }
+        if let Some(a) = p.avatar {
+            out = out.avatar(a);
+        }
+        if let Some(m) = p.moderator {
+            out = out.moderator(m);
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct SessionDoc<'a> {
+    token: &'a str,
+    room: Option<&'a str>,
+}
+
+pub(crate) fn session_doc(s: &JitsiSession) -> SessionDoc<'_> {
+    SessionDoc {
+        token: &s.token,
+        room: s.room.as_deref(),
+    }
+}
+
+/// A join: credentials (the URL carries the token).
+#[derive(Serialize)]
+pub(crate) struct JoinDoc<'a> {
+    role: &'static str,
+    room: Option<&'a str>,
+    url: &'a str,
+    token: &'a str,
+    expires_at_ms: Option<u64>,
+}
+
+pub(crate) fn join_doc(j: &Join) -> JoinDoc<'_> {
+    JoinDoc {
+        role: j.role().as_str(),
+        room: j.room(),
+        url: j.url(),
+        token: j.token().expose_secret(),
+        expires_at_ms: j
+            .expires_at()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+    }
+}
+
+pub(crate) fn end_name(e: EndOutcome) -> &'static str {
+    match e {
+        EndOutcome::Ended => "ended",
+        EndOutcome::NotRunning => "not_running",
+        EndOutcome::Unsupported => "unsupported",
+        _ => "other",
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct SentDoc<'a> {
+    status: u16,
+    request_id: &'a str,
+    response: Option<&'a serde_json::Value>,
+}
+
+pub(crate) fn sent_doc(s: &Sent) -> SentDoc<'_> {
+    SentDoc {
+        status: s.status,
+        request_id: &s.request_id,
+        response: s.response.as_ref(),
+    }
+}
+
+/// The Jitsi provider `[jitsi]` of `cfg` describes (`jitsi.provider` = `hie` with `jitsi.url`;
+/// `self-hosted` with `jitsi.domain` and `jitsi.app_secret` or `jitsi.private_key_path` +
+/// `jitsi.key_id`; `jaas` with `jitsi.app_id`, `jitsi.private_key_path` and `jitsi.key_id`).
+/// `HIEVC_CONFIG` when a setting is missing or wrong.
+///
+/// # Safety
+/// `cfg` is a live config; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_new(
+    cfg: *const hievc_config,
+    out: *mut *mut hievc_jitsi,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let cfg = unsafe { arg_ref(cfg, "cfg") }?;
+        arg_out(out, "out")?;
+        let settings = cfg.snapshot();
+        let handle = runtime::handle()?;
+        let _enter = handle.enter();
+        let provider = settings.jitsi.provider()?;
+        let kind = to_cstring(provider.kind());
+        write_handle(out, hievc_jitsi { provider, kind });
+        Ok(())
+    })
+}
+
+/// The provider's kind: `hie-rest`, `self-hosted` or `jaas`. Borrowed from `j`; NULL for NULL.
+///
+/// # Safety
+/// `j` is NULL or a live provider.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_kind(j: *const hievc_jitsi) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: caller contract.
+        unsafe { j.as_ref() }.map_or(std::ptr::null(), |j| j.kind.as_ptr())
+    })
+}
+
+/// Creates a session (VCE step 1; for VCI, HIE creates it at check-in). `*out`:
+/// `{"token": "<session token: the vc-token identifier value>", "room": "..." | null}`.
+///
+/// # Safety
+/// `j` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_create_session(
+    j: *const hievc_jitsi,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let j = unsafe { arg_ref(j, "jitsi") }?;
+        arg_out(out, "out")?;
+        let s = block_on(j.provider.create_session())??;
+        write_json(out, &session_doc(&s))
+    })
+}
+
+/// Mints what a participant needs to join the session of `session_token`:
+/// `participant_json` is `{"role": "practitioner" | "patient", "id", "name", "email"?,
+/// "avatar"?, "moderator"?}` (practitioners moderate by default). `*out`: `{"role", "room",
+/// "url", "token", "expires_at_ms"}` — the URL and token are credentials: hand them to their
+/// participant only, never log them.
+///
+/// # Safety
+/// `j` is live; strings NUL-terminated; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_join(
+    j: *const hievc_jitsi,
+    session_token: *const c_char,
+    participant_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (j, token) = unsafe {
+            (
+                arg_ref(j, "jitsi")?,
+                arg_str(session_token, "session_token")?,
+            )
+        };
+        let participant = ParticipantIn::parse(participant_json, "participant_json")?;
+        arg_out(out, "out")?;
+        let join = block_on(j.provider.join(token, &participant))??;
+        write_json(out, &join_doc(&join))
+    })
+}
+
+/// Marks the session started (step 6). Idempotent.
+///
+/// # Safety
+/// `j` is live; `session_token` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_activate(
+    j: *const hievc_jitsi,
+    session_token: *const c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (j, token) = unsafe {
+            (
+                arg_ref(j, "jitsi")?,
+                arg_str(session_token, "session_token")?,
+            )
+        };
+        Ok(block_on(j.provider.activate(token))??)
+    })
+}
+
+/// Ends the session (step 10). Idempotent. `*out`: `{"outcome": "ended" | "not_running" |
+/// "unsupported"}` (`unsupported`: the provider cannot end meetings remotely, e.g. JaaS).
+///
+/// # Safety
+/// `j` is live; `session_token` NUL-terminated; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_end(
+    j: *const hievc_jitsi,
+    session_token: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (j, token) = unsafe {
+            (
+                arg_ref(j, "jitsi")?,
+                arg_str(session_token, "session_token")?,
+            )
+        };
+        arg_out(out, "out")?;
+        let e = block_on(j.provider.end(token))??;
+        write_json(out, &serde_json::json!({ "outcome": end_name(e) }))
+    })
+}
+
+/// Frees a provider. NULL is a no-op.
+///
+/// # Safety
+/// `j` is NULL or a provider not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_jitsi_free(j: *mut hievc_jitsi) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(j) })
+}
+
+/// A client of the HIE Notification API (`[notify]` of the config: `notify.url`,
+/// `notify.email`, `notify.password`, `notify.token_pointer`). Logs in on first use, caches the
+/// token and logs in again once after a 401. Thread-safe. The password and token are never
+/// logged.
+pub struct hievc_notifier {
+    pub(crate) client: Arc<NotificationClient>,
+}
+
+impl std::fmt::Debug for hievc_notifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.client.fmt(f)
+    }
+}
+
+/// A Notification API client from the `[notify]` settings of `cfg`. `HIEVC_CONFIG` when one is
+/// missing.
+///
+/// # Safety
+/// `cfg` is a live config; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_notifier_new(
+    cfg: *const hievc_config,
+    out: *mut *mut hievc_notifier,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let cfg = unsafe { arg_ref(cfg, "cfg") }?;
+        arg_out(out, "out")?;
+        let config = cfg.snapshot().notify.to_config()?;
+        let handle = runtime::handle()?;
+        let _enter = handle.enter();
+        let client = NotificationClient::new(config)?;
+        write_handle(
+            out,
+            hievc_notifier {
+                client: Arc::new(client),
+            },
+        );
+        Ok(())
+    })
+}
+
+/// Logs in now (otherwise the first send does): checks the credentials early.
+///
+/// # Safety
+/// `n` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_notifier_login(
+    n: *const hievc_notifier,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let n = unsafe { arg_ref(n, "notifier") }?;
+        Ok(block_on(n.client.login())??)
+    })
+}
+
+/// Sends a notification to patients (`patient_ids_json`: a JSON array of MyKad-style ids, e.g.
+/// `["950728106051"]`). `*out`: `{"status", "request_id", "response"}`.
+///
+/// # Safety
+/// `n` is live; strings NUL-terminated; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_notifier_send(
+    n: *const hievc_notifier,
+    title: *const c_char,
+    body: *const c_char,
+    patient_ids_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (n, title, body, ids) = unsafe {
+            (
+                arg_ref(n, "notifier")?,
+                arg_str(title, "title")?,
+                arg_str(body, "body")?,
+                arg_str(patient_ids_json, "patient_ids_json")?,
+            )
+        };
+        let ids: Vec<String> = crate::fhir::parse_json(ids, "patient_ids_json")?;
+        arg_out(out, "out")?;
+        let sent = block_on(n.client.send(title, body, ids))??;
+        write_json(out, &sent_doc(&sent))
+    })
+}
+
+/// Frees a notifier. NULL is a no-op.
+///
+/// # Safety
+/// `n` is NULL or a notifier not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_notifier_free(n: *mut hievc_notifier) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(n) })
+}

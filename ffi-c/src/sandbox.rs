@@ -1,0 +1,467 @@
+//! `hievc_sandbox`: the embedded HIE emulator (crate `hie-vc-sandbox`) in-process — FHIR API,
+//! check-in publishing Encounters, Jitsi token service, Notification API — for tests, demos
+//! and integration work without HIE credentials. An emulator, not HIE: see the sandbox crate's
+//! documentation for what it does not emulate.
+
+use std::ffi::{c_char, CString};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use hie_vc::settings::SettingsLoader;
+use hie_vc_sandbox::{EventPayload, Faults, KafkaTarget, Sandbox, SandboxConfig, Service};
+use serde::{Deserialize, Serialize};
+
+use crate::config::hievc_config;
+use crate::error::Failure;
+use crate::fhir::parse_opts;
+use crate::guard::{
+    arg_out, arg_ref, arg_str, guard, guard_value, opt_str, to_cstring, write_handle,
+};
+use crate::hievc_error;
+use crate::json::{raw, write_json};
+use crate::listener::hievc_memory_broker;
+use crate::runtime::block_on;
+use crate::status::hievc_status::{self, HIEVC_OTHER};
+
+impl From<hie_vc_sandbox::Error> for Failure {
+    fn from(e: hie_vc_sandbox::Error) -> Self {
+        use hie_vc_sandbox::Error as E;
+        match e {
+            E::Fhir(f) => {
+                let message = f.to_string();
+                Failure::from(
+                    hie_vc::Error::http(f.status(), message).with_outcome(f.into_outcome()),
+                )
+            }
+            E::Config(m) => Failure::from(hie_vc::Error::config(format!("sandbox: {m}"))),
+            E::NotFound(m) => Failure::from(hie_vc::Error::new(hie_vc::ErrorKind::NotFound, m)),
+            other @ E::Publish { .. } => Failure::from(hie_vc::Error::new(
+                hie_vc::ErrorKind::Kafka,
+                other.to_string(),
+            )),
+            other @ E::Bind { .. } => Failure::from(hie_vc::Error::new(
+                hie_vc::ErrorKind::Transport,
+                other.to_string(),
+            )),
+            other => Failure::new(HIEVC_OTHER, other.to_string()),
+        }
+    }
+}
+
+/// A running sandbox. Thread-safe.
+pub struct hievc_sandbox {
+    inner: Mutex<Option<Sandbox>>,
+    url: CString,
+    fhir_base: CString,
+}
+
+impl std::fmt::Debug for hievc_sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("hievc_sandbox")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SandboxOpts {
+    /// Publish check-ins to this Kafka cluster instead of the in-process broker.
+    kafka_bootstrap: Option<String>,
+    /// librdkafka properties of that producer.
+    kafka_properties: std::collections::BTreeMap<String, String>,
+    /// The topic check-ins publish to.
+    topic: Option<String>,
+    /// `encounter` (default) or `bundle` (the Encounter with its Patient and Appointment).
+    payload: Option<String>,
+    /// MY Core validation of writes (default true).
+    validate: Option<bool>,
+    /// References to stored types must resolve (default true).
+    check_references: Option<bool>,
+    /// Allow DELETE (default true).
+    allow_delete: Option<bool>,
+    /// A missing MY Core profile claim is an error.
+    require_profile_claim: Option<bool>,
+    /// The Notification API login the sandbox accepts.
+    notify_email: Option<String>,
+    notify_password: Option<String>,
+    /// Domain of the join URLs the Jitsi service issues.
+    jitsi_domain: Option<String>,
+}
+
+impl SandboxOpts {
+    fn config(self) -> Result<SandboxConfig, Failure> {
+        let mut c = SandboxConfig::new();
+        if let Some(b) = self.kafka_bootstrap {
+            let mut t = KafkaTarget::new(b);
+            for (k, v) in self.kafka_properties {
+                t = t.property(k, v);
+            }
+            c = c.kafka(t);
+        }
+        if let Some(t) = self.topic {
+            c = c.topic(t);
+        }
+        match self.payload.as_deref() {
+            None | Some("encounter") => {}
+            Some("bundle") => c = c.payload(EventPayload::Bundle),
+            Some(other) => {
+                return Err(Failure::invalid(format!(
+                    "payload '{other}' is unknown: use encounter or bundle"
+                )))
+            }
+        }
+        if let Some(v) = self.validate {
+            c = c.validate(v);
+        }
+        if let Some(v) = self.check_references {
+            c = c.check_references(v);
+        }
+        if let Some(v) = self.allow_delete {
+            c = c.allow_delete(v);
+        }
+        if let Some(v) = self.require_profile_claim {
+            c = c.require_profile_claim(v);
+        }
+        match (self.notify_email, self.notify_password) {
+            (Some(e), Some(p)) => c = c.notify_login(e, p),
+            (None, None) => {}
+            _ => {
+                return Err(Failure::invalid(
+                    "give notify_email and notify_password together",
+                ))
+            }
+        }
+        if let Some(d) = self.jitsi_domain {
+            c = c.jitsi_domain(d);
+        }
+        Ok(c)
+    }
+}
+
+/// Starts a sandbox on `127.0.0.1` and a free port, in this process (its server runs on the
+/// library's runtime). `options_json` (NULL: defaults): `kafka_bootstrap` (publish check-ins to
+/// real Kafka instead of the in-process broker) with `kafka_properties`, `topic`, `payload`
+/// (`encounter` | `bundle`), `validate`, `check_references`, `allow_delete`,
+/// `require_profile_claim`, `notify_email` + `notify_password`, `jitsi_domain`.
+///
+/// # Safety
+/// `options_json` NULL or NUL-terminated; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_start(
+    options_json: *const c_char,
+    out: *mut *mut hievc_sandbox,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let opts: SandboxOpts = parse_opts(
+            unsafe { opt_str(options_json, "options_json") }?,
+            "options_json",
+        )?;
+        arg_out(out, "out")?;
+        let config = opts.config()?;
+        let sandbox = block_on(Sandbox::start(config))??;
+        let url = to_cstring(sandbox.url());
+        let fhir_base = to_cstring(sandbox.fhir_base());
+        write_handle(
+            out,
+            hievc_sandbox {
+                inner: Mutex::new(Some(sandbox)),
+                url,
+                fhir_base,
+            },
+        );
+        Ok(())
+    })
+}
+
+fn with<R>(
+    sb: *const hievc_sandbox,
+    f: impl FnOnce(&Sandbox) -> Result<R, Failure>,
+) -> Result<R, Failure> {
+    // SAFETY: caller contract of the exports.
+    let sb = unsafe { arg_ref(sb, "sandbox") }?;
+    let guard = sb.inner.lock().unwrap_or_else(|p| p.into_inner());
+    match guard.as_ref() {
+        Some(s) => f(s),
+        None => Err(Failure::from(hie_vc::Error::new(
+            hie_vc::ErrorKind::Closed,
+            "the sandbox is stopped",
+        ))),
+    }
+}
+
+/// The sandbox's origin, `http://127.0.0.1:<port>`. Borrowed from `sb`; NULL for NULL.
+///
+/// # Safety
+/// `sb` is NULL or a live sandbox.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_url(sb: *const hievc_sandbox) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: caller contract.
+        unsafe { sb.as_ref() }.map_or(std::ptr::null(), |s| s.url.as_ptr())
+    })
+}
+
+/// The sandbox's FHIR base URL, `http://127.0.0.1:<port>/fhir`. Borrowed from `sb`.
+///
+/// # Safety
+/// `sb` is NULL or a live sandbox.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_fhir_base(sb: *const hievc_sandbox) -> *const c_char {
+    guard_value(std::ptr::null(), || {
+        // SAFETY: caller contract.
+        unsafe { sb.as_ref() }.map_or(std::ptr::null(), |s| s.fhir_base.as_ptr())
+    })
+}
+
+/// A new configuration pointing at this sandbox: `hie.url` (its FHIR API), `jitsi.provider` =
+/// `hie` with `jitsi.url` (its token service), `notify.url`, `notify.email`,
+/// `notify.password`, and `kafka.topics` (the topic check-ins publish to). Build a client,
+/// Jitsi provider, notifier and listener from it; free it with `hievc_config_free`.
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_config(
+    sb: *const hievc_sandbox,
+    out: *mut *mut hievc_config,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        arg_out(out, "out")?;
+        let loader = with(sb, |s| {
+            let (email, password) = s.notify_login();
+            Ok(SettingsLoader::new()
+                .set("hie", "url", &s.fhir_base())
+                .set("jitsi", "provider", "hie")
+                .set("jitsi", "url", &s.jitsi_base())
+                .set("notify", "url", &s.notify_base())
+                .set("notify", "email", email)
+                .set("notify", "password", password)
+                .set("kafka", "topics", s.topic()))
+        })?;
+        write_handle(out, hievc_config::from_loader(loader)?);
+        Ok(())
+    })
+}
+
+/// The in-process broker check-ins publish to, as a `hievc_memory_broker` (shared, not a copy):
+/// give it to `hievc_listener_new_memory`. `HIEVC_INVALID_STATE` when the sandbox publishes to
+/// Kafka (`kafka_bootstrap`): use `hievc_listener_new` then.
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_broker(
+    sb: *const hievc_sandbox,
+    out: *mut *mut hievc_memory_broker,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        arg_out(out, "out")?;
+        let broker = with(sb, |s| {
+            s.broker().ok_or_else(|| {
+                Failure::state("the sandbox publishes to Kafka: listen with hievc_listener_new")
+            })
+        })?;
+        write_handle(out, hievc_memory_broker { broker });
+        Ok(())
+    })
+}
+
+#[derive(Serialize)]
+struct CheckInDoc<'a> {
+    encounter: Box<serde_json::value::RawValue>,
+    encounter_id: &'a str,
+    created: bool,
+    vc_type: &'a str,
+    token: Option<&'a str>,
+    delivery: Option<&'a hie_vc_sandbox::Delivery>,
+}
+
+/// Checks a patient in for an Appointment, as HIE does when the patient checks in on
+/// RekodSaya: creates the VC Encounter (a new Jitsi session token for VCI, the Appointment's
+/// for VCE), stores it and publishes it. `patient_id` (NULL: the Appointment's only patient)
+/// picks one patient of a VCE Appointment with several. Checking in again returns the same
+/// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounter_id",
+/// "created", "vc_type", "token", "delivery": {"topic", "partition", "offset"} | null}`.
+///
+/// # Safety
+/// `sb` is live; strings NUL-terminated (`patient_id` may be NULL); `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_check_in(
+    sb: *const hievc_sandbox,
+    appointment_id: *const c_char,
+    patient_id: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (appt, patient) = unsafe {
+            (
+                arg_str(appointment_id, "appointment_id")?,
+                opt_str(patient_id, "patient_id")?,
+            )
+        };
+        arg_out(out, "out")?;
+        let c = with(sb, |s| {
+            let r = match patient {
+                Some(p) => block_on(s.check_in_patient(appt, p))?,
+                None => block_on(s.check_in(appt))?,
+            };
+            Ok(r?)
+        })?;
+        write_json(
+            out,
+            &CheckInDoc {
+                encounter: raw(&c.encounter),
+                encounter_id: c.encounter_id(),
+                created: c.created,
+                vc_type: c.vc_type.code(),
+                token: c.token(),
+                delivery: c.delivery.as_ref(),
+            },
+        )
+    })
+}
+
+/// Every notification the emulated Notification API accepted, in order: a JSON array of
+/// `{"title", "body", "patient_ids", "sender", "at"}`.
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_notifications(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        arg_out(out, "out")?;
+        let records = with(sb, |s| Ok(s.notifications()))?;
+        write_json(out, &records)
+    })
+}
+
+/// Every Jitsi session of the emulated token service, in creation order: a JSON array of
+/// `{"token", "room", "origin", "created_at", "joins": [...], "activated_at", "activations",
+/// "ended_at", "end_calls"}`.
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_jitsi_sessions(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        arg_out(out, "out")?;
+        let sessions = with(sb, |s| Ok(s.jitsi_sessions()))?;
+        write_json(out, &sessions)
+    })
+}
+
+/// The current version of a stored resource as FHIR JSON, in `*out`; `HIEVC_NOT_FOUND` when
+/// unknown or deleted. (Reads the store directly, bypassing HTTP: for assertions.)
+///
+/// # Safety
+/// `sb` is live; strings NUL-terminated; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_resource(
+    sb: *const hievc_sandbox,
+    resource_type: *const c_char,
+    id: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
+        arg_out(out, "out")?;
+        let r = with(sb, |s| {
+            s.resource(rt, id).ok_or_else(|| {
+                Failure::from(hie_vc::Error::new(
+                    hie_vc::ErrorKind::NotFound,
+                    format!("the sandbox stores no {rt}/{id}"),
+                ))
+            })
+        })?;
+        write_json(out, &raw(&r))
+    })
+}
+
+/// Sets the fault switches of one service (`service`: `fhir`, `jitsi` or `notify`), replacing
+/// the previous ones: `faults_json` is `{"latency_ms", "rate_limited", "unavailable",
+/// "fail_next", "fail_status", "retry_after_secs", "down"}` (every key optional; `{}` clears).
+///
+/// # Safety
+/// `sb` is live; strings NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_set_faults(
+    sb: *const hievc_sandbox,
+    service: *const c_char,
+    faults_json: *const c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let (name, text) = unsafe {
+            (
+                arg_str(service, "service")?,
+                arg_str(faults_json, "faults_json")?,
+            )
+        };
+        let service = Service::parse(name).ok_or_else(|| {
+            Failure::invalid(format!(
+                "service '{name}' is unknown: use fhir, jitsi or notify"
+            ))
+        })?;
+        let faults: Faults = crate::fhir::parse_json(text, "faults_json")?;
+        with(sb, |s| Ok(s.set_faults(service, faults)?))
+    })
+}
+
+/// Stops the sandbox: stops accepting, lets open requests finish briefly, flushes what it
+/// publishes. Later calls on it return `HIEVC_CLOSED` (the URLs stay readable). Idempotent.
+///
+/// # Safety
+/// `sb` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_stop(
+    sb: *const hievc_sandbox,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
+        let taken = sb.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(s) = taken {
+            block_on(async move {
+                // Bounded: a stuck connection must not hang the host.
+                let _ = tokio::time::timeout(Duration::from_secs(10), s.shutdown()).await;
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Stops (if running) and frees a sandbox. NULL is a no-op.
+///
+/// # Safety
+/// `sb` is NULL or a sandbox not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_free(sb: *mut hievc_sandbox) {
+    guard_value((), || {
+        if sb.is_null() {
+            return;
+        }
+        // SAFETY: caller contract.
+        let _ = unsafe { hievc_sandbox_stop(sb, std::ptr::null_mut()) };
+        // SAFETY: caller contract: created by hievc_sandbox_start, freed once.
+        drop(unsafe { Box::from_raw(sb) });
+    })
+}
