@@ -123,13 +123,24 @@ fn raw(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     Ok(())
 }
 
+/// Extra librdkafka properties for experiments: `BENCH_PROPS="k=v,k=v"` (the recorded runs
+/// use the defaults).
+fn props(mut c: KafkaConfig) -> KafkaConfig {
+    for kv in std::env::var("BENCH_PROPS").unwrap_or_default().split(',') {
+        if let Some((k, v)) = kv.split_once('=') {
+            c = c.property(k, v);
+        }
+    }
+    c
+}
+
 async fn listener(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     let handled = Arc::new(AtomicU64::new(0));
     let first: Arc<OnceLock<Instant>> = Arc::default();
     let (h, f) = (handled.clone(), first.clone());
     let listener = Arc::new(
         Listener::builder()
-            .kafka(KafkaConfig::new(bootstrap, group()).topic(topic))
+            .kafka(props(KafkaConfig::new(bootstrap, group()).topic(topic)))
             .metrics_interval(None)
             .handler(move |_e: EncounterEvent| {
                 f.get_or_init(Instant::now);

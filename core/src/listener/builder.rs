@@ -124,7 +124,7 @@ impl ListenerBuilder {
         self.options.max_message_bytes = n;
         self
     }
-    /// Most payload bytes buffered in the listener (default 16 MiB).
+    /// Most payload bytes buffered in the listener (default 8 MiB).
     pub fn max_buffered_bytes(mut self, n: usize) -> Self {
         self.options.max_buffered_bytes = n;
         self

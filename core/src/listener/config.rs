@@ -236,7 +236,7 @@ pub struct KafkaConfig {
 
 /// Local consumer queue bound (KiB) the listener sets unless overridden; librdkafka's own
 /// default (64 MiB) alone would exceed the memory budget of a small listener process.
-pub const DEFAULT_QUEUED_MAX_KBYTES: u32 = 16 * 1024;
+pub const DEFAULT_QUEUED_MAX_KBYTES: u32 = 8 * 1024;
 
 impl KafkaConfig {
     /// A PLAINTEXT connection to `bootstrap_servers` in consumer group `group_id`.
@@ -371,6 +371,9 @@ impl KafkaConfig {
         c.set("enable.idempotence", "true");
         c.set("acks", "all");
         c.set("linger.ms", "5");
+        // A dead letter holds its partition until it is written: give up after a minute
+        // (librdkafka's default is 5) and report the record instead.
+        c.set("message.timeout.ms", "60000");
         c.remove("statistics.interval.ms");
         for (k, v) in &self.properties {
             // Consumer-only properties would make the producer warn on every start.
@@ -443,5 +446,82 @@ impl fmt::Debug for KafkaConfig {
             .field("client_id", &self.client_id)
             .field("properties", &props)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_modes_map_to_librdkafka_properties() {
+        let tls = Tls {
+            ca_location: Some("/etc/hie/ca.pem".into()),
+            key_password: Some("key-pass".into()),
+            danger_skip_hostname_verification: true,
+            ..Tls::default()
+        };
+        let cfg = KafkaConfig::new("b1:9093,b2:9093", "g")
+            .topic("t")
+            .security(Security::SaslSsl(
+                Sasl::new(SaslMechanism::ScramSha512, "clinic", "pw-123"),
+                tls,
+            ))
+            .property("session.timeout.ms", "10000")
+            .property("sasl.oauthbearer.client.secret", "oauth-456");
+        let c = cfg.consumer_config();
+        let get = |k: &str| c.get(k).map(str::to_owned);
+        assert_eq!(get("security.protocol").as_deref(), Some("SASL_SSL"));
+        assert_eq!(get("sasl.mechanisms").as_deref(), Some("SCRAM-SHA-512"));
+        assert_eq!(get("sasl.username").as_deref(), Some("clinic"));
+        assert_eq!(get("sasl.password").as_deref(), Some("pw-123"));
+        assert_eq!(get("ssl.ca.location").as_deref(), Some("/etc/hie/ca.pem"));
+        assert_eq!(get("ssl.key.password").as_deref(), Some("key-pass"));
+        assert_eq!(
+            get("ssl.endpoint.identification.algorithm").as_deref(),
+            Some("none")
+        );
+        assert_eq!(get("enable.auto.offset.store").as_deref(), Some("false"));
+        assert_eq!(get("session.timeout.ms").as_deref(), Some("10000"));
+        let p = cfg.producer_config();
+        assert_eq!(p.get("security.protocol"), Some("SASL_SSL"));
+        assert_eq!(p.get("session.timeout.ms"), None, "consumer-only property");
+        assert_eq!(p.get("enable.idempotence"), Some("true"));
+        let debug = format!("{cfg:?}");
+        for secret in ["pw-123", "key-pass", "oauth-456"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        assert_eq!(
+            KafkaConfig::new("b", "g")
+                .topic("t")
+                .security(Security::Ssl(Tls::default()))
+                .consumer_config()
+                .get("security.protocol"),
+            Some("SSL")
+        );
+    }
+
+    #[test]
+    fn validation_names_what_is_missing_or_managed() {
+        let ok = KafkaConfig::new("b:9092", "g").topic("t");
+        assert!(ok.validate().is_ok());
+        assert!(KafkaConfig::new("", "g").topic("t").validate().is_err());
+        assert!(KafkaConfig::new("b", " ").topic("t").validate().is_err());
+        assert!(KafkaConfig::new("b", "g").validate().is_err());
+        let e = ok
+            .clone()
+            .property("enable.auto.offset.store", "true")
+            .validate()
+            .unwrap_err();
+        assert!(e.message().contains("managed by the listener"));
+        assert!(ok
+            .property("enable.auto.commit", "false")
+            .validate()
+            .is_err());
+        assert_eq!(
+            SaslMechanism::parse("scram-sha-256").unwrap(),
+            SaslMechanism::ScramSha256
+        );
+        assert!(SaslMechanism::parse("GSSAPI").is_err());
     }
 }

@@ -125,7 +125,7 @@ pub struct ListenerOptions {
     /// Larger payloads are refused without parsing (default 1 MiB, Kafka's default record
     /// limit).
     pub max_message_bytes: usize,
-    /// Most payload bytes handed to partition workers and not finished yet (default 16 MiB):
+    /// Most payload bytes handed to partition workers and not finished yet (default 8 MiB):
     /// the listener's own buffer on top of librdkafka's queue (`queued.max.messages.kbytes`),
     /// deep enough that one busy partition does not starve the others.
     pub max_buffered_bytes: usize,
@@ -152,7 +152,7 @@ impl Default for ListenerOptions {
             filter: Filter::VcOnly,
             read_mode: ReadMode::Strict,
             max_message_bytes: 1024 * 1024,
-            max_buffered_bytes: 16 * 1024 * 1024,
+            max_buffered_bytes: 8 * 1024 * 1024,
             dedupe: None,
             retry: RetryPolicy::default(),
             handler_timeout: None,

@@ -15,7 +15,7 @@ pub fn vc_encounter(n: u64, version: u32) -> String {
             r#""extension":[{{"url":"http://fhir.hie.moh.gov.my/StructureDefinition/vr-status-my-core","valueCodeableConcept":{{"coding":[{{"code":"waiting","display":"Waiting"}}]}}}}],"#,
             r#""identifier":[{{"system":"http://fhir.hie.moh.gov.my/sid/vc-token","value":"{n:08x}-6c4d-485a-9514-cbf6ccfeed6b"}},"#,
             r#"{{"system":"http://fhir.hie.moh.gov.my/sid/encounter-id","value":"HTJ-ENC-{n:010}"}}],"#,
-            r#""status":"arrived","statusHistory":[{{"status":"planned","period":{{"start":"2024-03-05T09:50:00+08:00","end":"2024-03-05T10:15:00+08:00"}}}}],"#,
+            r#""status":"arrived","#,
             r#""class":{{"system":"http://fhir.hie.moh.gov.my/CodeSystem/encounter-class-my-core","code":"VR","display":"Virtual"}},"#,
             r#""type":[{{"coding":[{{"system":"http://fhir.hie.moh.gov.my/CodeSystem/specialty-my-core","code":"86","display":"Addiction & Substance Abuse"}}]}}],"#,
             r#""serviceType":{{"coding":[{{"system":"http://fhir.hie.moh.gov.my/CodeSystem/service-type-my-core","code":"{code}","display":"{display}"}}]}},"#,
