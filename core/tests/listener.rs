@@ -261,8 +261,23 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
             recs.push(Rec::new(&b"\xff\xfe not utf-8"[..]).key("bad-bytes"));
         }
     }
+    // A 5 MB record (over the 1 MiB default limit) and a deeply nested one.
+    let mut huge = String::from(
+        r#"{"resourceType":"Encounter","status":"arrived","class":{"code":"VR"},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">"#,
+    );
+    huge.push_str(&"x".repeat(5 * 1024 * 1024));
+    huge.push_str(r#"</div>"}}"#);
+    let huge_len = huge.len();
+    recs.push(Rec::new(huge).key("huge"));
+    let deep = format!(
+        r#"{{"resourceType":"Encounter","x":{}{}}}"#,
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    recs.push(Rec::new(deep).key("deep"));
+    recs.push(Rec::new(vc_encounter(99, 1)).key("k99"));
     let placed = k::produce(&k::producer(&b), &topic, recs).await;
-    assert_eq!(placed.len(), 44);
+    assert_eq!(placed.len(), 47);
 
     let handled: Arc<Mutex<Vec<u64>>> = Arc::default();
     let h = handled.clone();
@@ -293,14 +308,14 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
     );
     let run = spawn(&listener);
     assert!(
-        wait_until(WAIT, || listener.metrics().processed() == 44).await,
+        wait_until(WAIT, || listener.metrics().processed() == 47).await,
         "{:?}",
         listener.metrics()
     );
     listener.close().await.unwrap();
     run.await.unwrap().unwrap();
 
-    // 4 undecodable + 3 handler failures (enc-12, 25, 38), each tried 3 times.
+    // 4 + 2 undecodable + 3 handler failures (enc-12, 25, 38), each tried 3 times.
     let handled = handled.lock().unwrap();
     for n in [12u64, 25, 38] {
         assert_eq!(handled.iter().filter(|&&x| x == n).count(), 3, "enc-{n}");
@@ -308,11 +323,11 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
     let ok: BTreeSet<u64> = handled.iter().copied().collect();
     assert_eq!(
         ok,
-        (0..40).collect(),
+        (0..40).chain([99]).collect(),
         "everything after a poison record was handled"
     );
     let failures = failures.lock().unwrap();
-    assert_eq!(failures.len(), 7);
+    assert_eq!(failures.len(), 9);
     assert!(failures.iter().all(|f| f.disposition
         == Disposition::DeadLettered {
             topic: dead.clone()
@@ -324,8 +339,11 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
             .count(),
         4
     );
-    let letters = k::read_all(&b, &dead, 1, 7, Duration::from_secs(30));
-    assert_eq!(letters.len(), 7);
+    let reasons: Vec<_> = failures.iter().map(|f| f.reason).collect();
+    assert!(reasons.contains(&FailureReason::Decode(DecodeErrorKind::TooLarge)));
+    assert!(reasons.contains(&FailureReason::Decode(DecodeErrorKind::TooDeep)));
+    let letters = k::read_all(&b, &dead, 1, 9, Duration::from_secs(30));
+    assert_eq!(letters.len(), 9);
     for l in &letters {
         let offset: i64 = l.headers[dlq::HEADER_OFFSET].parse().unwrap();
         assert_eq!(l.headers[dlq::HEADER_TOPIC], topic);
@@ -335,6 +353,15 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
             assert_eq!(l.headers[dlq::HEADER_REASON], "decode/invalid_utf8");
             assert_eq!(l.headers[dlq::HEADER_ATTEMPTS], "0");
             assert_eq!(l.payload.as_deref(), Some(&b"\xff\xfe not utf-8"[..]));
+        } else if l.key.as_deref() == Some(&b"huge"[..]) {
+            assert_eq!(l.headers[dlq::HEADER_REASON], "decode/too_large");
+            assert_eq!(
+                l.payload.as_ref().map(Vec::len),
+                Some(huge_len),
+                "kept whole"
+            );
+        } else if l.key.as_deref() == Some(&b"deep"[..]) {
+            assert_eq!(l.headers[dlq::HEADER_REASON], "decode/too_deep");
         } else {
             assert_eq!(l.headers[dlq::HEADER_REASON], "handler");
             assert_eq!(l.headers[dlq::HEADER_ATTEMPTS], "3");
@@ -348,7 +375,7 @@ async fn poison_records_go_to_the_dead_letter_topic_and_the_partition_flows() {
         }
     }
     let committed = k::committed(&b, &group, &topic, 1);
-    assert_eq!(committed, vec![Some(44)]);
+    assert_eq!(committed, vec![Some(47)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -374,6 +374,9 @@ impl KafkaConfig {
         // A dead letter holds its partition until it is written: give up after a minute
         // (librdkafka's default is 5) and report the record instead.
         c.set("message.timeout.ms", "60000");
+        // Poison records can be large (a record refused as too large is dead-lettered whole);
+        // the broker's limit for the dead-letter topic decides, not the client's 1 MB default.
+        c.set("message.max.bytes", "67108864");
         c.remove("statistics.interval.ms");
         for (k, v) in &self.properties {
             // Consumer-only properties would make the producer warn on every start.
