@@ -7,7 +7,9 @@ pub mod kafka;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hie_vc::listener::{Coordinates, Disposition, Failure, FailureReason};
+use hie_vc::listener::{
+    Coordinates, Disposition, EncounterEvent, Failure, FailureReason, Listener,
+};
 
 /// What the error callback saw, kept for assertions.
 #[derive(Debug, Clone)]
@@ -53,4 +55,28 @@ pub async fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bo
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+pub type Seen = Arc<Mutex<Vec<EncounterEvent>>>;
+
+/// A handler that records every event.
+pub fn recorder() -> (
+    Seen,
+    impl Fn(EncounterEvent) -> futures::future::Ready<Result<(), std::io::Error>>
+        + Send
+        + Sync
+        + 'static,
+) {
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    (seen, move |e: EncounterEvent| {
+        s.lock().unwrap().push(e);
+        futures::future::ready(Ok(()))
+    })
+}
+
+/// Runs `listener` in the background; returns a join handle for `run`'s result.
+pub fn spawn(listener: &Arc<Listener>) -> tokio::task::JoinHandle<Result<(), hie_vc::Error>> {
+    let l = listener.clone();
+    tokio::spawn(async move { l.run().await })
 }
