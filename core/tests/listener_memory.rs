@@ -81,6 +81,11 @@ async fn delivers_vc_encounters_with_their_record_and_commits() {
         .resolve(bundle.vc().unwrap().patient.as_ref().unwrap())
         .unwrap();
     assert_eq!(patient.resource_type(), "Patient");
+    let shown = format!("{:?} {bundle:?}", bundle.included());
+    assert!(
+        shown.contains("Patient/pt-3") && !shown.contains("1990-01-01"),
+        "{shown}"
+    );
     assert_eq!(seen[2].vc().unwrap().version_id.as_deref(), Some("2"));
 
     let m = listener.metrics();

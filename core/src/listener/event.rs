@@ -166,13 +166,25 @@ pub enum Layout {
     },
 }
 
-/// An included resource and the `fullUrl` it had in the Bundle.
-#[derive(Debug, Clone, PartialEq)]
+/// An included resource and the `fullUrl` it had in the Bundle. `Debug` shows the type and id
+/// only (an included Patient is all patient data).
+#[derive(Clone, PartialEq)]
 pub struct Included {
     /// `Bundle.entry.fullUrl`, when there was one.
     pub full_url: Option<String>,
     /// The resource.
     pub resource: Resource,
+}
+
+impl fmt::Debug for Included {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}",
+            self.resource.resource_type(),
+            self.resource.id().as_deref().unwrap_or("?")
+        )
+    }
 }
 
 /// An Encounter read from a message, with everything that came with it.
