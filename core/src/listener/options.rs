@@ -139,7 +139,7 @@ pub struct ListenerOptions {
     pub dead_letter_topic: Option<String>,
     /// How long shutdown and rebalances wait for handler calls in flight (default 10 s).
     pub drain_timeout: Duration,
-    /// How long `close` may take to commit and leave the group (default 5 s).
+    /// How long `close` may take to commit and leave the group (default 10 s).
     pub close_timeout: Duration,
     /// How often metrics are emitted through `tracing` (`None`: never; default 30 s).
     pub metrics_interval: Option<Duration>,
@@ -158,7 +158,7 @@ impl Default for ListenerOptions {
             handler_timeout: None,
             dead_letter_topic: None,
             drain_timeout: Duration::from_secs(10),
-            close_timeout: Duration::from_secs(5),
+            close_timeout: Duration::from_secs(10),
             metrics_interval: Some(Duration::from_secs(30)),
         }
     }
