@@ -190,7 +190,7 @@ impl Listener {
 
     /// Stops `run` (if running), commits the stored offsets and leaves the consumer group.
     ///
-    /// Returns within about drain timeout + close timeout (defaults 10 s + 5 s) even when the
+    /// Returns within about drain timeout + close timeout (defaults 10 s + 10 s) even when the
     /// brokers are unreachable; in that case it returns [`ErrorKind::Timeout`] (offsets stored
     /// since the last commit are redelivered later) and the client is released in the
     /// background. Calling it again returns `Ok`.
