@@ -227,7 +227,12 @@ fn main() {
             println!("\n## PUT Appointment ({size} bytes), {body_mode}");
             println!("| concurrency | side | req/s | p50 | p99 | CPU/req | ratio vs raw (req/s) |");
             println!("|---|---|---|---|---|---|---|");
-            for concurrency in [1usize, 32] {
+            // HIE_PUT_CONC=1 or 32 runs one concurrency (for profiling).
+            let levels: Vec<usize> = match std::env::var("HIE_PUT_CONC").ok().and_then(|c| c.parse().ok()) {
+                Some(c) => vec![c],
+                None => vec![1, 32],
+            };
+            for &concurrency in &levels {
                 let all = [
                     Side::Raw,
                     Side::Client { validate: true },

@@ -350,7 +350,7 @@ impl BundleRequest {
         }
         call.body = Some(body);
         let reply = self.client.execute(call).await?;
-        let read = self.client.decode::<Bundle>(&reply, what)?;
+        let read = self.client.decode::<Bundle>(&reply, || what.to_owned())?;
         let response = read.value;
         if response.entry.len() != requests.len() {
             return Err(Error::new(

@@ -213,7 +213,7 @@ impl HieClient {
             url: self.inner.transport.url(path)?,
             method,
             body: None,
-            headers: reqwest::header::HeaderMap::new(),
+            headers: self.inner.transport.headers.clone(),
             idempotent,
             interaction,
             target,
@@ -247,12 +247,17 @@ impl HieClient {
     /// The reader's message quotes the offending value (`invalid type: string "900101..."`),
     /// which can be patient data: the error keeps the location and the reason, with quoted
     /// values replaced by `***`, and not the reader's error itself.
-    pub(crate) fn decode<T: FhirRoot>(&self, reply: &Reply, what: &str) -> Result<fhir::Read<T>> {
+    pub(crate) fn decode<T: FhirRoot>(
+        &self,
+        reply: &Reply,
+        what: impl FnOnce() -> String,
+    ) -> Result<fhir::Read<T>> {
         fhir::read::<T>(&reply.body, self.inner.read_opts).map_err(|e| {
             Error::new(
                 ErrorKind::Decode,
                 format!(
-                    "the server's answer to {what} is not the FHIR JSON expected ({}: {}); report the request id to HIE",
+                    "the server's answer to {} is not the FHIR JSON expected ({}: {}); report the request id to HIE",
+                    what(),
                     e.kind.as_str(),
                     redact_quoted(&e.message)
                 ),

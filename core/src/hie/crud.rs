@@ -105,27 +105,31 @@ fn header(reply: &Reply, name: reqwest::header::HeaderName) -> Option<String> {
     reply.header(name).map(str::to_owned)
 }
 
-/// What a successful write response says, whatever the interaction.
+/// What a successful write response says, whatever the interaction. `what` names the call
+/// in the (rare) error messages and is only built for them.
 fn written<T: FhirResource>(
     client: &HieClient,
     reply: Reply,
     kind: WriteKind,
-    what: &str,
+    what: impl Fn() -> String,
 ) -> Written<T> {
     let location = header(&reply, LOCATION).or_else(|| header(&reply, CONTENT_LOCATION));
     let etag = header(&reply, ETAG);
-    let loc = location.as_deref().and_then(ResourceLocation::parse);
+    let (id, loc_version) = match location.as_deref().and_then(ResourceLocation::parts) {
+        Some((_, id, vid)) => (Some(id.to_owned()), vid),
+        None => (None, None),
+    };
     let mut out = Written {
         status: reply.status,
         kind,
-        id: loc.as_ref().map(|l| l.id.clone()),
+        id,
         version_id: etag
             .as_deref()
             .and_then(etag_version)
-            .or_else(|| loc.as_ref().and_then(|l| l.version_id.clone())),
+            .or_else(|| loc_version.map(str::to_owned)),
+        last_modified: header(&reply, LAST_MODIFIED),
         location,
         etag,
-        last_modified: header(&reply, LAST_MODIFIED),
         resource: None,
         outcome: None,
         warnings: Vec::new(),
@@ -135,7 +139,7 @@ fn written<T: FhirResource>(
     if reply.body.iter().all(u8::is_ascii_whitespace) {
         return out;
     }
-    match client.decode::<Resource>(&reply, what) {
+    match client.decode::<Resource>(&reply, &what) {
         Ok(read) => {
             out.warnings = read.warnings;
             match read.value {
@@ -153,12 +157,13 @@ fn written<T: FhirResource>(
                             Error::new(
                                 ErrorKind::Decode,
                                 format!(
-                                    "the server answered {what} with a {} instead of the resource",
+                                    "the server answered {} with a {} instead of the resource",
+                                    what(),
                                     other.resource_type()
                                 ),
                             )
                             .with_location("resourceType")
-                            .with_request_id(reply.request_id.clone()),
+                            .with_request_id(out.request_id.clone()),
                         ))
                     }
                 },
@@ -248,14 +253,15 @@ impl<T: FhirResource> CreateRequest<T> {
             call.idempotent = true;
         }
         call.body = Some(body);
-        let what = format!("create {rt}");
         let reply = self.client.execute(call).await?;
         let kind = if reply.status == 201 || !conditional {
             WriteKind::Created
         } else {
             WriteKind::Existing
         };
-        Ok(written(&self.client, reply, kind, &what))
+        Ok(written(&self.client, reply, kind, || {
+            format!("create {rt}")
+        }))
     }
 }
 
@@ -310,9 +316,10 @@ impl<T: FhirResource> ReadRequest<T> {
         let call = self
             .client
             .call(Method::GET, &path, interaction, path.clone(), self.opts)?;
-        let what = format!("{interaction} {path}");
         let reply = self.client.execute(call).await?;
-        let read = self.client.decode::<T>(&reply, &what)?;
+        let read = self
+            .client
+            .decode::<T>(&reply, || format!("{interaction} {path}"))?;
         let etag = header(&reply, ETAG);
         let version_id = etag
             .as_deref()
@@ -434,14 +441,15 @@ impl<T: FhirResource> UpdateRequest<T> {
             call.headers.insert(IF_MATCH, v);
         }
         call.body = Some(body);
-        let what = format!("update {path}");
         let reply = self.client.execute(call).await?;
         let kind = if reply.status == 201 {
             WriteKind::Created
         } else {
             WriteKind::Updated
         };
-        Ok(written(&self.client, reply, kind, &what))
+        Ok(written(&self.client, reply, kind, || {
+            format!("update {path}")
+        }))
     }
 }
 
@@ -475,7 +483,6 @@ impl DeleteRequest {
         let call = self
             .client
             .call(Method::DELETE, &path, "delete", path.clone(), self.opts)?;
-        let what = format!("delete {path}");
         let reply = self.client.execute(call).await?;
         // The delete happened: an unreadable body only loses the optional outcome.
         let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
@@ -483,7 +490,7 @@ impl DeleteRequest {
         } else {
             match self
                 .client
-                .decode::<Resource>(&reply, &what)
+                .decode::<Resource>(&reply, || format!("delete {path}"))
                 .map(|r| r.value)
             {
                 Ok(Resource::OperationOutcome(o)) => Some(*o),

@@ -23,9 +23,9 @@ pub(crate) trait Page: Sized + Send + 'static {
 
 /// Runs one page request and decodes the Bundle.
 pub(crate) async fn fetch<P: Page>(client: &HieClient, call: Call) -> Result<P> {
-    let what = format!("{} {}", call.interaction, call.target);
+    let what = call.what();
     let reply = client.execute(call).await?;
-    let read = client.decode::<Bundle>(&reply, &what)?;
+    let read = client.decode::<Bundle>(&reply, || what)?;
     P::from_bundle(read.value, read.warnings, reply.request_id)
 }
 

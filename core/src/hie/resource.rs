@@ -166,6 +166,16 @@ impl ResourceLocation {
     /// Only the trailing `Type/id[/_history/vid]` is read: servers behind proxies (and Helios,
     /// which uses its own configured base) often report a base other than the one called.
     pub fn parse(location: &str) -> Option<Self> {
+        let (t, id, vid) = Self::parts(location)?;
+        Some(Self {
+            resource_type: t.to_owned(),
+            id: id.to_owned(),
+            version_id: vid.map(str::to_owned),
+        })
+    }
+
+    /// [`ResourceLocation::parse`] without copying: type, id and version as slices of `location`.
+    pub(crate) fn parts(location: &str) -> Option<(&str, &str, Option<&str>)> {
         let path = location.split(['?', '#']).next().unwrap_or("");
         let mut segs = path.trim_end_matches('/').rsplit('/');
         let last = segs.next()?;
@@ -182,11 +192,7 @@ impl ResourceLocation {
         if let Some(v) = vid {
             check_id("version", v).ok()?;
         }
-        Some(Self {
-            resource_type: t.to_owned(),
-            id: id.to_owned(),
-            version_id: vid.map(str::to_owned),
-        })
+        Some((t, id, vid))
     }
 }
 

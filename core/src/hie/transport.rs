@@ -111,7 +111,8 @@ pub(crate) struct Transport {
     retry: RetryPolicy,
     timeout: Duration,
     max_body: usize,
-    headers: HeaderMap,
+    /// `Accept` and the configured extra headers: every call starts from these.
+    pub(crate) headers: HeaderMap,
     auth: AuthState,
 }
 
@@ -361,10 +362,8 @@ impl Transport {
         // One Request built in place: cheaper than a RequestBuilder merging header maps.
         let mut req = reqwest::Request::new(call.method.clone(), call.url.clone());
         let headers = req.headers_mut();
-        headers.clone_from(&self.headers);
-        for (n, v) in &call.headers {
-            headers.insert(n.clone(), v.clone());
-        }
+        // The call's headers already include the client's defaults (see `HieClient::call`).
+        headers.clone_from(&call.headers);
         for (n, v) in &call.opts.headers {
             headers.insert(n.clone(), v.clone());
         }
