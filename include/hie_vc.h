@@ -9,7 +9,8 @@
  * Names      Every symbol starts with hievc_ (macros with HIEVC_).
  *
  * Handles    Objects are opaque: hievc_config, hievc_client, hievc_validator,
- *            hievc_listener, hievc_memory_broker, hievc_encounter_event, hievc_error.
+ *            hievc_listener, hievc_memory_broker, hievc_encounter_event, hievc_jitsi,
+ *            hievc_notifier, hievc_vc, hievc_sandbox, hievc_error.
  *            hievc_<type>_new* creates one, hievc_<type>_free frees it. Every _free accepts
  *            NULL (a no-op). Freeing twice, or using a handle after its _free, is undefined
  *            behaviour. Objects built from a config copy what they need: the config may be
@@ -41,13 +42,14 @@
  *            library runs one internal runtime (2 threads named hievc-runtime), created on
  *            first use; hievc_shutdown() stops it (see there).
  *
- * Callbacks  Listener callbacks run on the listener's own thread (named hievc-listener), one
- *            at a time, never on a host thread. They may call any library function, except
- *            closing or freeing their own listener (hievc_listener_stop there only requests
- *            the stop). Their arguments are valid only during the call. A callback must not
- *            unwind (no C++ exception, no longjmp out of it); Java/.NET hosts must catch
- *            everything inside the upcall. userdata is passed back untouched and must be
- *            usable from the listener thread.
+ * Callbacks  Listener callbacks (Encounter, failure, VC started) run on the listener's own
+ *            thread (named hievc-listener), one at a time, never on a host thread. They may
+ *            call any library function, except closing or freeing their own listener
+ *            (hievc_listener_stop there only requests the stop) and hievc_shutdown. Their
+ *            arguments are valid only during the call. A callback must not unwind (no C++
+ *            exception, no longjmp out of it); Java/.NET hosts must catch everything inside
+ *            the upcall. userdata is passed back untouched and must be usable from the
+ *            listener thread.
  *
  * Panics     Every function runs inside a panic boundary: an internal panic returns
  *            HIEVC_PANIC (with its message in the error), never aborts the host. Accessors

@@ -91,8 +91,31 @@ namespace HieVc
         protected override bool ReleaseHandle() { Native.hievc_event_free(handle); return true; }
     }
 
+    internal sealed class JitsiHandle : HievcHandle
+    {
+        protected override bool ReleaseHandle() { Native.hievc_jitsi_free(handle); return true; }
+    }
+
+    internal sealed class NotifierHandle : HievcHandle
+    {
+        protected override bool ReleaseHandle() { Native.hievc_notifier_free(handle); return true; }
+    }
+
+    internal sealed class VcHandle : HievcHandle
+    {
+        protected override bool ReleaseHandle() { Native.hievc_vc_free(handle); return true; }
+    }
+
+    internal sealed class SandboxHandle : HievcHandle
+    {
+        protected override bool ReleaseHandle() { Native.hievc_sandbox_free(handle); return true; }
+    }
+
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate int EncounterCallback(IntPtr userdata, IntPtr ev);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    internal delegate void StartedCallback(IntPtr userdata, IntPtr startedJson);
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     internal delegate void FailureCallback(IntPtr userdata, IntPtr failureJson);
@@ -163,6 +186,33 @@ namespace HieVc
         [DllImport(Lib)] internal static extern long hievc_event_offset(IntPtr ev);
         [DllImport(Lib)] internal static extern int hievc_event_ack(EventHandle ev, int result, out IntPtr err);
         [DllImport(Lib)] internal static extern void hievc_event_free(IntPtr ev);
+
+        [DllImport(Lib)] internal static extern int hievc_jitsi_new(ConfigHandle cfg, out JitsiHandle j, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_jitsi_create_session(JitsiHandle j, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_jitsi_join(JitsiHandle j, byte[] token, byte[] participant, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_jitsi_end(JitsiHandle j, byte[] token, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern void hievc_jitsi_free(IntPtr j);
+        [DllImport(Lib)] internal static extern int hievc_notifier_new(ConfigHandle cfg, out NotifierHandle n, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_notifier_send(NotifierHandle n, byte[] title, byte[] body, byte[] ids, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern void hievc_notifier_free(IntPtr n);
+
+        [DllImport(Lib)] internal static extern int hievc_vc_new(ClientHandle c, JitsiHandle j, NotifierHandle n, ConfigHandle cfg, byte[] options, out VcHandle vc, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_vc_create_session(VcHandle vc, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_vc_schedule(VcHandle vc, byte[] schedule, byte[] slots, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_vc_book(VcHandle vc, byte[] appointment, byte[] slotId, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_vc_start(VcHandle vc, byte[] encounter, byte[] practitioner, byte[] included, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_vc_finish(VcHandle vc, byte[] encounterId, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern void hievc_vc_free(IntPtr vc);
+        [DllImport(Lib)] internal static extern int hievc_listener_start_vc(ListenerHandle l, VcHandle vc, byte[] practitioner, StartedCallback cb, IntPtr userdata, out IntPtr err);
+
+        [DllImport(Lib)] internal static extern int hievc_sandbox_start(byte[] options, out SandboxHandle sb, out IntPtr err);
+        [DllImport(Lib)] internal static extern IntPtr hievc_sandbox_fhir_base(SandboxHandle sb);
+        [DllImport(Lib)] internal static extern int hievc_sandbox_config(SandboxHandle sb, out ConfigHandle cfg, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_sandbox_broker(SandboxHandle sb, out BrokerHandle b, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_sandbox_check_in(SandboxHandle sb, byte[] appointmentId, byte[] patientId, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_sandbox_notifications(SandboxHandle sb, out IntPtr result, out IntPtr err);
+        [DllImport(Lib)] internal static extern int hievc_sandbox_stop(SandboxHandle sb, out IntPtr err);
+        [DllImport(Lib)] internal static extern void hievc_sandbox_free(IntPtr sb);
     }
 
     internal static class Interop
@@ -261,7 +311,7 @@ namespace HieVc
     {
         internal readonly ConfigHandle Handle;
 
-        HievcConfig(ConfigHandle h) { Handle = h; }
+        internal HievcConfig(ConfigHandle h) { Handle = h; }
 
         public static HievcConfig FromJson(string json)
         {
@@ -291,7 +341,7 @@ namespace HieVc
     /// <summary>The HIE FHIR client: resources in and out as FHIR JSON. Thread-safe.</summary>
     public sealed class HieClient : IDisposable
     {
-        readonly ClientHandle h;
+        internal readonly ClientHandle h;
 
         public HieClient(HievcConfig config)
         {
@@ -359,6 +409,8 @@ namespace HieVc
             IntPtr err;
             Interop.Check(Native.hievc_memory_broker_new(out Handle, out err), err);
         }
+
+        internal MemoryBroker(BrokerHandle h) { Handle = h; }
 
         public long Send(string topic, string payload, string key = null, int partition = -1)
         {
@@ -480,6 +532,22 @@ namespace HieVc
             Interop.Check(Native.hievc_listener_start(h, cb, IntPtr.Zero, out err), err);
         }
 
+        /// <summary>
+        /// The ready-made VC handler: every arriving VC Encounter is started (practitioner's join,
+        /// session activated, patients notified); onStarted gets the result JSON.
+        /// </summary>
+        public void StartVc(VirtualConsultation vc, string practitionerJson, Action<string> onStarted)
+        {
+            StartedCallback cb = (ud, json) =>
+            {
+                try { onStarted(Interop.Str(json)); }
+                catch (Exception) { /* never unwind into C */ }
+            };
+            keepAlive.Add(GCHandle.Alloc(cb));
+            IntPtr err;
+            Interop.Check(Native.hievc_listener_start_vc(h, vc.Handle, Interop.Utf8(practitionerJson), cb, IntPtr.Zero, out err), err);
+        }
+
         /// <summary>The next event within the timeout, or null.</summary>
         public PolledEvent Poll(TimeSpan timeout)
         {
@@ -520,5 +588,146 @@ namespace HieVc
             foreach (var g in keepAlive) g.Free();
             keepAlive.Clear();
         }
+    }
+
+    /// <summary>A Jitsi provider from the [jitsi] settings.</summary>
+    public sealed class Jitsi : IDisposable
+    {
+        internal readonly JitsiHandle Handle;
+
+        public Jitsi(HievcConfig config)
+        {
+            IntPtr err;
+            Interop.Check(Native.hievc_jitsi_new(config.Handle, out Handle, out err), err);
+        }
+
+        public string CreateSession()
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_jitsi_create_session(Handle, out r, out e), r, e);
+        }
+
+        /// <summary>The join URL and token (credentials) of a participant.</summary>
+        public string Join(string sessionToken, string participantJson)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_jitsi_join(Handle, Interop.Utf8(sessionToken), Interop.Utf8(participantJson), out r, out e), r, e);
+        }
+
+        public string End(string sessionToken)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_jitsi_end(Handle, Interop.Utf8(sessionToken), out r, out e), r, e);
+        }
+
+        public void Dispose() { Handle.Dispose(); }
+    }
+
+    /// <summary>A Notification API client from the [notify] settings.</summary>
+    public sealed class Notifier : IDisposable
+    {
+        internal readonly NotifierHandle Handle;
+
+        public Notifier(HievcConfig config)
+        {
+            IntPtr err;
+            Interop.Check(Native.hievc_notifier_new(config.Handle, out Handle, out err), err);
+        }
+
+        public string Send(string title, string body, string patientIdsJson)
+        {
+            IntPtr r, e;
+            return Interop.Result(Native.hievc_notifier_send(Handle, Interop.Utf8(title), Interop.Utf8(body), Interop.Utf8(patientIdsJson), out r, out e), r, e);
+        }
+
+        public void Dispose() { Handle.Dispose(); }
+    }
+
+    /// <summary>The VC workflow: schedule, book, start, finish (VCI and VCE).</summary>
+    public sealed class VirtualConsultation : IDisposable
+    {
+        internal readonly VcHandle Handle;
+
+        public VirtualConsultation(HieClient client, Jitsi jitsi, Notifier notifier, HievcConfig config = null)
+        {
+            IntPtr err;
+            Interop.Check(Native.hievc_vc_new(client.h, jitsi.Handle, notifier.Handle,
+                config == null ? new ConfigHandle() : config.Handle, null, out Handle, out err), err);
+        }
+
+        static byte[] U(string s) { return Interop.Utf8(s); }
+
+        public string CreateSession()
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_vc_create_session(Handle, out r, out e), r, e);
+        }
+
+        public string Schedule(string scheduleJson, string slotsJson)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_vc_schedule(Handle, U(scheduleJson), U(slotsJson), out r, out e), r, e);
+        }
+
+        public string Book(string appointmentJson, string slotId = null)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_vc_book(Handle, U(appointmentJson), U(slotId), out r, out e), r, e);
+        }
+
+        public string Start(string encounterJson, string practitionerJson, string includedJson = null)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_vc_start(Handle, U(encounterJson), U(practitionerJson), U(includedJson), out r, out e), r, e);
+        }
+
+        public string Finish(string encounterId)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_vc_finish(Handle, U(encounterId), out r, out e), r, e);
+        }
+
+        public void Dispose() { Handle.Dispose(); }
+    }
+
+    /// <summary>The embedded HIE emulator, in this process (an emulator, not HIE).</summary>
+    public sealed class Sandbox : IDisposable
+    {
+        readonly SandboxHandle h;
+
+        public Sandbox(string optionsJson = null)
+        {
+            IntPtr err;
+            Interop.Check(Native.hievc_sandbox_start(Interop.Utf8(optionsJson), out h, out err), err);
+        }
+
+        public string FhirBase { get { return Interop.Str(Native.hievc_sandbox_fhir_base(h)); } }
+
+        /// <summary>Settings pointing at the sandbox (hie.url, jitsi.*, notify.*, kafka.topics).</summary>
+        public HievcConfig Config()
+        {
+            ConfigHandle c; IntPtr err;
+            Interop.Check(Native.hievc_sandbox_config(h, out c, out err), err);
+            return new HievcConfig(c);
+        }
+
+        /// <summary>The in-process broker check-ins are published on.</summary>
+        public MemoryBroker Broker()
+        {
+            BrokerHandle b; IntPtr err;
+            Interop.Check(Native.hievc_sandbox_broker(h, out b, out err), err);
+            return new MemoryBroker(b);
+        }
+
+        /// <summary>The patient checks in: the VC Encounter is created and published.</summary>
+        public string CheckIn(string appointmentId, string patientId = null)
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_sandbox_check_in(h, Interop.Utf8(appointmentId), Interop.Utf8(patientId), out r, out e), r, e);
+        }
+
+        public string Notifications()
+        {
+            IntPtr r, e; return Interop.Result(Native.hievc_sandbox_notifications(h, out r, out e), r, e);
+        }
+
+        public void Stop()
+        {
+            IntPtr err;
+            Interop.Check(Native.hievc_sandbox_stop(h, out err), err);
+        }
+
+        public void Dispose() { h.Dispose(); }
     }
 }

@@ -1,6 +1,7 @@
 // Sample and test of the C# binding (Hievc.cs): client calls (against HIEVC_FHIR_URL when set,
-// else the offline error paths), MY Core validation, the rich error, and Encounters delivered
-// to a C# delegate on the library's listener thread, then pulled with Poll.
+// else the embedded sandbox), MY Core validation, the rich error, Encounters delivered to a C#
+// delegate on the library's listener thread and pulled with Poll, and a VCI consultation end to
+// end on the sandbox with the ready-made VC listener.
 //
 //   mcs -out:hievc-sample.exe Hievc.cs Program.cs && LD_LIBRARY_PATH=<dist>/lib mono hievc-sample.exe
 //
@@ -58,19 +59,18 @@ static class Program
         // Non-ASCII text survives the UTF-8 round trip.
         Check(Library.ReadFhir("{\"resourceType\":\"Patient\",\"id\":\"p\",\"name\":[{\"family\":\"Ng\u00e9 \u9ec4\"}]}").Contains("Ng\u00e9 \u9ec4"), "UTF-8 round trip");
 
-        // The client.
+        // The client, against HIEVC_FHIR_URL or else the library's embedded sandbox.
         var fhirUrl = Environment.GetEnvironmentVariable("HIEVC_FHIR_URL");
-        bool online = !string.IsNullOrEmpty(fhirUrl);
-        using (var cfg = HievcConfig.FromJson("{\"hie\":{\"url\":\"" + (online ? fhirUrl : "http://127.0.0.1:9/fhir") + "\"}}"))
+        using (var sandbox = new Sandbox())
+        using (var cfg = HievcConfig.FromJson("{\"hie\":{\"url\":\"" + (string.IsNullOrEmpty(fhirUrl) ? sandbox.FhirBase : fhirUrl) + "\"}}"))
         using (var client = new HieClient(cfg))
         {
-            if (!online)
+            using (var offline = HievcConfig.FromJson("{\"hie\":{\"url\":\"http://127.0.0.1:9/fhir\"}}"))
+            using (var nowhere = new HieClient(offline))
             {
-                Console.Error.WriteLine("-- client against a FHIR server: SKIPPED (HIEVC_FHIR_URL is not set); offline checks only");
-                var e = Throws(() => client.Read("Patient", "p1", "{\"max_retries\":0,\"request_id\":\"cs-1\"}"));
+                var e = Throws(() => nowhere.Read("Patient", "p1", "{\"max_retries\":0,\"request_id\":\"cs-1\"}"));
                 Check(e != null && e.Status == Status.Transport, "transport error");
             }
-            else
             {
                 var id = "cs-" + System.Diagnostics.Process.GetCurrentProcess().Id + "-" + (DateTime.UtcNow.Ticks % 1000000);
                 var patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Ismail\"}]}";
@@ -143,6 +143,40 @@ static class Program
                 Check(pulled == 3, "polled " + pulled);
                 listener.Close();
             }
+        }
+
+        // The VC workflow on the sandbox: schedule, book, check-in, the ready-made handler
+        // starting the session on the library's thread (a C# delegate gets the result), finish.
+        using (var sandbox = new Sandbox())
+        using (var cfg = sandbox.Config())
+        using (var client = new HieClient(cfg))
+        using (var jitsi = new Jitsi(cfg))
+        using (var notifier = new Notifier(cfg))
+        using (var vc = new VirtualConsultation(client, jitsi, notifier, cfg))
+        using (var broker = sandbox.Broker())
+        using (var listener = Listener.Memory(cfg, broker, "{\"metrics_interval_ms\":0}"))
+        using (var started = new ManualResetEventSlim())
+        {
+            Func<string, string> vcData = name => File.ReadAllText(Path.Combine(data, "vc", name + ".json"));
+            foreach (var r in new[] { "healthcare_service", "practitioner", "patient_1" }) client.Update(vcData(r));
+            Check(vc.Schedule(vcData("vci_schedule"), "[" + vcData("vci_slot") + "]").Contains("\"success\":true"), "VCI schedule");
+            Check(vc.Book(vcData("vci_appointment"), "vci-slt-ffi").Contains("\"available\":0"), "VCI booked, slot decremented");
+            string startedJson = null;
+            listener.StartVc(vc, "{\"role\":\"practitioner\",\"id\":\"prac-ffi\",\"name\":\"DR AMINAH\"}", json =>
+            {
+                startedJson = json;
+                started.Set();
+            });
+            var checkIn = sandbox.CheckIn("vci-app-ffi");
+            Check(checkIn.Contains("\"vc_type\":\"VCI\""), "check-in");
+            Check(started.Wait(TimeSpan.FromSeconds(20)), "session started by the listener");
+            Check(startedJson != null && startedJson.Contains("\"notified\":[\"950728106051\"]"), "patient notified: " + startedJson);
+            Check(sandbox.Notifications().Contains("950728106051"), "notification recorded");
+            listener.Close();
+            var id = checkIn.Substring(checkIn.IndexOf("\"encounter_id\":\"") + 16);
+            id = id.Substring(0, id.IndexOf('"'));
+            Check(vc.Finish(id).Contains("\"ended\":\"ended\""), "finished, session ended");
+            sandbox.Stop();
         }
 
         var cfgError = Throws(() => HievcConfig.FromJson("{\"hie\":{\"ulr\":\"x\"}}"));

@@ -3,7 +3,7 @@
 //
 //   java --enable-native-access=ALL-UNNAMED -Dhievc.lib=/path/libhievc.so tests/java/HievcTest.java
 //
-// It drives the HIE client (against HIEVC_FHIR_URL when set, else the offline error paths),
+// It drives the HIE client (against HIEVC_FHIR_URL when set, else the embedded sandbox),
 // validates resources, reads the rich error, and receives Encounter callbacks on the library's
 // own listener thread (an upcall), then pulls events with hievc_listener_poll. Exit code 0 when
 // every check passed.
@@ -44,7 +44,8 @@ public class HievcTest {
             errorOutcome, errorJson, configFromJson, configSet, configFree, clientNew, clientFree, clientRead,
             clientUpdate, clientCapabilities, validate, brokerNew, brokerSend, brokerFree, brokerCommitted,
             listenerNewMemory, listenerStart, listenerPoll, listenerStop, listenerClose, listenerFree,
-            eventId, eventVcType, eventJson, eventAck, eventFree, shutdown;
+            eventId, eventVcType, eventJson, eventAck, eventFree, shutdown, sandboxStart, sandboxFhirBase,
+            sandboxStop, sandboxFree;
 
     static void bind() {
         version = fn("hievc_version", ADDRESS);
@@ -81,6 +82,10 @@ public class HievcTest {
         eventAck = fn("hievc_event_ack", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
         eventFree = fn("hievc_event_free", null, ADDRESS);
         shutdown = fn("hievc_shutdown", JAVA_INT, ADDRESS);
+        sandboxStart = fn("hievc_sandbox_start", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        sandboxFhirBase = fn("hievc_sandbox_fhir_base", ADDRESS, ADDRESS);
+        sandboxStop = fn("hievc_sandbox_stop", JAVA_INT, ADDRESS, ADDRESS);
+        sandboxFree = fn("hievc_sandbox_free", null, ADDRESS);
     }
 
     // ---- helpers ----
@@ -167,22 +172,23 @@ public class HievcTest {
             errorFree.invokeExact(e);
             err.set(ADDRESS, 0, MemorySegment.NULL);
 
-            // The HIE client.
+            // The HIE client, against HIEVC_FHIR_URL or else the library's embedded sandbox.
             String fhirUrl = System.getenv("HIEVC_FHIR_URL");
+            MemorySegment sandbox = MemorySegment.NULL;
+            if (fhirUrl == null || fhirUrl.isEmpty()) {
+                MemorySegment sbOut = arena.allocate(ADDRESS);
+                ok((int) sandboxStart.invokeExact(MemorySegment.NULL, sbOut, err), "sandbox start");
+                sandbox = sbOut.get(ADDRESS, 0);
+                fhirUrl = str((MemorySegment) sandboxFhirBase.invokeExact(sandbox));
+                System.err.println("-- client against the embedded sandbox at " + fhirUrl + " (HIEVC_FHIR_URL is not set)");
+            }
             MemorySegment cfgOut = arena.allocate(ADDRESS);
-            String url = fhirUrl == null || fhirUrl.isEmpty() ? "http://127.0.0.1:9/fhir" : fhirUrl;
-            ok((int) configFromJson.invokeExact(arena.allocateFrom("{\"hie\":{\"url\":\"" + url + "\"}}"), cfgOut, err), "config");
+            ok((int) configFromJson.invokeExact(arena.allocateFrom("{\"hie\":{\"url\":\"" + fhirUrl + "\"}}"), cfgOut, err), "config");
             MemorySegment cfg = cfgOut.get(ADDRESS, 0);
             MemorySegment clientOut = arena.allocate(ADDRESS);
             ok((int) clientNew.invokeExact(cfg, clientOut, err), "client_new");
             MemorySegment client = clientOut.get(ADDRESS, 0);
-            if (fhirUrl == null || fhirUrl.isEmpty()) {
-                System.err.println("-- client against a FHIR server: SKIPPED (HIEVC_FHIR_URL is not set); offline checks only");
-                st = (int) clientRead.invokeExact(client, arena.allocateFrom("Patient"), arena.allocateFrom("p1"),
-                        arena.allocateFrom("{\"max_retries\":0}"), out, err);
-                check(st == 116, "unreachable server -> HIEVC_TRANSPORT, got " + st);
-                errorText(err);
-            } else {
+            {
                 String id = "java-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100000;
                 String patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Abdullah\"}]}";
                 ok((int) clientCapabilities.invokeExact(client, MemorySegment.NULL, out, err), "capabilities");
@@ -261,6 +267,10 @@ public class HievcTest {
             listenerFree.invokeExact(listener);
             brokerFree.invokeExact(broker);
             configFree.invokeExact(cfg);
+            if (!sandbox.equals(MemorySegment.NULL)) {
+                ok((int) sandboxStop.invokeExact(sandbox, err), "sandbox stop");
+                sandboxFree.invokeExact(sandbox);
+            }
             ok((int) shutdown.invokeExact(err), "shutdown");
         }
         System.err.println("HievcTest (Java " + Runtime.version() + "): " + checks + " checks, " + failed + " failed");

@@ -1,5 +1,6 @@
-// The same P/Invoke surface as ../Hievc.cs's `Native`, for .NET 7+ with the source-generated
-// [LibraryImport] (trimming- and AOT-friendly, no runtime marshalling stubs).
+// The P/Invoke declarations of ../Hievc.cs's `Native` (the Jitsi, notifier, VC and sandbox ones
+// abridged to representative calls), for .NET 7+ with the source-generated [LibraryImport]
+// (trimming- and AOT-friendly, no runtime marshalling code).
 //
 // NOT COMPILED OR RUN HERE: the .NET SDK cannot be installed on the build machines, so only the
 // [DllImport] sample (../Hievc.cs + ../Program.cs, compiled by Mono's mcs) is tested by
@@ -88,6 +89,30 @@ namespace HieVc.LibraryImportVariant
         [LibraryImport(Lib)] internal static partial IntPtr hievc_event_encounter_id(IntPtr ev);
         [LibraryImport(Lib)] internal static partial int hievc_event_ack(EventHandle ev, int result, out IntPtr err);
         [LibraryImport(Lib)] internal static partial void hievc_event_free(IntPtr ev);
+
+        [LibraryImport(Lib)] internal static partial int hievc_jitsi_new(ConfigHandle cfg, out IntPtr j, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_jitsi_join(IntPtr j, string token, string participant, out IntPtr result, out IntPtr err);
+        [LibraryImport(Lib)] internal static partial void hievc_jitsi_free(IntPtr j);
+        [LibraryImport(Lib)] internal static partial int hievc_notifier_new(ConfigHandle cfg, out IntPtr n, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_notifier_send(IntPtr n, string title, string body, string idsJson, out IntPtr result, out IntPtr err);
+        [LibraryImport(Lib)] internal static partial void hievc_notifier_free(IntPtr n);
+        [LibraryImport(Lib)]
+        internal static partial int hievc_vc_new(ClientHandle c, IntPtr jitsi, IntPtr notifier, ConfigHandle? cfg, IntPtr options, out IntPtr vc, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_vc_book(IntPtr vc, string appointment, string? slotId, out IntPtr result, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_vc_finish(IntPtr vc, string encounterId, out IntPtr result, out IntPtr err);
+        [LibraryImport(Lib)] internal static partial void hievc_vc_free(IntPtr vc);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_listener_start_vc(ListenerHandle l, IntPtr vc, string practitioner, delegate* unmanaged[Cdecl]<IntPtr, IntPtr, void> onStarted, IntPtr userdata, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_sandbox_start(string? options, out IntPtr sandbox, out IntPtr err);
+        [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int hievc_sandbox_check_in(IntPtr sandbox, string appointmentId, string? patientId, out IntPtr result, out IntPtr err);
+        [LibraryImport(Lib)] internal static partial int hievc_sandbox_stop(IntPtr sandbox, out IntPtr err);
+        [LibraryImport(Lib)] internal static partial void hievc_sandbox_free(IntPtr sandbox);
     }
 
     internal abstract class HievcHandle : SafeHandle
