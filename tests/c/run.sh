@@ -43,4 +43,21 @@ for src in tests/c/test_*.c; do
         failed=1
     fi
 done
+# The static library with the system libraries hievc.pc lists for static linking
+# (`Libs.private`): one test, linked against libhievc.a, without sanitizers.
+read -r -a PC_STATIC <<<"$(pkg-config --static --libs-only-l hievc | sed 's/-lhievc//')"
+echo "== test_basic (static libhievc.a)"
+if "$CC" -std=c11 -D_DEFAULT_SOURCE -O1 -Wall -Wextra -Werror -Wno-unused-function "${PC_CFLAGS[@]}" \
+    -o "$OUT/test_basic_static" tests/c/test_basic.c "$DIST/lib/libhievc.a" "${PC_STATIC[@]}"; then
+    if ldd "$OUT/test_basic_static" | grep -q libhievc; then
+        echo "FAILED: test_basic_static still loads libhievc.so"
+        failed=1
+    elif ! "$OUT/test_basic_static"; then
+        echo "FAILED test_basic (static)"
+        failed=1
+    fi
+else
+    echo "FAILED to link test_basic against libhievc.a"
+    failed=1
+fi
 exit $failed
