@@ -9,7 +9,8 @@
 #   (b) listener — hie_vc::listener decoding each record into a typed Encounter, classifying
 #       it (VC or not), calling a no-op handler and storing its offset.
 # Each run is its own process in a fresh consumer group, timed from its first record to its
-# last; (b)'s peak RSS is its VmHWM. Prints the median of each and the ratio (b)/(a), and
+# last; (b)'s peak RSS is its VmHWM. For context it also measures (c): the FHIR decode +
+# classification alone on one thread (no Kafka), the per-record cost (b) cannot avoid. Prints the median of each and the ratio (b)/(a), and
 # appends them to bench/RESULTS.md with this command line when BENCH_RECORD=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,12 +40,16 @@ for ((i = 1; i <= ROUNDS; i++)); do
     lis_rates+=("$(field msgs_per_sec <<<"$l")")
     lis_rss+=("$(field peak_rss_kb <<<"$l")")
 done
+DEC=$("$BIN" decode - - "$COUNT")
+echo "decode: $DEC" >&2
+DEC_RATE=$(field msgs_per_sec <<<"$DEC")
+DEC_US=$(field us_per_record <<<"$DEC")
 RAW=$(printf '%s\n' "${raw_rates[@]}" | median)
 LIS=$(printf '%s\n' "${lis_rates[@]}" | median)
 RSS=$(printf '%s\n' "${lis_rss[@]}" | sort -n | tail -1)
 RATIO=$(awk -v a="$RAW" -v b="$LIS" 'BEGIN {printf "%.2f", b / a}')
 RSS_MB=$(awk -v k="$RSS" 'BEGIN {printf "%.1f", k / 1024}')
-SUMMARY="raw ${RAW} msg/s, listener ${LIS} msg/s, ratio ${RATIO} (goal >= 0.8); listener peak RSS ${RSS_MB} MB (goal <= 64 MB)"
+SUMMARY="raw ${RAW} msg/s, listener ${LIS} msg/s, ratio ${RATIO} (goal >= 0.8); listener peak RSS ${RSS_MB} MB (goal <= 64 MB); FHIR decode + classify alone ${DEC_RATE} records/s on one thread (${DEC_US} us/record)"
 echo "$SUMMARY"
 
 if [[ ${BENCH_RECORD:-0} == 1 ]]; then

@@ -4,7 +4,10 @@
 //! listener_bench produce  <bootstrap> <topic> <count> <partitions>
 //! listener_bench raw      <bootstrap> <topic> <count>   # (a) raw rdkafka consumer, no work
 //! listener_bench listener <bootstrap> <topic> <count>   # (b) listener: decode, classify, no-op handler, store
+//! listener_bench decode   -           -       <count>   # (c) the FHIR decode + classify alone, one thread
 //! ```
+//! (c) bounds (b): it is the per-record CPU cost the listener cannot avoid (typed Encounter +
+//! VC view), measured without Kafka on one thread.
 //! `raw` and `listener` each read the topic from the start in a fresh consumer group and print
 //! one line: `mode=<m> count=<n> seconds=<s> msgs_per_sec=<r> peak_rss_kb=<VmHWM>`, timed from
 //! the first record to the last (the group join is not measured).
@@ -170,6 +173,37 @@ async fn listener(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     Ok(())
 }
 
+fn decode(count: u64) -> Res<()> {
+    let records: Vec<String> = (0..count.min(20_000))
+        .map(|n| encounters::vc_encounter(n, 1))
+        .collect();
+    let started = Instant::now();
+    let mut done = 0u64;
+    while done < count {
+        for r in &records {
+            let e = hie_vc::fhir::read::<hie_vc::fhir::Encounter>(
+                r.as_bytes(),
+                hie_vc::fhir::ReadOptions::strict(),
+            )?
+            .value;
+            if hie_vc::mycore::is_vc_encounter(&e) {
+                std::hint::black_box(hie_vc::mycore::VcEncounter::from_encounter(&e)?);
+            }
+            done += 1;
+            if done == count {
+                break;
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "mode=decode count={done} seconds={secs:.3} msgs_per_sec={:.0} us_per_record={:.2}",
+        done as f64 / secs,
+        secs * 1e6 / done as f64
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -183,6 +217,7 @@ async fn main() -> Res<()> {
         "produce" => produce(&arg(1)?, &arg(2)?, count, arg(4)?.parse()?).await,
         "raw" => raw(&arg(1)?, &arg(2)?, count),
         "listener" => listener(&arg(1)?, &arg(2)?, count).await,
+        "decode" => decode(count),
         other => Err(format!("unknown mode {other}").into()),
     }
 }
