@@ -254,6 +254,54 @@ extern "C" {
 // `HIEVC_VERSION_*` macros of the header the host was compiled with to detect a mismatch.
 const char *hievc_version(void);
 
+// An empty in-memory broker.
+enum hievc_status hievc_memory_broker_new(struct hievc_memory_broker **out,
+                                          struct hievc_error **err);
+
+// Creates `topic` with `partitions` partitions (or grows it to that many). Sending to a
+// topic that does not exist creates it with one partition.
+//
+// # Safety
+// `broker` is live; `topic` is a NUL-terminated string.
+enum hievc_status hievc_memory_broker_create_topic(const struct hievc_memory_broker *broker,
+                                                   const char *topic,
+                                                   int32_t partitions,
+                                                   struct hievc_error **err);
+
+// Appends a record (`payload` of `len` bytes, any content; `key` NULL for none) to `topic`,
+// in `partition` (or chosen from the key when `partition` is negative). `*offset_out` (when
+// not NULL) receives the record's offset.
+//
+// # Safety
+// `broker` is live; `topic` and `key` (NULL allowed) are NUL-terminated strings; `payload`
+// points at `len` readable bytes (NULL allowed when `len` is 0).
+enum hievc_status hievc_memory_broker_send(const struct hievc_memory_broker *broker,
+                                           const char *topic,
+                                           const uint8_t *payload,
+                                           size_t len,
+                                           const char *key,
+                                           int32_t partition,
+                                           int64_t *offset_out,
+                                           struct hievc_error **err);
+
+// The committed offset (the next record the group will read) of `group` on
+// `topic`/`partition`, in `*offset_out`; -1 when the group has committed nothing there.
+//
+// # Safety
+// `broker` is live; `group` and `topic` are NUL-terminated strings; `offset_out` writable.
+enum hievc_status hievc_memory_broker_committed(const struct hievc_memory_broker *broker,
+                                                const char *group,
+                                                const char *topic,
+                                                int32_t partition,
+                                                int64_t *offset_out,
+                                                struct hievc_error **err);
+
+// Frees a broker. NULL is a no-op. Listeners reading from it keep it alive until freed.
+//
+// # Safety
+// `broker` is NULL or a broker not freed before.
+void hievc_memory_broker_free(struct hievc_memory_broker *broker);
+
 // A client with the `[hie]` settings of `cfg` (`hie.url` is required). No request is
 // made until the first call. `HIEVC_CONFIG` when a setting is missing or wrong.
 //
@@ -521,6 +569,74 @@ const char *hievc_error_json(const struct hievc_error *err);
 // # Safety
 // `err` is NULL or an error from this library not freed before.
 void hievc_error_free(struct hievc_error *err);
+
+// The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
+const char *hievc_event_encounter_json(const struct hievc_encounter_event *ev);
+
+// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
+// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
+// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
+// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
+// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+const char *hievc_event_json(const struct hievc_encounter_event *ev);
+
+// The Encounter's logical id, or NULL. Borrowed from `ev`.
+const char *hievc_event_encounter_id(const struct hievc_encounter_event *ev);
+
+// The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
+const char *hievc_event_version_id(const struct hievc_encounter_event *ev);
+
+// The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
+// non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
+const char *hievc_event_vc_type(const struct hievc_encounter_event *ev);
+
+// The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
+const char *hievc_event_vc_token(const struct hievc_encounter_event *ev);
+
+// `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
+const char *hievc_event_status(const struct hievc_encounter_event *ev);
+
+// The topic the record came from. Borrowed.
+const char *hievc_event_topic(const struct hievc_encounter_event *ev);
+
+// The record's partition (-1 for a NULL `ev`).
+int32_t hievc_event_partition(const struct hievc_encounter_event *ev);
+
+// The record's offset (-1 for a NULL `ev`).
+int64_t hievc_event_offset(const struct hievc_encounter_event *ev);
+
+// The raw record payload, exactly as received (`*len` receives its length when `len` is not
+// NULL). Borrowed; not NUL-terminated.
+const uint8_t *hievc_event_payload(const struct hievc_encounter_event *ev, size_t *len);
+
+// An owned copy of an event (e.g. to keep a callback's event after the call). Cheap (shared
+// data). The copy cannot be acknowledged: the callback's return value answers for it.
+//
+// # Safety
+// `ev` is a live event; `out` is writable.
+enum hievc_status hievc_event_clone(const struct hievc_encounter_event *ev,
+                                    struct hievc_encounter_event **out,
+                                    struct hievc_error **err);
+
+// Answers a polled event: 0 acknowledges it (its offset is stored), a positive value fails
+// the attempt (retried, then dead-lettered or reported), a negative one fails it for good.
+// Once per event: `HIEVC_INVALID_STATE` for a second answer, for a callback's event (the
+// callback's return value answers) or a clone; `HIEVC_CLOSED` when the listener gave up on
+// it meanwhile (stopped, or `listener.handler_timeout_ms` passed).
+//
+// # Safety
+// `ev` is a live event.
+enum hievc_status hievc_event_ack(const struct hievc_encounter_event *ev,
+                                  int result,
+                                  struct hievc_error **err);
+
+// Frees an owned event (from `hievc_listener_poll` or `hievc_event_clone`). NULL is a no-op.
+// A polled event freed without `hievc_event_ack` counts as failed (it will be retried). Never
+// free the event a callback receives.
+//
+// # Safety
+// `ev` is NULL or an owned event not freed before.
+void hievc_event_free(struct hievc_encounter_event *ev);
 
 // Reads a FHIR R4 resource (any type) and writes it back as normalised FHIR JSON, with what
 // the reader accepted but is not clean R4.
@@ -851,122 +967,6 @@ enum hievc_status hievc_listener_metrics(const struct hievc_listener *listener,
 // # Safety
 // `listener` is NULL or a listener not freed before, not in use on other threads.
 void hievc_listener_free(struct hievc_listener *listener);
-
-// The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
-const char *hievc_event_encounter_json(const struct hievc_encounter_event *ev);
-
-// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
-// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
-// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
-// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
-// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
-const char *hievc_event_json(const struct hievc_encounter_event *ev);
-
-// The Encounter's logical id, or NULL. Borrowed from `ev`.
-const char *hievc_event_encounter_id(const struct hievc_encounter_event *ev);
-
-// The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
-const char *hievc_event_version_id(const struct hievc_encounter_event *ev);
-
-// The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
-// non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
-const char *hievc_event_vc_type(const struct hievc_encounter_event *ev);
-
-// The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
-const char *hievc_event_vc_token(const struct hievc_encounter_event *ev);
-
-// `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
-const char *hievc_event_status(const struct hievc_encounter_event *ev);
-
-// The topic the record came from. Borrowed.
-const char *hievc_event_topic(const struct hievc_encounter_event *ev);
-
-// The record's partition (-1 for a NULL `ev`).
-int32_t hievc_event_partition(const struct hievc_encounter_event *ev);
-
-// The record's offset (-1 for a NULL `ev`).
-int64_t hievc_event_offset(const struct hievc_encounter_event *ev);
-
-// The raw record payload, exactly as received (`*len` receives its length when `len` is not
-// NULL). Borrowed; not NUL-terminated.
-const uint8_t *hievc_event_payload(const struct hievc_encounter_event *ev, size_t *len);
-
-// An owned copy of an event (e.g. to keep a callback's event after the call). Cheap (shared
-// data). The copy cannot be acknowledged: the callback's return value answers for it.
-//
-// # Safety
-// `ev` is a live event; `out` is writable.
-enum hievc_status hievc_event_clone(const struct hievc_encounter_event *ev,
-                                    struct hievc_encounter_event **out,
-                                    struct hievc_error **err);
-
-// Answers a polled event: 0 acknowledges it (its offset is stored), a positive value fails
-// the attempt (retried, then dead-lettered or reported), a negative one fails it for good.
-// Once per event: `HIEVC_INVALID_STATE` for a second answer, for a callback's event (the
-// callback's return value answers) or a clone; `HIEVC_CLOSED` when the listener gave up on
-// it meanwhile (stopped, or `listener.handler_timeout_ms` passed).
-//
-// # Safety
-// `ev` is a live event.
-enum hievc_status hievc_event_ack(const struct hievc_encounter_event *ev,
-                                  int result,
-                                  struct hievc_error **err);
-
-// Frees an owned event (from `hievc_listener_poll` or `hievc_event_clone`). NULL is a no-op.
-// A polled event freed without `hievc_event_ack` counts as failed (it will be retried). Never
-// free the event a callback receives.
-//
-// # Safety
-// `ev` is NULL or an owned event not freed before.
-void hievc_event_free(struct hievc_encounter_event *ev);
-
-// An empty in-memory broker.
-enum hievc_status hievc_memory_broker_new(struct hievc_memory_broker **out,
-                                          struct hievc_error **err);
-
-// Creates `topic` with `partitions` partitions (or grows it to that many). Sending to a
-// topic that does not exist creates it with one partition.
-//
-// # Safety
-// `broker` is live; `topic` is a NUL-terminated string.
-enum hievc_status hievc_memory_broker_create_topic(const struct hievc_memory_broker *broker,
-                                                   const char *topic,
-                                                   int32_t partitions,
-                                                   struct hievc_error **err);
-
-// Appends a record (`payload` of `len` bytes, any content; `key` NULL for none) to `topic`,
-// in `partition` (or chosen from the key when `partition` is negative). `*offset_out` (when
-// not NULL) receives the record's offset.
-//
-// # Safety
-// `broker` is live; `topic` and `key` (NULL allowed) are NUL-terminated strings; `payload`
-// points at `len` readable bytes (NULL allowed when `len` is 0).
-enum hievc_status hievc_memory_broker_send(const struct hievc_memory_broker *broker,
-                                           const char *topic,
-                                           const uint8_t *payload,
-                                           size_t len,
-                                           const char *key,
-                                           int32_t partition,
-                                           int64_t *offset_out,
-                                           struct hievc_error **err);
-
-// The committed offset (the next record the group will read) of `group` on
-// `topic`/`partition`, in `*offset_out`; -1 when the group has committed nothing there.
-//
-// # Safety
-// `broker` is live; `group` and `topic` are NUL-terminated strings; `offset_out` writable.
-enum hievc_status hievc_memory_broker_committed(const struct hievc_memory_broker *broker,
-                                                const char *group,
-                                                const char *topic,
-                                                int32_t partition,
-                                                int64_t *offset_out,
-                                                struct hievc_error **err);
-
-// Frees a broker. NULL is a no-op. Listeners reading from it keep it alive until freed.
-//
-// # Safety
-// `broker` is NULL or a broker not freed before.
-void hievc_memory_broker_free(struct hievc_memory_broker *broker);
 
 // Stops the library's runtime: its threads end, and every later call that needs it fails
 // with `HIEVC_SHUT_DOWN`. Idempotent (a second call returns `HIEVC_OK`).

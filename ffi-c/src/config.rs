@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use hie_vc::settings::{Settings, SettingsLoader};
 
 use crate::error::Failure;
-use crate::guard::{arg_out, arg_ref, arg_str, free_handle, guard, guard_value, write_handle};
+use crate::guard::{
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, lock, write_handle,
+};
 use crate::hievc_error;
 use crate::status::hievc_status::{self, *};
 
@@ -35,11 +37,7 @@ impl std::fmt::Debug for hievc_config {
 
 impl hievc_config {
     pub(crate) fn snapshot(&self) -> Settings {
-        self.layers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .settings
-            .clone()
+        lock(&self.layers).settings.clone()
     }
 }
 
@@ -161,7 +159,7 @@ pub unsafe extern "C" fn hievc_config_set(
                     format!("'{key}' is not a setting name: use section.key, e.g. hie.url"),
                 )
             })?;
-        let mut layers = cfg.layers.lock().unwrap_or_else(|p| p.into_inner());
+        let mut layers = lock(&cfg.layers);
         let loader = layers.loader.clone().set(section, name, value);
         let settings = loader.clone().load()?;
         *layers = Layers { loader, settings };

@@ -7,7 +7,7 @@ use std::ptr;
 use hie_vc::fhir;
 use serde_json::json;
 
-use crate::guard::{guard_value, to_cstring};
+use crate::guard::{guard_value, opt_ptr, to_cstring};
 use crate::json::report_doc;
 use crate::status::hievc_status::{self, *};
 
@@ -199,10 +199,6 @@ pub(crate) fn store(err: *mut *mut hievc_error, f: Failure) {
     let boxed = Box::into_raw(Box::new(hievc_error::from(f)));
     // SAFETY: the caller passed a writable `hievc_error **` (documented contract).
     unsafe { err.write(boxed) };
-}
-
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(ptr::null(), |c| c.as_ptr())
 }
 
 /// Runs `f` on the error behind `err`, or gives `default` for NULL (or a panic).

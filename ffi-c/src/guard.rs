@@ -147,6 +147,17 @@ pub(crate) unsafe fn free_handle<T>(p: *mut T) {
     }
 }
 
+/// Locks a mutex; a poisoned one (a panic while it was held, caught by a panic boundary) still
+/// holds consistent data here: every critical section is a plain read or replacement.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The C string of an optional value, or NULL.
+pub(crate) fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())
+}
+
 /// Frees a string returned by this library (through a `char **` out-parameter). NULL is a
 /// no-op. Do not pass strings borrowed from an object (`hievc_error_message`,
 /// `hievc_event_json`, ...) or `free()` a returned string: each side frees its own memory.

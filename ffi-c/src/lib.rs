@@ -16,9 +16,11 @@
 
 #![allow(non_camel_case_types)]
 
+mod broker;
 mod client;
 mod config;
 mod error;
+mod event;
 mod fhir;
 mod guard;
 mod jitsi;
@@ -30,12 +32,14 @@ mod status;
 mod vc;
 mod version;
 
+pub use broker::*;
 pub use client::*;
 pub use config::{
     hievc_config, hievc_config_free, hievc_config_from_env, hievc_config_from_json,
     hievc_config_from_toml, hievc_config_new, hievc_config_set,
 };
 pub use error::*;
+pub use event::*;
 pub use fhir::*;
 pub use guard::hievc_string_free;
 pub use jitsi::*;

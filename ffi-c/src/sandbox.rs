@@ -11,15 +11,15 @@ use hie_vc::settings::SettingsLoader;
 use hie_vc_sandbox::{EventPayload, Faults, KafkaTarget, Sandbox, SandboxConfig, Service};
 use serde::{Deserialize, Serialize};
 
+use crate::broker::hievc_memory_broker;
 use crate::config::hievc_config;
 use crate::error::Failure;
 use crate::fhir::parse_opts;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, guard, guard_value, opt_str, to_cstring, write_handle,
+    arg_out, arg_ref, arg_str, guard, guard_value, lock, opt_str, to_cstring, write_handle,
 };
 use crate::hievc_error;
 use crate::json::{raw, write_json};
-use crate::listener::hievc_memory_broker;
 use crate::runtime::block_on;
 use crate::status::hievc_status::{self, HIEVC_OTHER};
 
@@ -182,7 +182,7 @@ fn with<R>(
 ) -> Result<R, Failure> {
     // SAFETY: caller contract of the exports.
     let sb = unsafe { arg_ref(sb, "sandbox") }?;
-    let guard = sb.inner.lock().unwrap_or_else(|p| p.into_inner());
+    let guard = lock(&sb.inner);
     match guard.as_ref() {
         Some(s) => f(s),
         None => Err(Failure::from(hie_vc::Error::new(
@@ -438,7 +438,7 @@ pub unsafe extern "C" fn hievc_sandbox_stop(
     guard(err, || {
         // SAFETY: caller contract.
         let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let taken = sb.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let taken = lock(&sb.inner).take();
         if let Some(s) = taken {
             block_on(async move {
                 // Bounded: a stuck connection must not hang the host.

@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{bundle_doc, input_resource, written_doc, BundleDoc, WrittenDoc};
 use crate::error::Failure;
+use crate::event::{vc_doc, VcDoc};
 use crate::fhir::{parse_json, parse_opts, read_resource};
 use crate::guard::{
     arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle,
 };
 use crate::jitsi::{end_name, join_doc, sent_doc, session_doc, JoinDoc, ParticipantIn, SentDoc};
 use crate::json::write_json;
-use crate::listener::{vc_doc, VcDoc};
 use crate::runtime::block_on;
 use crate::status::hievc_status;
 use crate::{hievc_client, hievc_config, hievc_error, hievc_jitsi, hievc_notifier};

@@ -1,0 +1,368 @@
+//! `hievc_encounter_event`: one Encounter as the listener delivers it — borrowed by a callback
+//! or owned after `hievc_listener_poll` / `hievc_event_clone` — with its accessors and JSON.
+
+use std::borrow::Cow;
+use std::ffi::{c_char, c_int, CString};
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+use hie_vc::listener::{EncounterEvent, Layout};
+use hie_vc::mycore::VcEncounter;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use tokio::sync::oneshot;
+
+use crate::error::Failure;
+use crate::guard::{
+    arg_out, arg_ref, free_handle, guard, guard_value, lock, opt_ptr, to_cstring, write_handle,
+    write_out,
+};
+use crate::hievc_error;
+use crate::json::{raw, warnings, WarningDoc};
+use crate::status::hievc_status;
+
+/// One Encounter, as delivered to a callback (borrowed, valid during the call) or by
+/// `hievc_listener_poll` / `hievc_event_clone` (owned, freed with `hievc_event_free`).
+///
+/// The strings its accessors return are borrowed from it: valid as long as the event. Safe to
+/// read from several threads.
+pub struct hievc_encounter_event {
+    event: EncounterEvent,
+    reply: Mutex<Option<oneshot::Sender<c_int>>>,
+    encounter_json: OnceLock<CString>,
+    json: OnceLock<CString>,
+    strings: OnceLock<EventStrings>,
+}
+
+struct EventStrings {
+    id: Option<CString>,
+    version_id: Option<CString>,
+    vc_type: Option<CString>,
+    vc_token: Option<CString>,
+    status: Option<CString>,
+    topic: CString,
+}
+
+impl fmt::Debug for hievc_encounter_event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.event.fmt(f)
+    }
+}
+
+impl hievc_encounter_event {
+    pub(crate) fn new(event: EncounterEvent, reply: Option<oneshot::Sender<c_int>>) -> Self {
+        Self {
+            event,
+            reply: Mutex::new(reply),
+            encounter_json: OnceLock::new(),
+            json: OnceLock::new(),
+            strings: OnceLock::new(),
+        }
+    }
+
+    fn strings(&self) -> &EventStrings {
+        self.strings.get_or_init(|| {
+            let e = &self.event;
+            let vc = e.vc();
+            EventStrings {
+                id: e.encounter_id().map(to_cstring),
+                version_id: e.version_id().map(to_cstring),
+                vc_type: vc.map(|v| to_cstring(v.vc_type.code())),
+                vc_token: vc.and_then(|v| v.token.clone()).map(to_cstring),
+                status: e
+                    .encounter()
+                    .status
+                    .as_ref()
+                    .map(|s| to_cstring(s.as_str())),
+                topic: to_cstring(e.topic()),
+            }
+        })
+    }
+
+    fn doc(&self) -> EventDoc<'_> {
+        let e = &self.event;
+        EventDoc {
+            encounter: raw(e.encounter()),
+            encounter_id: e.encounter_id(),
+            version_id: e.version_id(),
+            vc: e.vc().map(vc_doc),
+            included: e
+                .included()
+                .iter()
+                .map(|i| IncludedDoc {
+                    full_url: i.full_url.as_deref(),
+                    resource: raw(&i.resource),
+                })
+                .collect(),
+            warnings: warnings(e.warnings()),
+            layout: match e.layout() {
+                Layout::Encounter => LayoutDoc {
+                    kind: "encounter",
+                    pointer: None,
+                    bundle: None,
+                },
+                Layout::Bundle => LayoutDoc {
+                    kind: "bundle",
+                    pointer: None,
+                    bundle: None,
+                },
+                Layout::Envelope { pointer, bundle } => LayoutDoc {
+                    kind: "envelope",
+                    pointer: Some(pointer),
+                    bundle: Some(*bundle),
+                },
+                _ => LayoutDoc {
+                    kind: "other",
+                    pointer: None,
+                    bundle: None,
+                },
+            },
+            topic: e.topic(),
+            partition: e.partition(),
+            offset: e.offset(),
+            key: e.key().map(String::from_utf8_lossy),
+            timestamp_ms: e.timestamp().map(|t| t.millis()),
+            headers: e
+                .headers()
+                .iter()
+                .map(|h| HeaderDoc {
+                    key: &h.key,
+                    value: h.value.as_deref().map(String::from_utf8_lossy),
+                })
+                .collect(),
+        }
+    }
+}
+
+type Raw = Box<RawValue>;
+
+pub(crate) fn vc_doc(v: &VcEncounter) -> VcDoc<'_> {
+    VcDoc {
+        id: v.id.as_deref(),
+        version_id: v.version_id.as_deref(),
+        vc_type: v.vc_type.code(),
+        token: v.token.as_deref(),
+        encounter_number: v.encounter_number.as_deref(),
+        status: v.status.as_ref().map(|s| s.as_str()),
+        patient: v.patient.as_ref().map(raw),
+        practitioners: v.practitioners.iter().map(raw).collect(),
+        organisation: v.organisation.as_ref().map(raw),
+        appointments: v.appointments.iter().map(raw).collect(),
+        period: v.period.as_ref().map(raw),
+    }
+}
+
+/// The VC view of an Encounter.
+#[derive(Serialize)]
+pub(crate) struct VcDoc<'a> {
+    id: Option<&'a str>,
+    version_id: Option<&'a str>,
+    #[serde(rename = "type")]
+    vc_type: &'a str,
+    token: Option<&'a str>,
+    encounter_number: Option<&'a str>,
+    status: Option<&'a str>,
+    patient: Option<Raw>,
+    practitioners: Vec<Raw>,
+    organisation: Option<Raw>,
+    appointments: Vec<Raw>,
+    period: Option<Raw>,
+}
+
+#[derive(Serialize)]
+struct IncludedDoc<'a> {
+    full_url: Option<&'a str>,
+    resource: Raw,
+}
+
+#[derive(Serialize)]
+struct LayoutDoc<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pointer: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct HeaderDoc<'a> {
+    key: &'a str,
+    value: Option<Cow<'a, str>>,
+}
+
+/// `hievc_event_json`.
+#[derive(Serialize)]
+struct EventDoc<'a> {
+    encounter: Raw,
+    encounter_id: Option<&'a str>,
+    version_id: Option<&'a str>,
+    vc: Option<VcDoc<'a>>,
+    included: Vec<IncludedDoc<'a>>,
+    warnings: Vec<WarningDoc<'a>>,
+    layout: LayoutDoc<'a>,
+    topic: &'a str,
+    partition: i32,
+    offset: i64,
+    key: Option<Cow<'a, str>>,
+    timestamp_ms: Option<i64>,
+    headers: Vec<HeaderDoc<'a>>,
+}
+
+fn with_event<R: Copy>(
+    ev: *const hievc_encounter_event,
+    default: R,
+    f: impl FnOnce(&hievc_encounter_event) -> R,
+) -> R {
+    guard_value(default, || {
+        // SAFETY: a non-NULL `ev` points at a live event (documented contract).
+        match unsafe { ev.as_ref() } {
+            Some(e) => f(e),
+            None => default,
+        }
+    })
+}
+
+/// The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_encounter_json(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| {
+        e.encounter_json
+            .get_or_init(|| to_cstring(hie_vc::fhir::to_json(e.event.encounter())))
+            .as_ptr()
+    })
+}
+
+/// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
+/// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
+/// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
+/// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
+/// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| {
+        e.json
+            .get_or_init(|| crate::json::to_cstring(&e.doc()).unwrap_or_default())
+            .as_ptr()
+    })
+}
+
+/// The Encounter's logical id, or NULL. Borrowed from `ev`.
+#[no_mangle]
+pub extern "C" fn hievc_event_encounter_id(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().id))
+}
+
+/// The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_version_id(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().version_id))
+}
+
+/// The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
+/// non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_vc_type(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_type))
+}
+
+/// The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_vc_token(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_token))
+}
+
+/// `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_status(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().status))
+}
+
+/// The topic the record came from. Borrowed.
+#[no_mangle]
+pub extern "C" fn hievc_event_topic(ev: *const hievc_encounter_event) -> *const c_char {
+    with_event(ev, std::ptr::null(), |e| e.strings().topic.as_ptr())
+}
+
+/// The record's partition (-1 for a NULL `ev`).
+#[no_mangle]
+pub extern "C" fn hievc_event_partition(ev: *const hievc_encounter_event) -> i32 {
+    with_event(ev, -1, |e| e.event.partition())
+}
+
+/// The record's offset (-1 for a NULL `ev`).
+#[no_mangle]
+pub extern "C" fn hievc_event_offset(ev: *const hievc_encounter_event) -> i64 {
+    with_event(ev, -1, |e| e.event.offset())
+}
+
+/// The raw record payload, exactly as received (`*len` receives its length when `len` is not
+/// NULL). Borrowed; not NUL-terminated.
+#[no_mangle]
+pub extern "C" fn hievc_event_payload(
+    ev: *const hievc_encounter_event,
+    len: *mut usize,
+) -> *const u8 {
+    with_event(ev, std::ptr::null(), |e| {
+        let raw = e.event.raw();
+        if !len.is_null() {
+            write_out(len, raw.len());
+        }
+        raw.as_ptr()
+    })
+}
+
+/// An owned copy of an event (e.g. to keep a callback's event after the call). Cheap (shared
+/// data). The copy cannot be acknowledged: the callback's return value answers for it.
+///
+/// # Safety
+/// `ev` is a live event; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_clone(
+    ev: *const hievc_encounter_event,
+    out: *mut *mut hievc_encounter_event,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let e = unsafe { arg_ref(ev, "ev") }?;
+        arg_out(out, "out")?;
+        write_handle(out, hievc_encounter_event::new(e.event.clone(), None));
+        Ok(())
+    })
+}
+
+/// Answers a polled event: 0 acknowledges it (its offset is stored), a positive value fails
+/// the attempt (retried, then dead-lettered or reported), a negative one fails it for good.
+/// Once per event: `HIEVC_INVALID_STATE` for a second answer, for a callback's event (the
+/// callback's return value answers) or a clone; `HIEVC_CLOSED` when the listener gave up on
+/// it meanwhile (stopped, or `listener.handler_timeout_ms` passed).
+///
+/// # Safety
+/// `ev` is a live event.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_ack(
+    ev: *const hievc_encounter_event,
+    result: c_int,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    guard(err, || {
+        // SAFETY: caller contract.
+        let e = unsafe { arg_ref(ev, "ev") }?;
+        let reply = lock(&e.reply).take().ok_or_else(|| {
+            Failure::state("this event cannot be answered: it was answered already, or it is a callback's event or a clone")
+        })?;
+        reply.send(result).map_err(|_| crate::listener::closed())
+    })
+}
+
+/// Frees an owned event (from `hievc_listener_poll` or `hievc_event_clone`). NULL is a no-op.
+/// A polled event freed without `hievc_event_ack` counts as failed (it will be retried). Never
+/// free the event a callback receives.
+///
+/// # Safety
+/// `ev` is NULL or an owned event not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_event_free(ev: *mut hievc_encounter_event) {
+    // SAFETY: caller contract.
+    guard_value((), || unsafe { free_handle(ev) })
+}
