@@ -371,8 +371,8 @@ pub unsafe extern "C" fn hievc_client_new(
         arg_out(out, "out")?;
         let config = cfg.snapshot().hie.to_config()?;
         // The HTTP client registers with the runtime's reactor when it is built.
-        let client = crate::runtime::handle()?;
-        let _enter = client.enter();
+        let rt = crate::runtime::handle()?;
+        let _enter = rt.enter();
         let c = HieClient::new(config)?;
         write_handle(out, hievc_client { client: c });
         Ok(())
