@@ -184,3 +184,45 @@ fn parse_format_names() {
     );
     assert!(PayloadFormat::parse("xml").is_err());
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn formats() -> impl Strategy<Value = PayloadFormat> {
+        prop_oneof![
+            Just(PayloadFormat::Auto),
+            Just(PayloadFormat::Encounter),
+            Just(PayloadFormat::Bundle),
+            Just(PayloadFormat::Envelope {
+                pointer: "/payload".into()
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512), f in formats()) {
+            let _ = decode(Some(&bytes), opts(&f));
+        }
+
+        #[test]
+        fn on_damaged_encounters(cut in 0usize..ENC.len(), byte in any::<u8>(), at in 0usize..ENC.len(), f in formats()) {
+            // Truncated, and with one byte replaced: always a located error or a value.
+            let truncated = &ENC.as_bytes()[..cut];
+            if let Err(e) = decode(Some(truncated), opts(&f)) {
+                prop_assert!(!e.location.is_empty());
+            }
+            let mut damaged = ENC.as_bytes().to_vec();
+            damaged[at] = byte;
+            let wrapped = [b"{\"payload\":".as_slice(), &damaged, b"}"].concat();
+            for payload in [&damaged, &wrapped] {
+                if let Err(e) = decode(Some(payload), opts(&f)) {
+                    prop_assert!(!e.location.is_empty());
+                }
+            }
+        }
+    }
+}
