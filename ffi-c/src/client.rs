@@ -110,6 +110,20 @@ macro_rules! common {
     }};
 }
 
+/// Applies the options of writes (`prefer`, `validate`) to a create, update or bundle.
+macro_rules! writes {
+    ($req:expr, $o:expr) => {{
+        let mut r = $req;
+        if let Some(p) = &$o.prefer {
+            r = r.prefer(prefer(p)?);
+        }
+        if let Some(v) = $o.validate {
+            r = r.validate(v);
+        }
+        r
+    }};
+}
+
 fn prefer(s: &str) -> Result<Prefer, Failure> {
     match s {
         "minimal" => Ok(Prefer::Minimal),
@@ -412,12 +426,7 @@ pub unsafe extern "C" fn hievc_client_create(
         let (c, o) = prologue(client, options_json, out)?;
         let resource = input_resource(resource_json, "resource_json")?;
         let mut req = common!(c.create(resource), o);
-        if let Some(p) = &o.prefer {
-            req = req.prefer(prefer(p)?);
-        }
-        if let Some(v) = o.validate {
-            req = req.validate(v);
-        }
+        req = writes!(req, o);
         if let Some(q) = &o.if_none_exist {
             req = req.if_none_exist(SearchParams::raw(q));
         }
@@ -501,12 +510,7 @@ pub unsafe extern "C" fn hievc_client_update(
         let (c, o) = prologue(client, options_json, out)?;
         let resource = input_resource(resource_json, "resource_json")?;
         let mut req = common!(c.update(resource), o);
-        if let Some(p) = &o.prefer {
-            req = req.prefer(prefer(p)?);
-        }
-        if let Some(v) = o.validate {
-            req = req.validate(v);
-        }
+        req = writes!(req, o);
         if let Some(v) = &o.if_match {
             req = req.if_match(v.clone());
         } else if o.if_match_current {
@@ -729,13 +733,7 @@ pub unsafe extern "C" fn hievc_client_bundle(
                     .map_err(|_| Failure::invalid(format!("'{m}' is not an HTTP method")))?,
             );
         }
-        if let Some(v) = o.validate {
-            req = req.validate(v);
-        }
-        if let Some(p) = &o.prefer {
-            req = req.prefer(prefer(p)?);
-        }
-        let req = common!(req, o);
+        let req = common!(writes!(req, o), o);
         let b = block_on(req.send())??;
         write_json(out, &bundle_doc(&b))
     })
