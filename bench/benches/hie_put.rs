@@ -72,7 +72,9 @@ async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representati
     let url = format!("{base}Appointment/bench-appt-1");
     // The raw loop gets the settings any production client needs and HieClient uses by
     // default: a request timeout (a timer per request) and a connect timeout.
+    // It sends the same bytes as HieClient: the same User-Agent, and a fresh X-Request-Id.
     let raw = reqwest::Client::builder()
+        .user_agent(concat!("hie-vc/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
         .tcp_nodelay(true)
         .timeout(Duration::from_secs(30))
@@ -118,6 +120,7 @@ async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representati
                             .header("content-type", "application/fhir+json")
                             .header("accept", "application/fhir+json")
                             .header("prefer", prefer.header_value())
+                            .header("x-request-id", uuid::Uuid::new_v4().to_string())
                             .body(fhir::to_vec(&appt))
                             .send()
                             .await
