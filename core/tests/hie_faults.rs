@@ -587,7 +587,7 @@ async fn paging_follows_next_links_on_the_configured_origin_only() {
     assert_eq!(s.requests().len(), 5, "the cap stops paging");
 }
 
-/// Collects everything logged (at TRACE) while it is installed on this thread.
+/// Collects everything logged (at TRACE).
 #[derive(Clone, Default)]
 struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
 
@@ -599,6 +599,28 @@ impl std::io::Write for Capture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Every log line of this test binary, captured by one process-wide subscriber at TRACE.
+///
+/// Global rather than per test (`set_default`): tracing caches per call site whether anyone is
+/// interested, and a call site first hit by a concurrent test without a subscriber could stay
+/// silent for this one. With one global subscriber every test's lines land here, which only
+/// widens what the redaction checks cover.
+fn global_logs() -> Capture {
+    static LOGS: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Capture::default();
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
 }
 
 #[tokio::test]
@@ -614,14 +636,7 @@ async fn secrets_and_search_values_never_reach_debug_display_or_logs() {
         Reply::json(403, r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden"}]}"#)
     })
     .await;
-    let logs = Capture::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = global_logs();
     let auth = hie_vc::hie::Auth::oauth2(hie_vc::hie::OAuth2::client_credentials(
         format!("{}token", s.url()),
         "client-1",

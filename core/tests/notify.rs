@@ -409,7 +409,7 @@ async fn invalid_input_and_contract_are_refused_before_sending() {
     assert_eq!(last.header("authorization"), Some("Bearer d"));
 }
 
-/// Collects everything logged (at TRACE) while it is installed on this thread.
+/// Collects everything logged (at TRACE).
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
 
@@ -423,16 +423,31 @@ impl std::io::Write for Capture {
     }
 }
 
+/// Every log line of this test binary, captured by one process-wide subscriber at TRACE.
+///
+/// Global rather than per test (`set_default`): tracing caches per call site whether anyone is
+/// interested, and a call site first hit by a concurrent test without a subscriber could stay
+/// silent for this one. With one global subscriber every test's lines land here, which only
+/// widens what the redaction checks cover.
+fn global_logs() -> Capture {
+    static LOGS: std::sync::OnceLock<Capture> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Capture::default();
+        let sink = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn password_tokens_and_patient_ids_never_reach_the_logs() {
-    let logs = Capture::default();
-    let sink = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = global_logs();
     let s = Server::start(api(ok)).await;
     let c = client(&s);
     c.login().await.unwrap();
