@@ -103,7 +103,7 @@ fuzz() {
 }
 
 cargo_tests() {
-    cargo test --workspace --all-targets 2>&1 | tee "$LOG_DIR/cargo-test.log"
+    cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
     local rc=${PIPESTATUS[0]}
     cargo test --workspace --doc 2>&1 | tee -a "$LOG_DIR/cargo-test.log"
     [[ $rc -eq 0 && ${PIPESTATUS[0]} -eq 0 ]]
