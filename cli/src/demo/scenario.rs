@@ -12,7 +12,7 @@ use hie_vc::listener::{KafkaConfig, Listener};
 use hie_vc::mycore::consts::{MMC_SYSTEM, MYKAD_SYSTEM};
 use hie_vc::mycore::{AppointmentBuilder, ScheduleBuilder, ScheduleType, SlotBuilder, VcType};
 use hie_vc::notify::{NotificationClient, NotificationConfig};
-use hie_vc::vc::{Started, VirtualConsultation};
+use hie_vc::vc::{Booked, Scheduled, Started, VirtualConsultation};
 use hie_vc::{Error, ErrorKind, Result};
 use hie_vc_sandbox::Sandbox;
 use tokio::sync::mpsc;
@@ -278,6 +278,12 @@ pub async fn prepare(sandbox: &Sandbox) -> Result<VirtualConsultation> {
 /// Schedules and books a VCI consultation for the first demo patient (`vci-app-<n>` on
 /// `vci-slt-<n>`), returning the Appointment id.
 pub async fn book_vci(vc: &VirtualConsultation, n: u32) -> Result<String> {
+    Ok(schedule_and_book_vci(vc, n).await?.1.appointment_id)
+}
+
+/// VCI steps 1–2: `vci-sch-<n>` + `vci-slt-<n>` (quota 1) in one transaction, then
+/// `vci-app-<n>` for the first demo patient booked on that slot.
+async fn schedule_and_book_vci(vc: &VirtualConsultation, n: u32) -> Result<(Scheduled, Booked)> {
     let (start, end) = (at(60), at(90));
     let (sched, slot, appt) = (
         format!("vci-sch-{n}"),
@@ -296,7 +302,7 @@ pub async fn book_vci(vc: &VirtualConsultation, n: u32) -> Result<String> {
         .specialty("86")
         .period(start.clone(), end.clone())
         .build()?;
-    vc.schedule(schedule, vec![s]).await?;
+    let scheduled = vc.schedule(schedule, vec![s]).await?;
     let a = AppointmentBuilder::vci(appt)
         .specialty("86")
         .healthcare_service(SERVICE.0, SERVICE.1)
@@ -304,7 +310,8 @@ pub async fn book_vci(vc: &VirtualConsultation, n: u32) -> Result<String> {
         .practitioner("Practitioner", PRACTITIONER.0, PRACTITIONER.1)
         .period(start, end)
         .build()?;
-    Ok(vc.book(a, Some(&slot)).await?.appointment_id)
+    let booked = vc.book(a, Some(&slot)).await?;
+    Ok((scheduled, booked))
 }
 
 /// The demo's practitioner.
@@ -359,20 +366,7 @@ async fn flows(
 
     // ---- VCI: one patient, one practitioner ----
     let f = "VCI";
-    let (start, end) = (at(60), at(90));
-    let schedule = ScheduleBuilder::new("vci-sch-1", VcType::Vci)
-        .specialty("86")
-        .schedule_type(ScheduleType::Internal)
-        .healthcare_service(SERVICE.0, SERVICE.1)
-        .planning_horizon(start.clone(), end.clone())
-        .build()?;
-    let slot = SlotBuilder::new("vci-slt-1", VcType::Vci)
-        .schedule("vci-sch-1")
-        .quota(1)
-        .specialty("86")
-        .period(start.clone(), end.clone())
-        .build()?;
-    let s = vc.schedule(schedule, vec![slot]).await?;
+    let (s, b) = schedule_and_book_vci(vc, 1).await?;
     t.add(
         f,
         "1",
@@ -382,14 +376,6 @@ async fn flows(
             statuses(&s.outcome)
         ),
     );
-    let appt = AppointmentBuilder::vci("vci-app-1")
-        .specialty("86")
-        .healthcare_service(SERVICE.0, SERVICE.1)
-        .patient(PATIENTS[0].id, PATIENTS[0].name)
-        .practitioner("Practitioner", PRACTITIONER.0, PRACTITIONER.1)
-        .period(start.clone(), end.clone())
-        .build()?;
-    let b = vc.book(appt, Some("vci-slt-1")).await?;
     t.add(
         f,
         "2",
