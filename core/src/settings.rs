@@ -46,6 +46,97 @@ use crate::{Error, Result};
 /// The sections, in the order environment names are matched.
 pub const SECTIONS: [&str; 5] = ["hie", "kafka", "notify", "jitsi", "vc"];
 
+/// `(section, key, help)` of every setting: the one list front ends build their flags and
+/// option names from (the CLI's `--<section>-<key>`).
+pub const KEYS: &[(&str, &str, &str)] = &[
+    ("hie", "url", "HIE FHIR base URL"),
+    ("hie", "bearer_token", "static bearer token for HIE"),
+    ("hie", "basic_username", "HTTP basic user for HIE"),
+    ("hie", "basic_password", "HTTP basic password for HIE"),
+    (
+        "hie",
+        "oauth_token_url",
+        "OAuth2 client-credentials token endpoint",
+    ),
+    ("hie", "oauth_client_id", "OAuth2 client id"),
+    ("hie", "oauth_client_secret", "OAuth2 client secret"),
+    ("hie", "oauth_scope", "OAuth2 scope"),
+    ("hie", "timeout_secs", "per-request time limit (s)"),
+    (
+        "hie",
+        "validate",
+        "validate MY Core rules before sending (true|false)",
+    ),
+    (
+        "hie",
+        "profile_base",
+        "base of the MY Core profile canonicals",
+    ),
+    ("kafka", "bootstrap", "Kafka bootstrap servers"),
+    ("kafka", "topics", "Kafka topics (comma-separated)"),
+    ("kafka", "group", "Kafka consumer group"),
+    (
+        "kafka",
+        "security_protocol",
+        "PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL",
+    ),
+    (
+        "kafka",
+        "sasl_mechanism",
+        "PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512",
+    ),
+    ("kafka", "sasl_username", "SASL user"),
+    ("kafka", "sasl_password", "SASL password"),
+    ("kafka", "ssl_ca_location", "CA file (PEM) for SSL"),
+    ("kafka", "dead_letter_topic", "dead-letter topic"),
+    ("notify", "url", "Notification API base URL"),
+    ("notify", "email", "Notification API login email"),
+    ("notify", "password", "Notification API login password"),
+    (
+        "notify",
+        "token_pointer",
+        "JSON pointer of the token in the login response",
+    ),
+    ("jitsi", "provider", "hie | self-hosted | jaas"),
+    ("jitsi", "url", "HIE Jitsi token service base URL"),
+    (
+        "jitsi",
+        "bearer_token",
+        "bearer token for the HIE token service",
+    ),
+    ("jitsi", "domain", "Jitsi Meet domain (self-hosted)"),
+    (
+        "jitsi",
+        "app_id",
+        "Jitsi app id (self-hosted iss; JaaS AppID)",
+    ),
+    ("jitsi", "app_secret", "HS256 app secret (self-hosted)"),
+    ("jitsi", "private_key_path", "RS256 private key file (PEM)"),
+    ("jitsi", "key_id", "RS256 key id (kid)"),
+    (
+        "jitsi",
+        "prosody_url",
+        "Prosody base URL for ending meetings",
+    ),
+    ("jitsi", "muc_domain", "MUC domain of conference rooms"),
+    ("jitsi", "token_ttl_secs", "Jitsi token lifetime (s)"),
+    (
+        "vc",
+        "quota_as_string",
+        "write slot-quota numbers as strings (true|false)",
+    ),
+    (
+        "vc",
+        "notify_title",
+        "title of the session-start notification",
+    ),
+    (
+        "vc",
+        "notify_body",
+        "body of the session-start notification",
+    ),
+];
+
 /// The environment prefix.
 pub const ENV_PREFIX: &str = "HIE_VC_";
 
@@ -597,6 +688,26 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_listed_key_is_a_setting() {
+        for (section, key, _) in KEYS {
+            let value = if key.ends_with("_secs") {
+                "1"
+            } else if *key == "validate" || *key == "quota_as_string" {
+                "true"
+            } else {
+                "x"
+            };
+            assert!(
+                SettingsLoader::new()
+                    .set(section, key, value)
+                    .load()
+                    .is_ok(),
+                "{section}.{key}"
+            );
+        }
+    }
 
     #[test]
     fn layers_override_in_order() {
