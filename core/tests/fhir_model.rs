@@ -423,3 +423,46 @@ fn serde_impls_match_the_reader() {
     assert_eq!(serde_json::to_value(&s).unwrap(), slot());
     assert!(serde_json::from_value::<Slot>(json!({"resourceType":"Slot","start":"2023"})).is_err());
 }
+
+#[test]
+fn a_repeated_element_keeps_its_last_value() {
+    // JSON objects with a repeated key are not valid FHIR, but readers meet them; like
+    // serde_json's own maps, the last occurrence wins — for arrays and structures alike, never
+    // a merge of both.
+    let json = r#"{"resourceType":"Encounter","status":"planned","class":{"code":"VR"},
+        "identifier":[{"value":"first"},{"value":"second"}],
+        "subject":{"reference":"Patient/a","display":"A"},
+        "identifier":[{"value":"third"}],
+        "subject":{"reference":"Patient/b"}}"#;
+    let e = fhir::read_str::<Encounter>(json, ReadOptions::strict())
+        .unwrap()
+        .value;
+    let ids: Vec<_> = e.identifier.iter().map(|i| i.value.as_deref()).collect();
+    assert_eq!(ids, [Some("third")]);
+    let subject = e.subject.unwrap();
+    assert_eq!(subject.reference.as_deref(), Some("Patient/b"));
+    assert_eq!(subject.display, None);
+}
+
+#[test]
+fn null_array_elements_dropped_only_when_lenient() {
+    let json = r#"{"resourceType":"Encounter","status":"planned","class":{"code":"VR"},
+        "identifier":[{"value":"a"},null,{"value":"b"}]}"#;
+    let e = fhir::read_str::<Encounter>(json, ReadOptions::strict()).unwrap_err();
+    assert_eq!(
+        (e.kind, e.location.as_str()),
+        (ReadErrorKind::InvalidType, "Encounter.identifier[1]")
+    );
+    let r = fhir::read_str::<Encounter>(json, ReadOptions::lenient()).unwrap();
+    let ids: Vec<_> = r
+        .value
+        .identifier
+        .iter()
+        .map(|i| i.value.as_deref())
+        .collect();
+    assert_eq!(ids, [Some("a"), Some("b")]);
+    assert_eq!(
+        (r.warnings[0].kind, r.warnings[0].location.as_str()),
+        (WarningKind::Null, "Encounter.identifier[1]")
+    );
+}

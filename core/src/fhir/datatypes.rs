@@ -125,7 +125,9 @@ fhir_struct! {
         /// Type the reference refers to (e.g. "Patient").
         type_: Option<Uri> = "type";
         /// Logical reference, when literal reference is not known.
-        identifier: Option<Identifier> = "identifier";
+        /// (Boxed: an inline Identifier would make every Reference, and every type holding
+        /// one, several times larger, and the reader moves them by value.)
+        identifier: Option<Box<Identifier>> = "identifier";
         /// Text alternative for the resource.
         display: Option<String> = "display" [redact];
     }

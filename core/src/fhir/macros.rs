@@ -98,13 +98,23 @@ macro_rules! fhir_struct {
 
             #[doc(hidden)]
             pub fn read_body<'de, A: serde::de::MapAccess<'de>>(
+                map: A,
+                has_type: bool,
+            ) -> Result<Self, A::Error> {
+                let mut out = Self::default();
+                Self::read_body_into(map, has_type, &mut out)?;
+                Ok(out)
+            }
+
+            #[doc(hidden)]
+            pub fn read_body_into<'de, A: serde::de::MapAccess<'de>>(
                 mut map: A,
                 mut has_type: bool,
-            ) -> Result<Self, A::Error> {
+                out: &mut Self,
+            ) -> Result<(), A::Error> {
                 #[allow(unused_imports)]
                 use $crate::fhir::value::Field as _;
                 $crate::fhir::value::check_depth::<A::Error>()?;
-                let mut out = Self::default();
                 let mut any = has_type;
                 while let Some(key) = $crate::fhir::value::next_key(&mut map)? {
                     any = true;
@@ -115,7 +125,7 @@ macro_rules! fhir_struct {
                         continue;
                     }
                     match key {
-                        $( $json => out.$field = $crate::fhir::value::read_field(&mut map, $json)?, )*
+                        $( $json => $crate::fhir::value::read_field(&mut map, $json, &mut out.$field)?, )*
                         _ => out.read_other(key, &mut map)?,
                     }
                 }
@@ -125,7 +135,7 @@ macro_rules! fhir_struct {
                 $crate::fhir::value::require_nonempty_object::<A::Error>(any)?;
                 $( $( $( fhir_struct!(@req $flag, out, $field, $json); )* )? )*
                 $($( $( $( fhir_struct!(@req $cflag, out, $cfield, $cprefix); )* )? )*)?
-                $( $finish(&mut out).map_err(<A::Error as serde::de::Error>::custom)?; )?
+                $( $finish(out).map_err(<A::Error as serde::de::Error>::custom)?; )?
                 if !out.primitive_ext.is_empty() {
                     $(
                         if <$ty as $crate::fhir::value::Field>::ARRAY && <$ty as $crate::fhir::value::Field>::PRIMITIVE {
@@ -133,7 +143,7 @@ macro_rules! fhir_struct {
                         }
                     )*
                 }
-                Ok(out)
+                Ok(())
             }
 
             fn read_other<'de, A: serde::de::MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<(), A::Error> {
@@ -176,6 +186,27 @@ macro_rules! fhir_struct {
                     }
                 }
                 d.deserialize_map(V)
+            }
+            fn read_in_place<'de, D: serde::Deserializer<'de>>(d: D, place: &mut Self) -> Result<(), D::Error> {
+                struct V<'a>(&'a mut $name);
+                impl<'de> serde::de::Visitor<'de> for V<'_> {
+                    type Value = ();
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(concat!("a JSON object (FHIR ", $fhir, ")"))
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                        $name::read_body_into(map, false, self.0)
+                    }
+                }
+                d.deserialize_map(V(place))
+            }
+            fn read_into_option<'de, D: serde::Deserializer<'de>>(d: D, slot: &mut Option<Self>) -> Result<(), D::Error> {
+                Self::read_in_place(d, slot.insert(Self::default()))
+            }
+            fn read_push<'de, D: serde::Deserializer<'de>>(d: D, out: &mut Vec<Self>) -> Result<(), D::Error> {
+                out.push(Self::default());
+                let last = out.len() - 1;
+                Self::read_in_place(d, &mut out[last])
             }
             fn write<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap as _;

@@ -118,7 +118,9 @@ fn valid_code(s: &str) -> bool {
 }
 
 fn valid_uri(s: &str) -> bool {
-    !s.is_empty() && !s.contains(char::is_whitespace)
+    // Printable ASCII (the usual case) has no whitespace; anything else takes the Unicode check.
+    !s.is_empty()
+        && (s.bytes().all(|b| (b'!'..=b'~').contains(&b)) || !s.contains(char::is_whitespace))
 }
 
 fn valid_string(s: &str) -> bool {
@@ -694,6 +696,9 @@ mod tests {
                 && !valid_code("")
         );
         assert!(valid_uri("urn:uuid:1") && !valid_uri("a b"));
+        // Past the printable-ASCII fast path: Unicode whitespace is refused, other text kept.
+        assert!(valid_uri("http://ex.my/klinik-é") && valid_uri("a\u{1}b"));
+        assert!(!valid_uri("a\u{00a0}b") && !valid_uri("a\tb") && !valid_uri("a\u{2003}"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ fhir_struct! {
         /// The set of accounts that may be used for billing.
         account: Vec<Reference> = "account";
         /// Details about the admission to a healthcare service.
-        hospitalization: Option<EncounterHospitalization> = "hospitalization";
+        hospitalization: Option<Box<EncounterHospitalization>> = "hospitalization";
         /// List of locations where the patient has been.
         location: Vec<EncounterLocation> = "location";
         /// The organization (facility) responsible for this encounter.
