@@ -5,7 +5,10 @@
 //! listener_bench raw      <bootstrap> <topic> <count>   # (a) raw rdkafka consumer, no work
 //! listener_bench listener <bootstrap> <topic> <count>   # (b) listener: decode, classify, no-op handler, store
 //! listener_bench decode   -           -       <count>   # (c) the FHIR decode + classify alone, one thread
+//! listener_bench syntax   <bootstrap> <topic> <count>   # (d) raw consumer + a JSON syntax-only pass
 //! ```
+//! (d) is the floor of any decoder on this machine: the raw consumer of (a) plus serde_json's
+//! syntax check of each payload (`IgnoredAny`: no values built, nothing allocated).
 //! (c) bounds (b): it is the per-record CPU cost the listener cannot avoid (typed Encounter +
 //! VC view), measured without Kafka on one thread.
 //! `raw` and `listener` each read the topic from the start in a fresh consumer group and print
@@ -48,12 +51,27 @@ fn group() -> String {
     format!("bench-{}-{nanos}", std::process::id())
 }
 
-fn report(mode: &str, count: u64, first: Instant, last: Instant) {
+/// CPU seconds (user + system) this process has used so far, from /proc/self/stat.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+fn report(mode: &str, count: u64, first: Instant, last: Instant, cpu_at_first: f64) {
     let secs = last.duration_since(first).as_secs_f64();
     println!(
-        "mode={mode} count={count} seconds={secs:.3} msgs_per_sec={:.0} peak_rss_kb={}",
+        "mode={mode} count={count} seconds={secs:.3} msgs_per_sec={:.0} peak_rss_kb={} cpu_secs={:.2}",
         (count.saturating_sub(1)) as f64 / secs,
-        peak_rss_kb()
+        peak_rss_kb(),
+        cpu_secs() - cpu_at_first
     );
 }
 
@@ -101,7 +119,8 @@ async fn produce(bootstrap: &str, topic: &str, count: u64, partitions: i32) -> R
     Ok(())
 }
 
-fn raw(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
+/// (a) with `syntax == false`, (d) with `syntax == true`.
+fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group())
@@ -113,8 +132,14 @@ fn raw(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     while n < count && Instant::now() < deadline {
         match c.poll(Duration::from_millis(100)) {
-            Some(Ok(_)) => {
-                first.get_or_insert_with(Instant::now);
+            Some(Ok(m)) => {
+                first.get_or_insert_with(|| (Instant::now(), cpu_secs()));
+                if syntax {
+                    use rdkafka::Message as _;
+                    serde_json::from_slice::<serde::de::IgnoredAny>(
+                        m.payload().unwrap_or_default(),
+                    )?;
+                }
                 n += 1;
             }
             Some(Err(e)) => eprintln!("raw consumer: {e}"),
@@ -122,7 +147,8 @@ fn raw(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
         }
     }
     let last = Instant::now();
-    report("raw", n, first.unwrap_or(last), last);
+    let (t0, c0) = first.unwrap_or((last, cpu_secs()));
+    report(if syntax { "syntax" } else { "raw" }, n, t0, last, c0);
     Ok(())
 }
 
@@ -139,14 +165,14 @@ fn props(mut c: KafkaConfig) -> KafkaConfig {
 
 async fn listener(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     let handled = Arc::new(AtomicU64::new(0));
-    let first: Arc<OnceLock<Instant>> = Arc::default();
+    let first: Arc<OnceLock<(Instant, f64)>> = Arc::default();
     let (h, f) = (handled.clone(), first.clone());
     let listener = Arc::new(
         Listener::builder()
             .kafka(props(KafkaConfig::new(bootstrap, group()).topic(topic)))
             .metrics_interval(None)
             .handler(move |_e: EncounterEvent| {
-                f.get_or_init(Instant::now);
+                f.get_or_init(|| (Instant::now(), cpu_secs()));
                 h.fetch_add(1, Ordering::Relaxed);
                 std::future::ready(Ok::<(), std::convert::Infallible>(()))
             })
@@ -162,7 +188,8 @@ async fn listener(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     }
     let last = Instant::now();
     let n = handled.load(Ordering::Relaxed);
-    report("listener", n, *first.get().unwrap_or(&last), last);
+    let (t0, c0) = first.get().copied().unwrap_or((last, cpu_secs()));
+    report("listener", n, t0, last, c0);
     let m = listener.metrics();
     eprintln!(
         "listener: handled={} decode_errors={} p50={:?} p99={:?}",
@@ -215,7 +242,8 @@ async fn main() -> Res<()> {
     let count: u64 = arg(3)?.parse()?;
     match arg(0)?.as_str() {
         "produce" => produce(&arg(1)?, &arg(2)?, count, arg(4)?.parse()?).await,
-        "raw" => raw(&arg(1)?, &arg(2)?, count),
+        "raw" => raw(&arg(1)?, &arg(2)?, count, false),
+        "syntax" => raw(&arg(1)?, &arg(2)?, count, true),
         "listener" => listener(&arg(1)?, &arg(2)?, count).await,
         "decode" => decode(count),
         other => Err(format!("unknown mode {other}").into()),
