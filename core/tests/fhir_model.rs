@@ -466,3 +466,71 @@ fn null_array_elements_dropped_only_when_lenient() {
         (WarningKind::Null, "Encounter.identifier[1]")
     );
 }
+
+#[test]
+fn read_errors_never_quote_the_value() {
+    // A malformed birth date, a name sent as a bare string inside the array, an identifier
+    // value sent as a number: each error is located and typed, and no message (nor Debug)
+    // carries the patient's data.
+    let cases = [
+        (
+            r#"{"resourceType":"Patient","birthDate":"1990-13-45"}"#,
+            "1990-13-45",
+            "Patient.birthDate",
+        ),
+        (
+            r#"{"resourceType":"Patient","name":["Siti binti Ahmad"]}"#,
+            "Siti binti Ahmad",
+            "Patient.name[0]",
+        ),
+        (
+            r#"{"resourceType":"Patient","identifier":[{"value":900101145678}]}"#,
+            "900101145678",
+            "Patient.identifier[0].value",
+        ),
+    ];
+    for (json, secret, location) in cases {
+        let e = fhir::read_str::<Resource>(json, ReadOptions::strict()).unwrap_err();
+        assert_eq!(e.location, location, "{json}");
+        let shown = format!("{e} {e:?} {}", hie_vc::Error::from(e.clone()));
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        assert!(e.message.contains("expected"), "{}", e.message);
+    }
+    let v = fhir::Date::new("1990-13-45").unwrap_err();
+    assert_eq!(v.value, "1990-13-45");
+    assert!(!format!("{v} {v:?}").contains("1990-13-45"));
+}
+
+#[test]
+fn resource_type_late_in_the_object() {
+    // Serializers that sort keys put resourceType after most members: the reader keeps those
+    // members until it knows the type, then reads them as that type, with the same result and
+    // the same error locations as when resourceType comes first.
+    let first = r#"{"resourceType":"Encounter","class":{"code":"VR"},"id":"e1","status":"arrived","x-local":[1.50],"subject":{"reference":"Patient/p"}}"#;
+    let late = r#"{"class":{"code":"VR"},"id":"e1","resourceType":"Encounter","status":"arrived","x-local":[1.50],"subject":{"reference":"Patient/p"}}"#;
+    let a = fhir::read_str::<Resource>(first, ReadOptions::strict()).unwrap();
+    let b = fhir::read_str::<Resource>(late, ReadOptions::strict()).unwrap();
+    assert_eq!(a.value, b.value);
+    assert_eq!(fhir::to_json(&b.value), fhir::to_json(&a.value));
+    assert!(fhir::to_json(&b.value).contains(r#""x-local":[1.50]"#));
+    assert_eq!(a.warnings, b.warnings);
+
+    let bad = r#"{"period":{"start":"2024-13-01"},"status":"arrived","class":{"code":"VR"},"resourceType":"Encounter"}"#;
+    let e = fhir::read_str::<Resource>(bad, ReadOptions::strict()).unwrap_err();
+    assert_eq!(
+        (e.kind, e.location.as_str()),
+        (ReadErrorKind::InvalidValue, "Encounter.period.start")
+    );
+    let missing = r#"{"status":"arrived","class":{"code":"VR"},"resourceType":"Encounter"}"#;
+    assert!(fhir::read_str::<Resource>(missing, ReadOptions::strict()).is_ok());
+    let no_type = r#"{"status":"arrived","class":{"code":"VR"}}"#;
+    let e = fhir::read_str::<Resource>(no_type, ReadOptions::strict()).unwrap_err();
+    assert_eq!(e.kind, ReadErrorKind::MissingResourceType);
+    // A type the model does not know keeps every member, in order, resourceType first.
+    let other = r#"{"status":"final","code":{"text":"x"},"resourceType":"Observation","id":"o1"}"#;
+    let r = fhir::read_str::<Resource>(other, ReadOptions::strict()).unwrap();
+    assert_eq!(
+        fhir::to_json(&r.value),
+        r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"id":"o1"}"#
+    );
+}

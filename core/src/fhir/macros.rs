@@ -112,34 +112,53 @@ macro_rules! fhir_struct {
                 mut has_type: bool,
                 out: &mut Self,
             ) -> Result<(), A::Error> {
-                #[allow(unused_imports)]
-                use $crate::fhir::value::Field as _;
                 $crate::fhir::value::check_depth::<A::Error>()?;
                 let mut any = has_type;
-                while let Some(key) = $crate::fhir::value::next_key(&mut map)? {
-                    any = true;
+                Self::read_members(&mut map, &mut has_type, &mut any, out)?;
+                Self::read_end(has_type, any, out)
+            }
+
+            /// Reads the members `map` has left into `out` (a resource's may come in two
+            /// parts: those before `resourceType`, buffered, then the rest).
+            #[doc(hidden)]
+            pub fn read_members<'de, A: serde::de::MapAccess<'de>>(
+                map: &mut A,
+                has_type: &mut bool,
+                any: &mut bool,
+                out: &mut Self,
+            ) -> Result<(), A::Error> {
+                while let Some(key) = $crate::fhir::value::next_key(map)? {
+                    *any = true;
                     let key: &str = &key.0;
                     if $is_resource && key == "resourceType" {
-                        $crate::fhir::resource::check_resource_type::<A>(&mut map, $fhir)?;
-                        has_type = true;
+                        $crate::fhir::resource::check_resource_type::<A>(map, $fhir)?;
+                        *has_type = true;
                         continue;
                     }
                     match key {
-                        $( $json => $crate::fhir::value::read_field(&mut map, $json, &mut out.$field)?, )*
-                        _ => out.read_other(key, &mut map)?,
+                        $( $json => $crate::fhir::value::read_field(map, $json, &mut out.$field)?, )*
+                        _ => out.read_other(key, map)?,
                     }
                 }
+                Ok(())
+            }
+
+            /// The checks made once every member is read.
+            #[doc(hidden)]
+            pub fn read_end<E: serde::de::Error>(has_type: bool, any: bool, out: &mut Self) -> Result<(), E> {
+                #[allow(unused_imports)]
+                use $crate::fhir::value::Field as _;
                 if $is_resource && !has_type {
-                    $crate::fhir::resource::missing_resource_type::<A::Error>($fhir)?;
+                    $crate::fhir::resource::missing_resource_type::<E>($fhir)?;
                 }
-                $crate::fhir::value::require_nonempty_object::<A::Error>(any)?;
+                $crate::fhir::value::require_nonempty_object::<E>(any)?;
                 $( $( $( fhir_struct!(@req $flag, out, $field, $json); )* )? )*
                 $($( $( $( fhir_struct!(@req $cflag, out, $cfield, $cprefix); )* )? )*)?
-                $( $finish(out).map_err(<A::Error as serde::de::Error>::custom)?; )?
+                $( $finish(out).map_err(<E as serde::de::Error>::custom)?; )?
                 if !out.primitive_ext.is_empty() {
                     $(
                         if <$ty as $crate::fhir::value::Field>::ARRAY && <$ty as $crate::fhir::value::Field>::PRIMITIVE {
-                            out.primitive_ext.check_aligned::<A::Error>($json, $crate::fhir::value::Field::count(&out.$field))?;
+                            out.primitive_ext.check_aligned::<E>($json, $crate::fhir::value::Field::count(&out.$field))?;
                         }
                     )*
                 }

@@ -149,7 +149,7 @@ pub fn read<T: FhirRoot>(bytes: &[u8], opts: ReadOptions) -> Result<Read<T>, Rea
             } else {
                 location
             };
-            let mut message = e.to_string();
+            let mut message = withhold_values(e.to_string());
             if message.contains("recursion limit exceeded") {
                 return Err(ReadError {
                     kind: ReadErrorKind::TooDeep,
@@ -167,6 +167,32 @@ pub fn read<T: FhirRoot>(bytes: &[u8], opts: ReadOptions) -> Result<Read<T>, Rea
             })
         }
     }
+}
+
+/// serde's type errors quote the value they met (`invalid type: string "Siti binti Ahmad",
+/// expected ...`); read errors end up in logs and dead-letter headers, so the value is replaced
+/// by its kind. The location still says where it was.
+fn withhold_values(message: String) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        let Some(rest) = message.strip_prefix(prefix) else {
+            continue;
+        };
+        let kind = match rest.split([' ', ',']).next().unwrap_or("") {
+            "string" => "a string",
+            "integer" => "an integer",
+            "floating" => "a number",
+            "boolean" => "a boolean",
+            "character" => "a character",
+            "byte" => "bytes",
+            // map, sequence, null, unit, ...: no value to withhold.
+            _ => return message,
+        };
+        if let Some(at) = rest.rfind(", expected ") {
+            return format!("{prefix}{kind}{}", &rest[at..]);
+        }
+        return format!("{prefix}{kind}");
+    }
+    message
 }
 
 /// Reads a FHIR JSON document from text.

@@ -10,8 +10,12 @@ use super::context::{self, ReadErrorKind, WarningKind};
 use super::value::FhirType;
 
 /// A value that does not match its FHIR primitive format.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid FHIR {type_name} '{value}': expected {expected}")]
+///
+/// Its `Display` and `Debug` never show the value: a malformed birth date or identifier is
+/// still patient data, and error messages end up in logs and dead-letter headers. The value
+/// is in [`ValueError::value`] for callers that choose to show it.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid FHIR {type_name} (a value of {} characters, not shown): expected {expected}", value.chars().count())]
 pub struct ValueError {
     /// The FHIR type name (`dateTime`, `id`, ...).
     pub type_name: &'static str,
@@ -19,6 +23,16 @@ pub struct ValueError {
     pub value: String,
     /// What the format is.
     pub expected: &'static str,
+}
+
+impl fmt::Debug for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValueError")
+            .field("type_name", &self.type_name)
+            .field("value", &"<redacted>")
+            .field("expected", &self.expected)
+            .finish()
+    }
 }
 
 fn is_digits(b: &[u8]) -> bool {

@@ -100,17 +100,28 @@ macro_rules! resource_enum {
                     Self::Other(_) => None,
                 }
             }
-            fn read_typed<'de, A: MapAccess<'de>>(rt: &str, map: A) -> Result<Option<Self>, A::Error> {
+            /// Reads a typed resource from the members read before `resourceType` (`before`,
+            /// kept as raw JSON) and those `map` has left; `None` for a type the model does
+            /// not know.
+            fn read_typed<'de, A: MapAccess<'de>>(
+                rt: &str,
+                before: &[(String, Box<RawValue>)],
+                map: &mut A,
+            ) -> Result<Option<Self>, A::Error> {
                 Ok(Some(match rt {
-                    $( stringify!($variant) => Self::$variant(Box::new($variant::read_body(map, true)?)), )*
+                    $( stringify!($variant) => {
+                        let mut out = Box::<$variant>::default();
+                        let (mut has_type, mut any) = (true, true);
+                        if !before.is_empty() {
+                            $variant::read_members(&mut BufferedMembers::new(before), &mut has_type, &mut any, &mut out)
+                                .map_err(|e| de::Error::custom(strip_position(&e.to_string())))?;
+                        }
+                        $variant::read_members(map, &mut has_type, &mut any, &mut out)?;
+                        $variant::read_end::<A::Error>(has_type, any, &mut out)?;
+                        Self::$variant(out)
+                    } )*
                     _ => return Ok(None),
                 }))
-            }
-            fn read_typed_str(rt: &str, json: &str) -> Option<Result<Self, serde_json::Error>> {
-                Some(match rt {
-                    $( stringify!($variant) => <$variant as FhirType>::read(&mut serde_json::Deserializer::from_str(json)).map(|v| Self::$variant(Box::new(v))), )*
-                    _ => return None,
-                })
             }
             fn write_inner<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 match self {
@@ -218,59 +229,42 @@ impl<'de> Visitor<'de> for ResourceVisitor {
             Some(k) if k.0 == "resourceType" => {
                 let rt: String = map.next_value()?;
                 let rooted = context::set_root_if_empty(&rt);
-                let r = read_after_type(rt, map);
+                let r = read_after_type(rt, Vec::new(), map);
                 if rooted && r.is_ok() {
                     context::pop();
                 }
                 r
             }
-            // `resourceType` is not first: keep the members as read, then dispatch on the text.
+            // `resourceType` is not first: keep the members up to it as raw JSON, then read
+            // them and the rest as the type it names.
             Some(k) => {
-                let mut members: Vec<(String, Box<RawValue>)> = Vec::new();
+                let mut before: Vec<(String, Box<RawValue>)> = Vec::new();
                 let mut pending = Some(k);
                 loop {
                     let key = match pending.take() {
                         Some(k) => k,
                         None => match value::next_key(&mut map)? {
                             Some(k) => k,
-                            None => break,
+                            None => {
+                                context::note_error(ReadErrorKind::MissingResourceType, None);
+                                return Err(de::Error::custom(
+                                    "missing resourceType: cannot tell which resource this is",
+                                ));
+                            }
                         },
                     };
+                    if key.0 == "resourceType" {
+                        break;
+                    }
                     let key = key.0.into_owned();
                     context::push(Seg::Name(key.clone()));
                     let v = map.next_value::<Box<RawValue>>();
                     context::pop();
-                    members.push((key, v?));
+                    before.push((key, v?));
                 }
-                let Some(pos) = members.iter().position(|(k, _)| k == "resourceType") else {
-                    context::note_error(ReadErrorKind::MissingResourceType, None);
-                    return Err(de::Error::custom(
-                        "missing resourceType: cannot tell which resource this is",
-                    ));
-                };
-                let rt: String = serde_json::from_str(members[pos].1.get())
-                    .map_err(|_| de::Error::custom("resourceType must be a string"))?;
-                let mut json = String::from("{");
-                json.push_str(&format!("\"resourceType\":{}", members[pos].1.get()));
-                for (k, v) in members.iter().filter(|(k, _)| k != "resourceType") {
-                    json.push(',');
-                    json.push_str(&json_key(k));
-                    json.push(':');
-                    json.push_str(v.get());
-                }
-                json.push('}');
+                let rt: String = map.next_value()?;
                 let rooted = context::set_root_if_empty(&rt);
-                let r = match Resource::read_typed_str(&rt, &json) {
-                    Some(r) => r.map_err(|e| de::Error::custom(strip_position(&e.to_string()))),
-                    None => RawValue::from_string(json)
-                        .map(|json| {
-                            Resource::Other(RawResource {
-                                resource_type: rt,
-                                json,
-                            })
-                        })
-                        .map_err(de::Error::custom),
-                };
+                let r = read_after_type(rt, before, map);
                 if rooted && r.is_ok() {
                     context::pop();
                 }
@@ -294,11 +288,63 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
-fn read_after_type<'de, A: MapAccess<'de>>(rt: String, mut map: A) -> Result<Resource, A::Error> {
-    if let Some(r) = Resource::read_typed(&rt, &mut map)? {
+/// The members read before `resourceType`, as a map the typed readers can take (their
+/// values are parsed from the kept JSON text).
+struct BufferedMembers<'a> {
+    members: std::slice::Iter<'a, (String, Box<RawValue>)>,
+    value: Option<&'a RawValue>,
+}
+
+impl<'a> BufferedMembers<'a> {
+    fn new(members: &'a [(String, Box<RawValue>)]) -> Self {
+        Self {
+            members: members.iter(),
+            value: None,
+        }
+    }
+}
+
+impl<'a> MapAccess<'a> for BufferedMembers<'a> {
+    type Error = serde_json::Error;
+    fn next_key_seed<K: de::DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.members.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+    fn next_value_seed<V: de::DeserializeSeed<'a>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::custom(
+                "a map value was asked for before its key",
+            )),
+        }
+    }
+}
+
+fn read_after_type<'de, A: MapAccess<'de>>(
+    rt: String,
+    before: Vec<(String, Box<RawValue>)>,
+    mut map: A,
+) -> Result<Resource, A::Error> {
+    if let Some(r) = Resource::read_typed(&rt, &before, &mut map)? {
         return Ok(r);
     }
     let mut json = format!("{{\"resourceType\":{}", json_key(&rt));
+    for (k, v) in &before {
+        json.push(',');
+        json.push_str(&json_key(k));
+        json.push(':');
+        json.push_str(v.get());
+    }
     while let Some(k) = value::next_key(&mut map)? {
         context::push(Seg::Name(k.0.to_string()));
         let v = map.next_value::<Box<RawValue>>();

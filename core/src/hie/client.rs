@@ -244,9 +244,9 @@ impl HieClient {
 
     /// Reads a response body as `T`, or a located decode error naming the call.
     ///
-    /// The reader's message quotes the offending value (`invalid type: string "900101..."`),
-    /// which can be patient data: the error keeps the location and the reason, with quoted
-    /// values replaced by `***`, and not the reader's error itself.
+    /// The reader's messages withhold string values, but a few still quote what they met (a
+    /// number sent as a string, a code): the error keeps the location and the reason, with
+    /// every quoted span replaced by `***`, and not the reader's error itself.
     pub(crate) fn decode<T: FhirRoot>(
         &self,
         reply: &Reply,
