@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 cargo bench -p hie-vc-bench --bench fhir_parse -- --noplot "$@" >/dev/null
 for g in encounter_2kb searchset_1mb; do
   python3 - "$g" <<'PY'
-import json, sys
+import json, os, sys
 g = sys.argv[1]
 def mean(name):
-    return json.load(open(f"target/criterion/{g}/{name}/new/estimates.json"))["mean"]["point_estimate"]
+    return json.load(open(f"{os.environ.get('CARGO_TARGET_DIR', 'target')}/criterion/{g}/{name}/new/estimates.json"))["mean"]["point_estimate"]
 v, t = mean("serde_json_value"), mean("typed_read_validate")
 print(f"{g}: Value parse {v/1e3:.1f} µs, typed read + validate {t/1e3:.1f} µs, ratio {v/t:.2f}x of Value-parse throughput")
 PY
