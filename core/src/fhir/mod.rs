@@ -25,6 +25,7 @@ pub mod context;
 pub mod datatypes;
 pub mod element;
 pub mod extension;
+mod intern;
 pub mod primitives;
 pub mod resource;
 pub mod resources;

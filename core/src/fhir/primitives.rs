@@ -1,5 +1,6 @@
 //! FHIR R4 primitive types, each checked against its R4 format when read and when built.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
@@ -7,6 +8,7 @@ use serde::ser::Serializer;
 use serde_json::value::RawValue;
 
 use super::context::{self, ReadErrorKind, WarningKind};
+use super::intern;
 use super::value::FhirType;
 
 /// A value that does not match its FHIR primitive format.
@@ -148,23 +150,27 @@ fn valid_base64(s: &str) -> bool {
 }
 
 /// Reads a JSON string, checking it with `check` (an error when strict, a warning when lenient).
+/// With `intern`, a [well-known](super::intern) value is kept as the static text instead of
+/// a new allocation.
 fn read_checked<'de, D: Deserializer<'de>>(
     d: D,
     type_name: &'static str,
     check: fn(&str) -> bool,
     expected: &'static str,
-) -> Result<String, D::Error> {
+    intern: bool,
+) -> Result<Cow<'static, str>, D::Error> {
     struct V {
         type_name: &'static str,
         check: fn(&str) -> bool,
         expected: &'static str,
+        intern: bool,
     }
     impl V {
-        fn take<E: de::Error>(&self, v: String) -> Result<String, E> {
-            if !(self.check)(&v) {
+        fn check<E: de::Error>(&self, v: &str) -> Result<(), E> {
+            if !(self.check)(v) {
                 let msg = ValueError {
                     type_name: self.type_name,
-                    value: v.clone(),
+                    value: v.to_owned(),
                     expected: self.expected,
                 }
                 .to_string();
@@ -176,32 +182,38 @@ fn read_checked<'de, D: Deserializer<'de>>(
                 )
                 .map_err(E::custom)?;
             }
-            Ok(v)
+            Ok(())
         }
     }
     impl Visitor<'_> for V {
-        type Value = String;
+        type Value = Cow<'static, str>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "a JSON string holding a FHIR {}", self.type_name)
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
-            self.take(v.to_owned())
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Cow<'static, str>, E> {
+            self.check(v)?;
+            Ok(match self.intern.then(|| intern::well_known(v)).flatten() {
+                Some(known) => Cow::Borrowed(known),
+                None => Cow::Owned(v.to_owned()),
+            })
         }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
-            self.take(v)
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Cow<'static, str>, E> {
+            self.check(&v)?;
+            Ok(Cow::Owned(v))
         }
     }
     d.deserialize_str(V {
         type_name,
         check,
         expected,
+        intern,
     })
 }
 
 impl FhirType for String {
     const PRIMITIVE: bool = true;
     fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        read_checked(d, "string", valid_string, "a non-empty string")
+        read_checked(d, "string", valid_string, "a non-empty string", false).map(Cow::into_owned)
     }
     fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self)
@@ -245,16 +257,19 @@ impl FhirType for bool {
 
 macro_rules! string_primitive {
     ($(#[$m:meta])* $name:ident, $fhir:literal, $check:path, $expected:literal) => {
+        string_primitive!($(#[$m])* $name, $fhir, $check, $expected, false);
+    };
+    ($(#[$m:meta])* $name:ident, $fhir:literal, $check:path, $expected:literal, $intern:literal) => {
         $(#[$m])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(Cow<'static, str>);
 
         impl $name {
             /// Checks `value` against the R4 format.
             pub fn new(value: impl Into<String>) -> Result<Self, ValueError> {
                 let value = value.into();
                 if $check(&value) {
-                    Ok(Self(value))
+                    Ok(Self(Cow::Owned(value)))
                 } else {
                     Err(ValueError { type_name: $fhir, value, expected: $expected })
                 }
@@ -265,7 +280,7 @@ macro_rules! string_primitive {
             }
             /// The text as sent.
             pub fn into_string(self) -> String {
-                self.0
+                self.0.into_owned()
             }
             /// Whether the text matches the R4 format (a lenient read may keep one that does not).
             pub fn is_valid(&self) -> bool {
@@ -281,7 +296,7 @@ macro_rules! string_primitive {
 
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(&self.0, f)
+                fmt::Debug::fmt(&*self.0, f)
             }
         }
 
@@ -314,20 +329,20 @@ macro_rules! string_primitive {
 
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
-                self.0 == other
+                *self.0 == *other
             }
         }
 
         impl PartialEq<&str> for $name {
             fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
+                *self.0 == **other
             }
         }
 
         impl FhirType for $name {
             const PRIMITIVE: bool = true;
             fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                read_checked(d, $fhir, $check, $expected).map(Self)
+                read_checked(d, $fhir, $check, $expected, $intern).map(Self)
             }
             fn write<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&self.0)
@@ -354,11 +369,11 @@ string_primitive!(
 );
 string_primitive!(
     /// FHIR `code`: no leading, trailing or doubled whitespace.
-    Code, "code", valid_code, "a token without leading, trailing or repeated whitespace"
+    Code, "code", valid_code, "a token without leading, trailing or repeated whitespace", true
 );
 string_primitive!(
     /// FHIR `uri` (also used for `url`, `canonical`, `oid`, `uuid`).
-    Uri, "uri", valid_uri, "a URI without whitespace"
+    Uri, "uri", valid_uri, "a URI without whitespace", true
 );
 string_primitive!(
     /// FHIR `date`: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
@@ -398,11 +413,11 @@ fn rfc3339(t: time::OffsetDateTime) -> String {
 impl DateTime {
     /// The current time, in UTC, to the second.
     pub fn now() -> Self {
-        Self(rfc3339(time::OffsetDateTime::now_utc()))
+        Self(Cow::Owned(rfc3339(time::OffsetDateTime::now_utc())))
     }
     /// A full timestamp.
     pub fn from_offset(t: time::OffsetDateTime) -> Self {
-        Self(rfc3339(t))
+        Self(Cow::Owned(rfc3339(t)))
     }
     /// The timestamp when the value has full precision (a date alone has none).
     pub fn to_offset(&self) -> Option<time::OffsetDateTime> {
@@ -413,7 +428,7 @@ impl DateTime {
 impl Instant {
     /// The current time, in UTC, to the second.
     pub fn now() -> Self {
-        Self(rfc3339(time::OffsetDateTime::now_utc()))
+        Self(Cow::Owned(rfc3339(time::OffsetDateTime::now_utc())))
     }
     /// The timestamp.
     pub fn to_offset(&self) -> Option<time::OffsetDateTime> {
