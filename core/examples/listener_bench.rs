@@ -125,6 +125,10 @@ fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group())
         .set("auto.offset.reset", "earliest")
+        // As the listener does: when the local queue is full, resume fetching after 10 ms
+        // rather than librdkafka's default 1 s (a consumer slower than the network, like (d),
+        // would otherwise sit idle for whole seconds).
+        .set("fetch.queue.backoff.ms", "10")
         .create()?;
     c.subscribe(&[topic])?;
     let mut n = 0u64;
