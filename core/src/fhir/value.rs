@@ -244,7 +244,7 @@ impl<'de, T: FhirType> DeserializeSeed<'de> for ArrayInPlace<'_, T> {
     }
 }
 
-/// One array element, read in place at the end of the `Vec`; `true` when one was read.
+/// One array element, read in place at the end of the `Vec` (a `null` one adds nothing).
 struct ElemInPlace<'a, T>(&'a mut Vec<T>);
 
 impl<'de, T: FhirType> DeserializeSeed<'de> for ElemInPlace<'_, T> {
