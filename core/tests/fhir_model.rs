@@ -534,3 +534,34 @@ fn resource_type_late_in_the_object() {
         r#"{"resourceType":"Observation","status":"final","code":{"text":"x"},"id":"o1"}"#
     );
 }
+
+#[test]
+fn locations_through_choices_arrays_and_nested_reads() {
+    let json = r#"{"resourceType":"Encounter","status":"arrived","class":{"code":"VR"},
+        "extension":[{"url":"http://a","valueString":"x"},
+                     {"url":"http://b","valueCodeableConcept":{"text":"t","x-local":1}}],
+        "participant":[{"individual":{"reference":"Practitioner/p"}},{"period":{"start":"2024-01-01","x-p":true}}]}"#;
+    let r = fhir::read_str::<Resource>(json, ReadOptions::strict()).unwrap();
+    let at: Vec<&str> = r.warnings.iter().map(|w| w.location.as_str()).collect();
+    assert_eq!(
+        at,
+        [
+            "Encounter.extension[1].valueCodeableConcept.x-local",
+            "Encounter.participant[1].period.x-p"
+        ]
+    );
+    let bad = r#"{"resourceType":"Encounter","status":"arrived","class":{"code":"VR"},
+        "extension":[{"url":"http://a","valuePeriod":{"start":"2024-02-30T25:00:00Z"}}]}"#;
+    let e = fhir::read_str::<Resource>(bad, ReadOptions::strict()).unwrap_err();
+    assert_eq!(e.location, "Encounter.extension[0].valuePeriod.start");
+    // A Bundle's entries are resources read inside the Bundle's read.
+    let bundle = r#"{"resourceType":"Bundle","type":"collection","entry":[
+        {"resource":{"resourceType":"Patient","id":"p"}},
+        {"resource":{"status":"arrived","class":{"code":"VR"},"resourceType":"Encounter","period":{"end":"bad"}}}]}"#;
+    let e = fhir::read_str::<Resource>(bundle, ReadOptions::strict()).unwrap_err();
+    assert_eq!(e.location, "Bundle.entry[1].resource.period.end");
+    // And the next read on this thread starts from a clean path.
+    let ok = fhir::read_str::<Resource>(json, ReadOptions::strict()).unwrap();
+    assert_eq!(ok.warnings.len(), 2);
+    assert_eq!(ok.warnings[0].location, at[0]);
+}

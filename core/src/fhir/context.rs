@@ -6,7 +6,7 @@
 //! can nest). A model type deserialized through plain `serde_json` without that entry point reads
 //! strictly and drops warnings.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 /// How forgiving a read is.
@@ -171,40 +171,63 @@ pub(crate) enum Seg {
     Index(usize),
 }
 
+/// A path segment as stored: `Name` stands for the next of the read's names (`Ctx::names`),
+/// which keeps the slot `Copy`.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Field(&'static str),
+    Name,
+    Index(usize),
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Ctx {
     pub opts: ReadOptions,
-    path: Vec<Seg>,
+    /// The `Name` segments of the path, in order.
+    names: Vec<String>,
     pub warnings: Vec<ReadWarning>,
     pub error: Option<(ReadErrorKind, String)>,
 }
 
+/// Path slots kept per thread; deeper paths (only reads nested in reads could get there) are
+/// counted but not stored, and render as `…`.
+const PATH_CAP: usize = 256;
+
 thread_local! {
     static CTX: RefCell<Option<Ctx>> = const { RefCell::new(None) };
+    // The location being read, as plain `Cell`s: the reader enters and leaves a path segment
+    // for every element it reads, so these must cost no more than a load and a store (no
+    // borrow flag, no lazy initialisation or destructor registration, unlike `CTX`).
+    static PATH: [Cell<Slot>; PATH_CAP] = const { [const { Cell::new(Slot::Index(0)) }; PATH_CAP] };
+    static LEN: Cell<usize> = const { Cell::new(0) };
+    // Where the current read's path starts (reads can nest).
+    static BASE: Cell<usize> = const { Cell::new(0) };
 }
 
-fn render(path: &[Seg]) -> String {
+fn render(c: &Ctx) -> String {
+    let (base, len) = (BASE.with(Cell::get), LEN.with(Cell::get));
+    let mut names = c.names.iter();
     let mut s = String::new();
-    for seg in path {
-        match seg {
-            Seg::Field(name) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(name);
-            }
-            Seg::Name(name) => {
-                if !s.is_empty() {
-                    s.push('.');
-                }
-                s.push_str(name);
-            }
-            Seg::Index(i) => {
+    for i in base..len {
+        let slot = if i < PATH_CAP {
+            PATH.with(|p| p[i].get())
+        } else {
+            Slot::Field("…")
+        };
+        let name = match slot {
+            Slot::Field(name) => name,
+            Slot::Name => names.next().map_or("…", String::as_str),
+            Slot::Index(i) => {
                 s.push('[');
                 s.push_str(&i.to_string());
                 s.push(']');
+                continue;
             }
+        };
+        if !s.is_empty() {
+            s.push('.');
         }
+        s.push_str(name);
     }
     s
 }
@@ -215,19 +238,40 @@ pub(crate) fn with_ctx<R>(
     root: Option<&'static str>,
     f: impl FnOnce() -> R,
 ) -> (R, Ctx) {
-    let mut ctx = Ctx {
+    /// Puts the enclosing read's context and path back, also when `f` unwinds.
+    struct Restore {
+        ctx: Option<Option<Ctx>>,
+        base: usize,
+        len: usize,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(saved) = self.ctx.take() {
+                CTX.with(|c| *c.borrow_mut() = saved);
+            }
+            LEN.with(|l| l.set(self.len));
+            BASE.with(|b| b.set(self.base));
+        }
+    }
+    let len = LEN.with(Cell::get);
+    let mut restore = Restore {
+        ctx: None,
+        base: BASE.with(|b| b.replace(len)),
+        len,
+    };
+    let ctx = Ctx {
         opts,
         ..Ctx::default()
     };
+    restore.ctx = Some(CTX.with(|c| c.borrow_mut().replace(ctx)));
     if let Some(root) = root {
-        ctx.path.push(Seg::Field(root));
+        push(Seg::Field(root));
     }
-    let saved = CTX.with(|c| c.borrow_mut().replace(ctx));
     let r = f();
-    let ctx = CTX
-        .with(|c| std::mem::replace(&mut *c.borrow_mut(), saved))
-        .unwrap_or_default();
-    (r, ctx)
+    let saved = restore.ctx.take().unwrap_or_default();
+    let ctx = CTX.with(|c| std::mem::replace(&mut *c.borrow_mut(), saved));
+    drop(restore);
+    (r, ctx.unwrap_or_default())
 }
 
 fn with<R>(f: impl FnOnce(&mut Ctx) -> R) -> Option<R> {
@@ -243,35 +287,50 @@ pub(crate) fn deny_unknown() -> bool {
 }
 
 pub(crate) fn depth() -> usize {
-    with(|c| c.path.len()).unwrap_or(0)
+    LEN.with(Cell::get) - BASE.with(Cell::get)
 }
 
 pub(crate) fn push(seg: Seg) {
-    with(|c| c.path.push(seg));
+    let slot = match seg {
+        Seg::Field(name) => Slot::Field(name),
+        Seg::Index(i) => Slot::Index(i),
+        Seg::Name(name) => {
+            with(|c| c.names.push(name));
+            Slot::Name
+        }
+    };
+    let n = LEN.with(Cell::get);
+    if n < PATH_CAP {
+        PATH.with(|p| p[n].set(slot));
+    }
+    LEN.with(|l| l.set(n + 1));
 }
 
 pub(crate) fn pop() {
-    with(|c| c.path.pop());
+    let n = LEN.with(Cell::get);
+    if n <= BASE.with(Cell::get) {
+        return;
+    }
+    if n - 1 < PATH_CAP && matches!(PATH.with(|p| p[n - 1].get()), Slot::Name) {
+        with(|c| c.names.pop());
+    }
+    LEN.with(|l| l.set(n - 1));
 }
 
 /// Sets the root name once the resource type is known (a `Resource` read at the top).
 pub(crate) fn set_root_if_empty(name: &str) -> bool {
-    with(|c| {
-        if c.path.is_empty() {
-            c.path.push(Seg::Name(name.to_owned()));
-            true
-        } else {
-            false
-        }
-    })
-    .unwrap_or(false)
+    if depth() != 0 {
+        return false;
+    }
+    push(Seg::Name(name.to_owned()));
+    true
 }
 
 /// Records a warning at the current location (or `child` below it).
 pub(crate) fn warn(kind: WarningKind, child: Option<&str>, message: impl Into<String>) {
     let message = message.into();
     with(|c| {
-        let mut location = render(&c.path);
+        let mut location = render(c);
         if let Some(child) = child {
             if !location.is_empty() {
                 location.push('.');
@@ -290,7 +349,7 @@ pub(crate) fn warn(kind: WarningKind, child: Option<&str>, message: impl Into<St
 pub(crate) fn note_error(kind: ReadErrorKind, child: Option<&str>) {
     with(|c| {
         if c.error.is_none() {
-            let mut location = render(&c.path);
+            let mut location = render(c);
             if let Some(child) = child {
                 if !location.is_empty() {
                     location.push('.');
