@@ -318,8 +318,11 @@ pub(crate) fn pop() {
 }
 
 /// Sets the root name once the resource type is known (a `Resource` read at the top).
+///
+/// Only inside a read: its caller leaves the root in place when the read fails (the read's end
+/// resets the path), which outside a read would leave the thread's path one level deeper.
 pub(crate) fn set_root_if_empty(name: &str) -> bool {
-    if depth() != 0 {
+    if depth() != 0 || with(|_| ()).is_none() {
         return false;
     }
     push(Seg::Name(name.to_owned()));
