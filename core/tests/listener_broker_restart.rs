@@ -76,9 +76,16 @@ async fn broker_restart_mid_stream_loses_nothing() {
 
     let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
     let s = seen.clone();
+    let problems: Arc<Mutex<Vec<String>>> = Arc::default();
+    let p = problems.clone();
     let listener = Arc::new(
         Listener::builder()
             .kafka(KafkaConfig::new(&b, &group).topic(&topic))
+            .on_error(move |f| {
+                p.lock()
+                    .unwrap()
+                    .push(format!("{:?}: {}", f.reason, f.error))
+            })
             .handler(move |e: EncounterEvent| {
                 s.lock()
                     .unwrap()
@@ -112,11 +119,35 @@ async fn broker_restart_mid_stream_loses_nothing() {
             .copied()
             .collect::<HashSet<u64>>()
     };
-    assert!(
-        wait_until(Duration::from_secs(180), || all().len() == RECORDS as usize).await,
-        "{} of {RECORDS} handled after the restart",
-        all().len()
-    );
+    if !wait_until(Duration::from_secs(180), || all().len() == RECORDS as usize).await {
+        // Say what state the listener is in, so a failure here can be told apart: stopped
+        // (run returned), records arriving but failing, or nothing arriving.
+        let m = listener.metrics();
+        let stopped = run.is_finished();
+        let outcome = if stopped {
+            format!("{:?}", run.await)
+        } else {
+            "still running".to_owned()
+        };
+        panic!(
+            "{} of {RECORDS} handled after the restart; listener {outcome}; received {}, \
+             handled {}, decode errors {}, handler failures {}, source errors {}; \
+             last problems: {:?}",
+            all().len(),
+            m.received,
+            m.handled,
+            m.decode_errors,
+            m.handler_failures,
+            m.source_errors,
+            problems
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+        );
+    }
     listener.close().await.unwrap();
     run.await.unwrap().unwrap();
     let m = listener.metrics();
