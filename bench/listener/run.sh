@@ -28,6 +28,7 @@ cargo build -q --release -p hie-vc --example listener_bench
 BIN="${CARGO_TARGET_DIR:-target}/release/examples/listener_bench"
 TOPIC="bench-listener-$$-$(date +%s)"
 "$BIN" produce "$BOOTSTRAP" "$TOPIC" "$COUNT" "$PARTITIONS"
+trap '"$BIN" delete "$BOOTSTRAP" "$TOPIC" >&2 || true' EXIT
 
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

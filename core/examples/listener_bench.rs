@@ -6,6 +6,7 @@
 //! listener_bench listener <bootstrap> <topic> <count>   # (b) listener: decode, classify, no-op handler, store
 //! listener_bench decode   -           -       <count>   # (c) the FHIR decode + classify alone, one thread
 //! listener_bench syntax   <bootstrap> <topic> <count>   # (d) raw consumer + a JSON syntax-only pass
+//! listener_bench delete   <bootstrap> <topic> -         # removes the topic afterwards
 //! ```
 //! (d) is the floor of any decoder on this machine: the raw consumer of (a) plus serde_json's
 //! syntax check of each payload (`IgnoredAny`: no values built, nothing allocated).
@@ -120,6 +121,25 @@ async fn produce(bootstrap: &str, topic: &str, count: u64, partitions: i32) -> R
 }
 
 /// (a) with `syntax == false`, (d) with `syntax == true`.
+/// Deletes the bench topic: each run writes ~300 MB that a shared test broker would otherwise
+/// keep (and recover on every restart).
+async fn delete(bootstrap: &str, topic: &str) -> Res<()> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()?;
+    for r in admin
+        .delete_topics(
+            &[topic],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+        )
+        .await?
+    {
+        r.map_err(|(t, e)| format!("delete {t}: {e}"))?;
+    }
+    println!("deleted {topic}");
+    Ok(())
+}
+
 fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -243,6 +263,9 @@ async fn main() -> Res<()> {
             .cloned()
             .ok_or("missing argument (see the file header)")
     };
+    if arg(0)? == "delete" {
+        return delete(&arg(1)?, &arg(2)?).await;
+    }
     let count: u64 = arg(3)?.parse()?;
     match arg(0)?.as_str() {
         "produce" => produce(&arg(1)?, &arg(2)?, count, arg(4)?.parse()?).await,
