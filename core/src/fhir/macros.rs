@@ -97,16 +97,6 @@ macro_rules! fhir_struct {
             pub const FHIR_TYPE: &'static str = $fhir;
 
             #[doc(hidden)]
-            pub fn read_body<'de, A: serde::de::MapAccess<'de>>(
-                map: A,
-                has_type: bool,
-            ) -> Result<Self, A::Error> {
-                let mut out = Self::default();
-                Self::read_body_into(map, has_type, &mut out)?;
-                Ok(out)
-            }
-
-            #[doc(hidden)]
             pub fn read_body_into<'de, A: serde::de::MapAccess<'de>>(
                 mut map: A,
                 mut has_type: bool,
@@ -194,17 +184,9 @@ macro_rules! fhir_struct {
         impl $crate::fhir::value::FhirType for $name {
             const PRIMITIVE: bool = false;
             fn read<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(concat!("a JSON object (FHIR ", $fhir, ")"))
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
-                        $name::read_body(map, false)
-                    }
-                }
-                d.deserialize_map(V)
+                let mut out = Self::default();
+                Self::read_in_place(d, &mut out)?;
+                Ok(out)
             }
             fn read_in_place<'de, D: serde::Deserializer<'de>>(d: D, place: &mut Self) -> Result<(), D::Error> {
                 struct V<'a>(&'a mut $name);
