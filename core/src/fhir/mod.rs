@@ -104,21 +104,18 @@ pub struct Read<T> {
 /// gives an error located like `Appointment.participant[1].actor` when strict, or a warning when
 /// lenient.
 pub fn read<T: FhirRoot>(bytes: &[u8], opts: ReadOptions) -> Result<Read<T>, ReadError> {
+    fn whole<'de, T: FhirType, R: serde_json::de::Read<'de>>(
+        mut de: serde_json::Deserializer<R>,
+    ) -> serde_json::Result<T> {
+        let v = T::read(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
     let (r, ctx) = context::with_ctx(opts, T::ROOT, || match std::str::from_utf8(bytes) {
         // One UTF-8 check of the whole document (vectorised) spares serde_json checking each
         // string again; invalid UTF-8 takes the byte reader, which locates the bad byte.
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let v = T::read(&mut de)?;
-            de.end()?;
-            Ok::<T, serde_json::Error>(v)
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            let v = T::read(&mut de)?;
-            de.end()?;
-            Ok(v)
-        }
+        Ok(text) => whole::<T, _>(serde_json::Deserializer::from_str(text)),
+        Err(_) => whole::<T, _>(serde_json::Deserializer::from_slice(bytes)),
     });
     match r {
         Ok(value) => Ok(Read {
