@@ -256,11 +256,8 @@ impl<'de> Visitor<'de> for ResourceVisitor {
                     if key.0 == "resourceType" {
                         break;
                     }
-                    let key = key.0.into_owned();
-                    context::push(Seg::Name(key.clone()));
-                    let v = map.next_value::<Box<RawValue>>();
-                    context::pop();
-                    before.push((key, v?));
+                    let v = raw_value(&mut map, &key.0)?;
+                    before.push((key.0.into_owned(), v));
                 }
                 let rt: String = map.next_value()?;
                 let rooted = context::set_root_if_empty(&rt);
@@ -330,6 +327,14 @@ impl<'a> MapAccess<'a> for BufferedMembers<'a> {
     }
 }
 
+/// The value of member `key`, kept as its JSON text (located as `key` if it is broken).
+fn raw_value<'de, A: MapAccess<'de>>(map: &mut A, key: &str) -> Result<Box<RawValue>, A::Error> {
+    context::push(Seg::Name(key.to_owned()));
+    let v = map.next_value::<Box<RawValue>>();
+    context::pop();
+    v
+}
+
 fn read_after_type<'de, A: MapAccess<'de>>(
     rt: String,
     before: Vec<(String, Box<RawValue>)>,
@@ -338,22 +343,19 @@ fn read_after_type<'de, A: MapAccess<'de>>(
     if let Some(r) = Resource::read_typed(&rt, &before, &mut map)? {
         return Ok(r);
     }
+    fn member(json: &mut String, key: &str, value: &RawValue) {
+        json.push(',');
+        json.push_str(&json_key(key));
+        json.push(':');
+        json.push_str(value.get());
+    }
     let mut json = format!("{{\"resourceType\":{}", json_key(&rt));
     for (k, v) in &before {
-        json.push(',');
-        json.push_str(&json_key(k));
-        json.push(':');
-        json.push_str(v.get());
+        member(&mut json, k, v);
     }
     while let Some(k) = value::next_key(&mut map)? {
-        context::push(Seg::Name(k.0.to_string()));
-        let v = map.next_value::<Box<RawValue>>();
-        context::pop();
-        let v = v?;
-        json.push(',');
-        json.push_str(&json_key(&k.0));
-        json.push(':');
-        json.push_str(v.get());
+        let v = raw_value(&mut map, &k.0)?;
+        member(&mut json, &k.0, &v);
     }
     json.push('}');
     let json = RawValue::from_string(json).map_err(de::Error::custom)?;
