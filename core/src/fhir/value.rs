@@ -271,6 +271,18 @@ impl<'de, T: FhirType> Visitor<'de> for ElemInPlace<'_, T> {
     }
 }
 
+/// A lone value where an array belongs: [`ArrayVisitor`] decides (wrap or refuse).
+macro_rules! lone_value {
+    ($($visit:ident($ty:ty)),*) => {
+        $(
+            fn $visit<E: de::Error>(self, v: $ty) -> Result<(), E> {
+                *self.0 = ArrayVisitor::<T>(PhantomData).$visit(v)?;
+                Ok(())
+            }
+        )*
+    };
+}
+
 impl<'de, T: FhirType> Visitor<'de> for ArrayInPlace<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -307,26 +319,13 @@ impl<'de, T: FhirType> Visitor<'de> for ArrayInPlace<'_, T> {
         *self.0 = ArrayVisitor::<T>(PhantomData).visit_map(map)?;
         Ok(())
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        *self.0 = ArrayVisitor::<T>(PhantomData).visit_str(v)?;
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        *self.0 = ArrayVisitor::<T>(PhantomData).visit_bool(v)?;
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        *self.0 = ArrayVisitor::<T>(PhantomData).visit_i64(v)?;
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        *self.0 = ArrayVisitor::<T>(PhantomData).visit_u64(v)?;
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        *self.0 = ArrayVisitor::<T>(PhantomData).visit_f64(v)?;
-        Ok(())
-    }
+    lone_value!(
+        visit_str(&str),
+        visit_bool(bool),
+        visit_i64(i64),
+        visit_u64(u64),
+        visit_f64(f64)
+    );
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         *self.0 = ArrayVisitor::<T>(PhantomData).visit_unit()?;
         Ok(())
