@@ -50,10 +50,28 @@ apt_install() {
 prerequisites() {
     apt_install kcat libsasl2-dev || return 1
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
-    if ! command -v cargo-fuzz >/dev/null 2>&1; then
-        cargo install --locked cargo-fuzz >"$LOG_DIR/cargo-fuzz-install.log" 2>&1 || return 1
-    fi
-    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal >"$LOG_DIR/nightly.log" 2>&1
+}
+
+# What later steps need but the first compile does not: fetched and built in the background
+# while fmt and clippy run (downloads overlap compiling; on a warm machine each is a no-op).
+background_pids=()
+in_background() {
+    local name=$1
+    shift
+    ("$@" >"$LOG_DIR/$name.log" 2>&1; echo $? >"$LOG_DIR/$name.rc") &
+    background_pids+=($!)
+}
+fuzz_tools() {
+    rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal || return 1
+    command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+}
+# wait_background NAME: wait for that background job; its log is shown if it failed.
+wait_background() {
+    local name=$1
+    while [[ ! -f $LOG_DIR/$name.rc ]]; do sleep 2; done
+    [[ $(<"$LOG_DIR/$name.rc") == 0 ]] && return 0
+    tail -n 30 "$LOG_DIR/$name.log"
+    return 1
 }
 
 services_up=()
@@ -70,6 +88,8 @@ start_service() {
 
 start_services() {
     [[ -n ${HIEVC_NO_SERVICES:-} ]] && return 0
+    wait_background kafka-install || return 1
+    wait_background helios-install || return 1
     if start_service kafka; then
         export HIEVC_KAFKA_BOOTSTRAP="${HIEVC_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-9092}}"
         export HIEVC_KAFKA_SASL_BOOTSTRAP="${HIEVC_KAFKA_SASL_BOOTSTRAP:-127.0.0.1:${KAFKA_SASL_PORT:-9093}}"
@@ -92,6 +112,7 @@ trap stop_services EXIT
 
 fuzz() {
     local secs="${HIEVC_FUZZ_SECONDS:-60}"
+    wait_background fuzz-tools || return 1
     # `-s none`: the cc crate passes rustc's -Zsanitizer=address on to C code, which breaks the
     # configure checks of librdkafka's build; the decoder is safe Rust, so coverage-guided
     # fuzzing for panics and round-trip failures does not need ASan.
@@ -116,6 +137,12 @@ python_tests() {
 }
 
 step "prerequisites" prerequisites
+rm -f "$LOG_DIR"/*.rc
+in_background fuzz-tools fuzz_tools
+if [[ -z ${HIEVC_NO_SERVICES:-} ]]; then
+    in_background kafka-install tests/services/kafka.sh install
+    in_background helios-install tests/services/helios.sh install
+fi
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "services (kafka, helios)" start_services

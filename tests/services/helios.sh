@@ -2,7 +2,7 @@
 # The Helios FHIR Server (crate helios-hfs, binary `hfs`) as the FHIR peer for
 # interop tests: R4, in-memory SQLite, so every start is an empty server.
 #
-#   tests/services/helios.sh start|stop|restart|status
+#   tests/services/helios.sh start|stop|restart|status|install
 #
 # Environment:
 #   HELIOS_PORT           port on 127.0.0.1 (default 8090)
@@ -12,8 +12,10 @@
 #   HIEVC_HELIOS_DIR      pidfile, log and working dir (default /tmp/hie-vc-helios)
 #   HELIOS_SPEC_PARAMS=0  run without the FHIR R4 spec SearchParameters (see below)
 #
-# The binary is built from crates.io with `cargo install` when missing. That
-# first build takes 30-45 minutes on 2 cores; after it the binary is reused.
+# The binary is built from crates.io with `cargo install` when missing, with only
+# what the tests use (R4 + SQLite, no web UI) and as a debug build without debug
+# info: a test server needs no optimiser, and the default (opt-level 3, every
+# feature) took 30-45 minutes on 2 cores. After that first build it is reused.
 #
 # Search parameters: hfs reads the spec SearchParameters from
 # <data-dir>/search-parameters-r4.json, which the crate does not ship. Without
@@ -78,12 +80,17 @@ ensure_bin() {
         find_bin >/dev/null && return 0
     fi
     command -v cargo >/dev/null || svc_die "cargo not found; cannot build hfs"
-    svc_log "building hfs: cargo install --locked --version $HELIOS_VERSION helios-hfs (30-45 min on 2 cores)"
+    svc_log "building hfs: cargo install --debug --no-default-features --features R4,sqlite helios-hfs@$HELIOS_VERSION"
     mkdir -p "$DIR"
-    if ! cargo install --locked --version "$HELIOS_VERSION" helios-hfs >"$DIR/cargo-install.log" 2>&1; then
+    # CARGO_TARGET_DIR is the workspace's: hfs shares no build settings with it,
+    # so it gets a directory of its own, removed once the binary is installed.
+    if ! CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR="$DIR/cargo-target" \
+        cargo install --locked --debug --no-default-features --features R4,sqlite \
+        --version "$HELIOS_VERSION" helios-hfs >"$DIR/cargo-install.log" 2>&1; then
         tail -n 40 "$DIR/cargo-install.log" >&2
         svc_die "cargo install helios-hfs failed (log: $DIR/cargo-install.log)"
     fi
+    rm -rf "$DIR/cargo-target"
     find_bin >/dev/null || svc_die "cargo install finished but no hfs binary in $CARGO_BIN"
 }
 
@@ -177,5 +184,8 @@ case "${1:-}" in
     stop) svc_lock "$LOCKFILE"; do_stop ;;
     restart) svc_lock "$LOCKFILE"; do_stop; do_start ;;
     status) do_status ;;
-    *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+    # Build or fetch what `start` needs without starting anything (the test
+    # command runs this in the background while it compiles).
+    install) ensure_bin; [[ ${HELIOS_SPEC_PARAMS:-1} == 0 ]] || ensure_spec_params ;;
+    *) echo "usage: $0 start|stop|restart|status|install" >&2; exit 2 ;;
 esac

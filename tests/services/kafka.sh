@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft) for the integration tests.
 #
-#   tests/services/kafka.sh start|stop|restart|status|reset
+#   tests/services/kafka.sh start|stop|restart|status|reset|install
 #
 # Listeners (all on 127.0.0.1):
 #   $KAFKA_PORT        (9092) PLAINTEXT
@@ -297,5 +297,7 @@ case "${1:-}" in
     restart) svc_lock "$LOCKFILE"; do_stop; do_start ;;
     status) do_status ;;
     reset) svc_lock "$LOCKFILE"; do_reset ;;
-    *) echo "usage: $0 start|stop|restart|status|reset" >&2; exit 2 ;;
+    # Fetch the jars (and kcat) without starting the broker.
+    install) svc_lock "$LOCKFILE"; check_java; fetch_jars; ensure_kcat || true ;;
+    *) echo "usage: $0 start|stop|restart|status|reset|install" >&2; exit 2 ;;
 esac
