@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 use hie_vc::fhir;
-use hie_vc::listener::{EncounterEvent, Filter, Listener};
+use hie_vc::listener::{EncounterEvent, Filter, ListenerBuilder};
 use hie_vc::settings::Settings;
 use hie_vc::Result;
 use serde_json::json;
@@ -45,13 +45,11 @@ pub fn line(event: &EncounterEvent) -> serde_json::Value {
 }
 
 pub async fn listen(args: &ListenArgs, settings: &Settings) -> Result<u8> {
-    let kafka = settings.kafka.to_config()?;
     let max = args.max;
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (stop_tx, mut stop_rx) = tokio::sync::mpsc::channel::<()>(1);
     let counter = seen.clone();
-    let mut b = Listener::builder()
-        .kafka(kafka)
+    let b = ListenerBuilder::from_settings(settings)?
         .filter(if args.all_encounters {
             Filter::AllEncounters
         } else {
@@ -72,9 +70,6 @@ pub async fn listen(args: &ListenArgs, settings: &Settings) -> Result<u8> {
                 Ok::<(), std::io::Error>(())
             }
         });
-    if let Some(dlq) = &settings.kafka.dead_letter_topic {
-        b = b.dead_letter_topic(dlq.clone());
-    }
     let listener = b.build()?;
     let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = interrupted.clone();

@@ -18,8 +18,11 @@ pub mod error;
 pub mod fhir;
 pub mod hie;
 pub mod jitsi;
+#[cfg(test)]
+mod json_tests;
 pub mod listener;
 pub mod mycore;
+mod names;
 pub mod notify;
 pub(crate) mod rest;
 pub mod settings;

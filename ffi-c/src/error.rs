@@ -112,8 +112,8 @@ impl From<hie_vc::Error> for Failure {
                 .retry_after()
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             retryable: e.is_retryable(),
-            step: e.step(),
-            completed_steps: e.completed_steps().to_vec(),
+            step: e.step().map(hie_vc::vc::Step::as_str),
+            completed_steps: e.completed_steps().iter().map(|s| s.as_str()).collect(),
         }))
     }
 }

@@ -283,7 +283,7 @@ static void test_vci_vce_memory(void) {
     EXPECT(HIEVC_OK, hievc_sandbox_set_faults(w.sb, "notify", "{\"down\":true}", &E));
     EXPECT_KEEP(HIEVC_TRANSPORT, hievc_vc_start(w.vc, enc_json, PRACTITIONER, NULL, &out, &E));
     CHECK(hievc_error_step(E) && strcmp(hievc_error_step(E), "notify") == 0);
-    CHECK(CONTAINS(hievc_error_json(E), "\"completed_steps\":[\"practitioner-join\",\"activate\""));
+    CHECK(CONTAINS(hievc_error_json(E), "\"completed_steps\":[\"practitioner_join\",\"activate\""));
     hievc_error_free(E);
     E = NULL;
     EXPECT(HIEVC_OK, hievc_sandbox_set_faults(w.sb, "notify", "{}", &E));

@@ -8,6 +8,8 @@
 //! * CLI flag: `--<section>-<key>` with `_` as `-`
 //!
 //! Later layers override earlier ones: file, then environment, then explicit overrides (flags).
+//! [`Settings::load`] is what every front end starts from: the file `HIE_VC_CONFIG` names,
+//! then the environment.
 //! Unknown names are refused (a typo must not silently drop a setting). Secrets (`*password`,
 //! `*secret`, `*token`) never appear in `Debug`.
 //!
@@ -32,6 +34,7 @@ mod jitsi;
 mod kafka;
 mod loader;
 mod notify;
+mod sources;
 
 use serde::Deserialize;
 
@@ -40,6 +43,7 @@ pub use jitsi::JitsiSettings;
 pub use kafka::KafkaSettings;
 pub use loader::SettingsLoader;
 pub use notify::NotifySettings;
+pub use sources::CONFIG_ENV;
 
 /// The sections, in the order environment names are matched.
 pub const SECTIONS: [&str; 5] = ["hie", "kafka", "notify", "jitsi", "vc"];
