@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::runtime::{Builder, Handle, Runtime};
 
 use crate::error::Failure;
-use crate::guard::guard;
+use crate::guard::{guard, opt_out};
 use crate::hievc_error;
 use crate::status::hievc_status::{self, *};
 
@@ -87,9 +87,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 ///
 /// Must not be called from a library thread (a listener callback): returns
 /// `HIEVC_INVALID_STATE` there.
+///
+/// # Safety
+/// `err` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_shutdown(err: *mut *mut hievc_error) -> hievc_status {
-    guard(err, || {
+pub unsafe extern "C" fn hievc_shutdown(err: *mut *mut hievc_error) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         if Handle::try_current().is_ok() || crate::listener::on_callback_thread() {
             return Err(Failure::state(
                 "hievc_shutdown cannot run on a library thread (inside a callback): call it from a host thread",
