@@ -12,6 +12,8 @@
 //! * [`jitsi`]: Jitsi video sessions — one provider interface over HIE's token service,
 //!   self-hosted Jitsi Meet and 8x8 JaaS; JWT minting and verification.
 //! * [`notify`]: the Notification API client that tells patients their consultation starts.
+//! * [`runtime`]: the bridge the bindings (C, Python, Node) use to run async calls from
+//!   synchronous code, whatever runtime the calling thread is in.
 //! * [`Error`]: the one error type, with a non-exhaustive [`ErrorKind`].
 
 pub mod error;
@@ -22,6 +24,7 @@ pub mod listener;
 pub mod mycore;
 pub mod notify;
 pub(crate) mod rest;
+pub mod runtime;
 pub mod settings;
 pub mod vc;
 
