@@ -116,8 +116,17 @@ fuzz() {
     # `-s none`: the cc crate passes rustc's -Zsanitizer=address on to C code, which breaks the
     # configure checks of librdkafka's build; the decoder is safe Rust, so coverage-guided
     # fuzzing for panics and round-trip failures does not need ASan.
+    # cargo-fuzz has no `--locked`, so the lock is checked first: a fuzz build must use exactly
+    # the committed core/fuzz/Cargo.lock (reproducible), never quietly re-resolve it. When core's
+    # dependencies change, refresh it from the workspace lock (same versions as the tests use):
+    #   cp Cargo.lock core/fuzz/ && (cd core/fuzz && cargo +nightly metadata --format-version 1 >/dev/null)
+    if ! (cd core/fuzz && cargo +nightly fetch --locked) >"$LOG_DIR/fuzz.log" 2>&1; then
+        tail -n 5 "$LOG_DIR/fuzz.log"
+        echo "core/fuzz/Cargo.lock is out of date; refresh it as tests/run.sh's fuzz() says" >&2
+        return 1
+    fi
     (cd core/fuzz && mkdir -p corpus && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run -s none json_decoder corpus seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
-        >"$LOG_DIR/fuzz.log" 2>&1
+        >>"$LOG_DIR/fuzz.log" 2>&1
     local rc=$?
     tail -n 3 "$LOG_DIR/fuzz.log"
     return $rc

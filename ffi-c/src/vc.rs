@@ -1,5 +1,5 @@
-//! `hievc_vc`: the VC workflow (facts.md §3) — schedule, book, start, finish for VCI and VCE —
-//! over a client, a Jitsi provider and a notifier.
+//! `hievc_vc`: the VC workflow (`docs/guide-gaps.md` §3) — schedule, book, start, finish for VCI
+//! and VCE — over a client, a Jitsi provider and a notifier.
 
 use std::ffi::c_char;
 

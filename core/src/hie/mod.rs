@@ -1,5 +1,5 @@
 //! The HIE FHIR REST client: every FHIR interaction the VC workflow needs, against HIE's
-//! FHIR R4 server (facts.md §1).
+//! FHIR R4 server (`docs/guide-gaps.md` §1).
 //!
 //! * [`HieClient`] — cheap to clone, one connection pool, built from an [`HieConfig`].
 //! * Interactions return request builders; nothing is sent until `send()` (or `stream()`):

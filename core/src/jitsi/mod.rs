@@ -1,4 +1,4 @@
-//! Jitsi video sessions for virtual consultations (facts.md §6).
+//! Jitsi video sessions for virtual consultations (`docs/guide-gaps.md` §6).
 //!
 //! HIE only says its Jitsi API is "managed by the Jitsi team", so the SDK speaks to Jitsi through
 //! one interface, [`JitsiProvider`], with three implementations:

@@ -35,8 +35,8 @@ struct Inner {
     login: tokio::sync::Mutex<u64>,
 }
 
-/// A client of the Notification API (facts.md §4): tells patients that their consultation
-/// starts (step 7 of the VC flows).
+/// A client of the Notification API (`docs/guide-gaps.md` §4): tells patients that their
+/// consultation starts (step 7 of the VC flows).
 ///
 /// Logs in with e-mail and password on first use, keeps the token, sends it as a bearer token,
 /// and logs in once more when a send is answered `401` (the token expired or was revoked).

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::hie::Secret;
 use crate::rest::{self, HttpSettings};
 
-/// The paths and JSON field names of the Notification API (facts.md §4).
+/// The paths and JSON field names of the Notification API (`docs/guide-gaps.md` §4).
 ///
 /// Paths are relative to the base URL (a leading `/` is ignored). The defaults:
 ///

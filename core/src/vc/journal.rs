@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 
-/// The steps of the VC flows (facts.md §3), named as in errors and timelines.
+/// The steps of the VC flows (`docs/guide-gaps.md` §3), named as in errors and timelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Step {
