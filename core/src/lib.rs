@@ -19,11 +19,12 @@
 pub mod error;
 pub mod fhir;
 pub mod hie;
+pub(crate) mod http;
 pub mod jitsi;
 pub mod listener;
 pub mod mycore;
 pub mod notify;
-pub(crate) mod rest;
+mod retry;
 pub mod runtime;
 pub mod settings;
 pub mod vc;

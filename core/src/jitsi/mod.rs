@@ -41,6 +41,7 @@
 
 mod hie_rest;
 mod jaas;
+mod mint;
 mod room;
 mod self_hosted;
 mod token;
