@@ -255,6 +255,9 @@ extern "C" {
 const char *hievc_version(void);
 
 // An empty in-memory broker.
+//
+// # Safety
+// `out` is writable; `err` is NULL or writable.
 enum hievc_status hievc_memory_broker_new(struct hievc_memory_broker **out,
                                           struct hievc_error **err);
 
@@ -469,6 +472,9 @@ enum hievc_status hievc_client_find_encounters_by_vc_token(const struct hievc_cl
                                                            struct hievc_error **err);
 
 // A configuration with every default (nothing set: a client needs at least `hie.url`).
+//
+// # Safety
+// `out` is writable; `err` is NULL or writable.
 enum hievc_status hievc_config_new(struct hievc_config **out, struct hievc_error **err);
 
 // A configuration from JSON text, e.g. `{"hie": {"url": "https://.../baseR4/",
@@ -494,6 +500,9 @@ enum hievc_status hievc_config_from_toml(const char *toml,
 
 // A configuration from the process environment: every `HIE_VC_<SECTION>_<KEY>` variable
 // (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`), exactly as the CLI reads them.
+//
+// # Safety
+// `out` is writable; `err` is NULL or writable.
 enum hievc_status hievc_config_from_env(struct hievc_config **out, struct hievc_error **err);
 
 // Sets one value by `section.key` (e.g. `hie.url`, `hie.bearer_token`, `kafka.topics`,
@@ -517,51 +526,87 @@ enum hievc_status hievc_config_set(const struct hievc_config *cfg,
 void hievc_config_free(struct hievc_config *cfg);
 
 // The status of the failed call (`HIEVC_NULL_ARGUMENT` for a NULL `err`).
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 enum hievc_status hievc_error_code(const struct hievc_error *err);
 
 // The error kind's stable snake_case name (`"not_found"`, `"validation"`, `"null_argument"`,
 // ...). Borrowed from `err`; NULL for a NULL `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_kind(const struct hievc_error *err);
 
 // A message that says what happened and what to do. Borrowed from `err`; NULL for a NULL
 // `err`. Never contains secrets; may quote resource content (ids, codes).
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_message(const struct hievc_error *err);
 
 // The HTTP status of an HTTP error, else 0.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 uint16_t hievc_error_http_status(const struct hievc_error *err);
 
 // The server's OperationOutcome as FHIR JSON, when it sent one; else NULL. Borrowed from `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_operation_outcome(const struct hievc_error *err);
 
 // For `HIEVC_VALIDATION`: the MY Core report as JSON (same shape as `hievc_validate`'s); else
 // NULL. Borrowed from `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_report(const struct hievc_error *err);
 
 // Where in the input the problem is (a FHIRPath such as `Appointment.participant[0].actor`,
 // or a Kafka coordinate), when known; else NULL. Borrowed from `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_location(const struct hievc_error *err);
 
 // The `X-Request-Id` of the failed HTTP request (quote it when reporting to HIE); else NULL.
 // Borrowed from `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_request_id(const struct hievc_error *err);
 
 // How long the server asked to wait before retrying (429/503), in milliseconds; -1 when it
 // did not say.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 int64_t hievc_error_retry_after_ms(const struct hievc_error *err);
 
 // Whether retrying the same call later may succeed (transport errors, timeouts, 429, 502,
 // 503, 504).
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 bool hievc_error_is_retryable(const struct hievc_error *err);
 
 // For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
 // `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
 // `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
 // for other errors. Borrowed from `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_step(const struct hievc_error *err);
 
 // Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
 // `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
 // `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+//
+// # Safety
+// `err` is NULL or a live error from this library.
 const char *hievc_error_json(const struct hievc_error *err);
 
 // Frees an error. NULL is a no-op. Freeing twice is undefined behaviour.
@@ -571,6 +616,9 @@ const char *hievc_error_json(const struct hievc_error *err);
 void hievc_error_free(struct hievc_error *err);
 
 // The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_encounter_json(const struct hievc_encounter_event *ev);
 
 // Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
@@ -578,35 +626,65 @@ const char *hievc_event_encounter_json(const struct hievc_encounter_event *ev);
 // `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
 // (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
 // `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_json(const struct hievc_encounter_event *ev);
 
 // The Encounter's logical id, or NULL. Borrowed from `ev`.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_encounter_id(const struct hievc_encounter_event *ev);
 
 // The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_version_id(const struct hievc_encounter_event *ev);
 
 // The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
 // non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_vc_type(const struct hievc_encounter_event *ev);
 
 // The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_vc_token(const struct hievc_encounter_event *ev);
 
 // `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_status(const struct hievc_encounter_event *ev);
 
 // The topic the record came from. Borrowed.
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 const char *hievc_event_topic(const struct hievc_encounter_event *ev);
 
 // The record's partition (-1 for a NULL `ev`).
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 int32_t hievc_event_partition(const struct hievc_encounter_event *ev);
 
 // The record's offset (-1 for a NULL `ev`).
+//
+// # Safety
+// `ev` is NULL or a live event from this library.
 int64_t hievc_event_offset(const struct hievc_encounter_event *ev);
 
 // The raw record payload, exactly as received (`*len` receives its length when `len` is not
 // NULL). Borrowed; not NUL-terminated.
+//
+// # Safety
+// `ev` is NULL or a live event from this library; `len` is NULL or writable.
 const uint8_t *hievc_event_payload(const struct hievc_encounter_event *ev, size_t *len);
 
 // An owned copy of an event (e.g. to keep a callback's event after the call). Cheap (shared
@@ -978,6 +1056,9 @@ void hievc_listener_free(struct hievc_listener *listener);
 //
 // Must not be called from a library thread (a listener callback): returns
 // `HIEVC_INVALID_STATE` there.
+//
+// # Safety
+// `err` is NULL or writable.
 enum hievc_status hievc_shutdown(struct hievc_error **err);
 
 // Starts a sandbox on `127.0.0.1` and a free port, in this process (its server runs on the

@@ -10,6 +10,8 @@
 #
 #   tests/ffi.sh               everything
 #   HIEVC_FFI_SKIP=java,dotnet skip parts (c, java, dotnet)
+#   HIEVC_REQUIRE_SERVICES=1   a missing service is a failure, not a skip (tests/run.sh sets it
+#                              once it has started Kafka and Helios)
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -81,8 +83,22 @@ fhir_server() {
         echo "started Helios at $HIEVC_FHIR_URL"
     else
         echo "NOTICE: no FHIR server (Helios did not start, see $LOG_DIR/ffi-helios.log): client tests against a server are skipped"
+        [[ -z ${HIEVC_REQUIRE_SERVICES:-} ]] || return 1
     fi
     return 0
+}
+# With HIEVC_REQUIRE_SERVICES, the services the suites use must be configured: no silent skip.
+services() {
+    local missing=()
+    for v in HIEVC_KAFKA_BOOTSTRAP HIEVC_KAFKA_SASL_BOOTSTRAP; do
+        [[ -n ${!v:-} ]] || missing+=("$v")
+    done
+    command -v kcat >/dev/null 2>&1 || missing+=("kcat (apt-get install -y kcat)")
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        echo "HIEVC_REQUIRE_SERVICES is set but missing: ${missing[*]}"
+        return 1
+    fi
+    echo "Kafka at $HIEVC_KAFKA_BOOTSTRAP (SASL $HIEVC_KAFKA_SASL_BOOTSTRAP)"
 }
 cleanup() {
     [[ -n $helios_started ]] && tests/services/helios.sh stop >/dev/null 2>&1
@@ -93,11 +109,15 @@ c_suite() { tests/c/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-c.log" | grep -E '^(
 java_test() { tests/java/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-java.log" | tail -n 20; [[ ${PIPESTATUS[0]} -eq 0 ]]; }
 dotnet_test() { examples/dotnet/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-dotnet.log" | tail -n 20; [[ ${PIPESTATUS[0]} -eq 0 ]]; }
 
-[[ -z ${HIEVC_KAFKA_BOOTSTRAP:-} ]] && echo "NOTICE: HIEVC_KAFKA_BOOTSTRAP is not set: the Kafka listener tests are skipped (tests/services/kafka.sh start)"
+if [[ -n ${HIEVC_REQUIRE_SERVICES:-} ]]; then
+    step "services configured (HIEVC_REQUIRE_SERVICES)" services
+elif [[ -z ${HIEVC_KAFKA_BOOTSTRAP:-} ]]; then
+    echo "NOTICE: HIEVC_KAFKA_BOOTSTRAP is not set: the Kafka listener tests are skipped (tests/services/kafka.sh start)"
+fi
 step "build libhievc" build
 step "header is cbindgen's output" header
 step "stage lib, header, hievc.pc" stage
-fhir_server
+step "FHIR server" fhir_server
 skipped c || step "C suite (ASan + UBSan)" c_suite
 skipped java || step "Java 25 FFM" java_test
 skipped dotnet || step "C# (Mono, DllImport)" dotnet_test

@@ -101,6 +101,8 @@ start_services() {
     else
         return 1
     fi
+    # The services are up: the C/Java suites fail, instead of skipping, without them.
+    export HIEVC_REQUIRE_SERVICES=1
 }
 
 stop_services() {
@@ -116,18 +118,73 @@ fuzz() {
     # `-s none`: the cc crate passes rustc's -Zsanitizer=address on to C code, which breaks the
     # configure checks of librdkafka's build; the decoder is safe Rust, so coverage-guided
     # fuzzing for panics and round-trip failures does not need ASan.
+    # cargo-fuzz has no `--locked`, so the lock is checked first: a fuzz build must use exactly
+    # the committed core/fuzz/Cargo.lock (reproducible), never quietly re-resolve it. When core's
+    # dependencies change, refresh it from the workspace lock (same versions as the tests use):
+    #   cp Cargo.lock core/fuzz/ && (cd core/fuzz && cargo +nightly metadata --format-version 1 >/dev/null)
+    if ! (cd core/fuzz && cargo +nightly fetch --locked) >"$LOG_DIR/fuzz.log" 2>&1; then
+        tail -n 5 "$LOG_DIR/fuzz.log"
+        echo "core/fuzz/Cargo.lock is out of date; refresh it as tests/run.sh's fuzz() says" >&2
+        return 1
+    fi
     (cd core/fuzz && mkdir -p corpus && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz" cargo +nightly fuzz run -s none json_decoder corpus seeds -- -max_total_time="$secs" -rss_limit_mb=2048) \
-        >"$LOG_DIR/fuzz.log" 2>&1
+        >>"$LOG_DIR/fuzz.log" 2>&1
     local rc=$?
     tail -n 3 "$LOG_DIR/fuzz.log"
     return $rc
 }
 
+# Service-backed tests are #[ignore = "needs <service>: ..."]: a plain `cargo test` reports them
+# ignored, never passed. With the services started they run (--include-ignored) and fail if
+# their variable is missing; the summary says how many ran against each service.
+service_summary="service-backed tests: not run"
 cargo_tests() {
-    cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+    local include=(-- --include-ignored)
+    [[ -n ${HIEVC_NO_SERVICES:-} ]] && include=()
+    cargo test --workspace --all-targets --no-fail-fast "${include[@]}" 2>&1 | tee "$LOG_DIR/cargo-test.log"
     local rc=${PIPESTATUS[0]}
     cargo test --workspace --doc 2>&1 | tee -a "$LOG_DIR/cargo-test.log"
-    [[ $rc -eq 0 && ${PIPESTATUS[0]} -eq 0 ]]
+    local doc_rc=${PIPESTATUS[0]}
+    service_summary=$(service_tests "$LOG_DIR/cargo-test.log")
+    echo "$service_summary"
+    [[ $rc -eq 0 && $doc_rc -eq 0 ]]
+}
+
+# service_tests LOG: counts the service-backed tests (found by their #[ignore = "needs ..."]
+# attribute in the sources) among the results in LOG, per service.
+service_tests() {
+    local log=$1
+    grep -rn -A3 --include='*.rs' '#\[ignore = "needs ' core cli sandbox ffi-c tests 2>/dev/null \
+        | awk -v results="$log" -v no_services="${HIEVC_NO_SERVICES:-}" '
+            /#\[ignore = "needs / {
+                service = ($0 ~ /needs Kafka/) ? "Kafka" : ($0 ~ /Helios/) ? "Helios" : "other"
+                next
+            }
+            service != "" && match($0, /fn [A-Za-z0-9_]+/) {
+                name = substr($0, RSTART + 3, RLENGTH - 3)
+                of[name] = service
+                declared++
+                service = ""
+            }
+            END {
+                while ((getline line < results) > 0) {
+                    if (line !~ /^test .* \.\.\. /) continue
+                    split(line, w, " ")
+                    name = w[2]
+                    sub(/.*::/, "", name)
+                    if (!(name in of)) continue
+                    if (line ~ /\.\.\. ok$/) { ran[of[name]]++; ok++ }
+                    else if (line ~ /\.\.\. FAILED$/) { ran[of[name]]++; bad++ }
+                }
+                if (no_services != "") {
+                    printf "service-backed tests: not run (HIEVC_NO_SERVICES is set; %d are ignored)\n", declared
+                    exit
+                }
+                total = ok + bad
+                detail = ""
+                for (s in ran) detail = detail (detail == "" ? "" : ", ") s " " ran[s]
+                printf "service-backed tests run: %d (%s) of %d declared, %d failed\n", total, detail, declared, bad + 0
+            }'
 }
 
 # Tokens minted by the SDK checked by an independent verifier (PyJWT), and the reverse.
@@ -152,6 +209,7 @@ step "C ABI: header, C (ASan), Java FFM, C# on Mono" tests/ffi.sh
 step "fuzz json_decoder (${HIEVC_FUZZ_SECONDS:-60} s)" fuzz
 
 echo
+echo "$service_summary"
 if [[ $failed -gt 0 ]]; then
     echo "failed steps: ${failures[*]}"
 fi

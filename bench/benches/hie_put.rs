@@ -4,7 +4,9 @@
 //! serialization, request id, tracing span, retry bookkeeping, response handling.
 //!
 //! `cargo bench -p hie-vc-bench --bench hie_put` (`HIE_PUT_SECS` sets the measured seconds per
-//! round, default 1; `HIE_PUT_ROUNDS` the rounds, default 10).
+//! round, default 1; `HIE_PUT_ROUNDS` the rounds, default 10; `HIE_PUT_MODE`, `HIE_PUT_CONC`,
+//! `HIE_PUT_ONLY=raw|client|client-validate` and `HIE_PUT_REQUESTS` (a fixed count per task)
+//! narrow a run for profiling).
 
 #[path = "../../core/tests/support/server.rs"]
 mod server;
@@ -65,6 +67,12 @@ fn appointment() -> Appointment {
         .description("Follow-up virtual consultation")
         .build()
         .expect("a valid VC Appointment")
+}
+
+/// `HIE_PUT_REQUESTS=N`: each task sends exactly N requests instead of running for a time
+/// (for instruction counts under callgrind, where wall time means nothing).
+fn fixed_requests() -> Option<usize> {
+    std::env::var("HIE_PUT_REQUESTS").ok()?.parse().ok()
 }
 
 async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representation: bool) -> Stats {
@@ -149,7 +157,8 @@ async fn run(side: Side, base: &str, concurrency: usize, secs: f64, representati
             let one = one.clone();
             tokio::spawn(async move {
                 let mut lat = Vec::with_capacity(100_000);
-                while Instant::now() < deadline {
+                let count = fixed_requests();
+                while count.map_or(Instant::now() < deadline, |n| lat.len() < n) {
                     let t = Instant::now();
                     one().await;
                     lat.push(t.elapsed());
@@ -241,10 +250,12 @@ fn main() {
                     Side::Client { validate: true },
                     Side::Client { validate: false },
                 ];
-                // HIE_PUT_ONLY=raw|client runs one side (for profiling); ratios need both.
+                // HIE_PUT_ONLY=raw|client|client-validate runs one side (for profiling); ratios
+                // need both.
                 let sides: Vec<Side> = match std::env::var("HIE_PUT_ONLY").as_deref() {
                     Ok("raw") => vec![Side::Raw],
                     Ok("client") => vec![Side::Client { validate: false }],
+                    Ok("client-validate") => vec![Side::Client { validate: true }],
                     _ => all.to_vec(),
                 };
                 let mut stats: Vec<Vec<Stats>> = sides.iter().map(|_| Vec::new()).collect();

@@ -18,15 +18,15 @@ pub fn augment(cmd: Command) -> Command {
             .value_name("FILE")
             .help("TOML settings file ([hie], [kafka], [notify], [jitsi], [vc])"),
     );
-    for (section, key, help) in KEYS {
-        let name = flag(section, key);
+    for key in KEYS {
+        let name = flag(key.section, key.name);
         cmd = cmd.arg(
             Arg::new(name.clone())
                 .long(name)
                 .global(true)
                 .hide_short_help(true)
                 .value_name("VALUE")
-                .help(*help),
+                .help(key.help),
         );
     }
     cmd
@@ -37,9 +37,9 @@ pub fn augment(cmd: Command) -> Command {
 pub fn load(m: &ArgMatches) -> hie_vc::Result<Settings> {
     let file = m.get_one::<String>("config").map(std::path::Path::new);
     let mut loader = SettingsLoader::with_file_then_env(file, std::env::vars())?;
-    for (section, key, _) in KEYS {
-        if let Some(v) = m.get_one::<String>(&flag(section, key)) {
-            loader = loader.set(section, key, v);
+    for key in KEYS {
+        if let Some(v) = m.get_one::<String>(&flag(key.section, key.name)) {
+            loader = loader.set(key.section, key.name, v);
         }
     }
     loader.load()

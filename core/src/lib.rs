@@ -12,11 +12,14 @@
 //! * [`jitsi`]: Jitsi video sessions — one provider interface over HIE's token service,
 //!   self-hosted Jitsi Meet and 8x8 JaaS; JWT minting and verification.
 //! * [`notify`]: the Notification API client that tells patients their consultation starts.
+//! * [`runtime`]: the bridge the bindings (C, Python, Node) use to run async calls from
+//!   synchronous code, whatever runtime the calling thread is in.
 //! * [`Error`]: the one error type, with a non-exhaustive [`ErrorKind`].
 
 pub mod error;
 pub mod fhir;
 pub mod hie;
+pub(crate) mod http;
 pub mod jitsi;
 #[cfg(test)]
 mod json_tests;
@@ -24,7 +27,8 @@ pub mod listener;
 pub mod mycore;
 mod names;
 pub mod notify;
-pub(crate) mod rest;
+mod retry;
+pub mod runtime;
 pub mod settings;
 pub mod vc;
 

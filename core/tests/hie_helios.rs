@@ -1,7 +1,7 @@
 //! The HIE client against a real FHIR R4 server nobody here wrote: the Helios FHIR Server
 //! (`helios-hfs`, started by `tests/services/helios.sh`). Every interaction of the client is
-//! exercised. The server URL comes from `HIEVC_FHIR_URL`; without it the tests print a notice
-//! and pass without running (the test command, `tests/run.sh`, sets it).
+//! exercised. The server URL comes from `HIEVC_FHIR_URL` (the test command, `tests/run.sh`, starts
+//! the server and sets it); the tests are `#[ignore]`d by default and fail without it.
 //!
 //! Resources get ids unique to the run, so the suite also passes against a server that kept
 //! data from an earlier run.
@@ -18,6 +18,7 @@ use hie_vc::mycore::{
     ScheduleBuilder, ScheduleType, SlotBuilder, SlotQuota, VcType,
 };
 use hie_vc::ErrorKind;
+use hie_vc_test_support::service::require;
 use serde_json::json;
 
 /// Helios 0.2.7 on in-memory SQLite answers concurrent writes from parallel tests with
@@ -26,28 +27,19 @@ use serde_json::json;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 static SEARCH_PARAMS: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
-/// The client for the server in `HIEVC_FHIR_URL`, holding this file's turn, or `None` (after a
-/// notice) when the variable is unset.
-async fn helios() -> Option<(tokio::sync::MutexGuard<'static, ()>, HieClient)> {
-    let Ok(url) = std::env::var("HIEVC_FHIR_URL") else {
-        // Written to the real stderr (not the test's captured output) so the skip is seen.
-        static NOTICE: std::sync::Once = std::sync::Once::new();
-        NOTICE.call_once(|| {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "hie_helios: SKIPPED (HIEVC_FHIR_URL is not set); run tests/run.sh, or \
-                 tests/services/helios.sh start and HIEVC_FHIR_URL=http://127.0.0.1:8090"
-            );
-        });
-        return None;
-    };
+/// The client for the server in `HIEVC_FHIR_URL`, holding this file's turn; panics when the
+/// variable is unset.
+async fn helios() -> (tokio::sync::MutexGuard<'static, ()>, HieClient) {
+    let url = require(
+        "HIEVC_FHIR_URL",
+        "the Helios FHIR server: tests/services/helios.sh start, then HIEVC_FHIR_URL=http://127.0.0.1:8090",
+    );
     let turn = SERIAL.lock().await;
     let c = HieClient::new(HieConfig::builder(url).build().unwrap()).unwrap();
     SEARCH_PARAMS
         .get_or_init(|| register_search_params(&c))
         .await;
-    Some((turn, c))
+    (turn, c)
 }
 
 /// Helios installed from crates.io lacks its R4 search-parameter bundle (it reads
@@ -123,10 +115,9 @@ fn patient(id: Option<&str>, family: &str) -> Patient {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn capabilities() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let caps = c.capabilities().send().await.unwrap();
     assert!(
         caps.fhir_version().unwrap().starts_with("4.0"),
@@ -138,10 +129,9 @@ async fn capabilities() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn create_read_vread() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let family = format!("Create{}", run_id());
     let w = c
         .create(patient(Some("ignored-by-server"), &family))
@@ -183,10 +173,9 @@ async fn create_read_vread() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn update_as_create_then_update_with_if_match() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let id = format!("pt-{}", run_id());
     let w = c.update(patient(Some(&id), "Upd")).send().await.unwrap();
     assert_eq!(
@@ -226,10 +215,9 @@ async fn update_as_create_then_update_with_if_match() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn conditional_create() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let family = format!("Cond{}", run_id());
     let criteria = SearchParams::new().identifier("urn:hievc:test:mrn", &format!("mrn-{family}"));
     let first = c
@@ -257,10 +245,9 @@ async fn conditional_create() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn delete_then_gone() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let id = format!("del-{}", run_id());
     c.update(patient(Some(&id), "Del")).send().await.unwrap();
     let d = c.delete::<Patient>(&id).send().await.unwrap();
@@ -282,10 +269,9 @@ async fn delete_then_gone() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn instance_and_type_history() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let id = format!("hist-{}", run_id());
     for family in ["H1", "H2", "H3"] {
         c.update(patient(Some(&id), family)).send().await.unwrap();
@@ -317,10 +303,9 @@ async fn instance_and_type_history() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn search_paging_over_260_resources() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let family = format!("Page{}", run_id());
     // 260 PUTs in one batch (also a batch of many entries).
     let mut batch = c.batch();
@@ -386,10 +371,9 @@ async fn search_paging_over_260_resources() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn transaction_of_puts_schedule_and_slot() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let r = run_id();
     let (sch_id, slt_id) = (format!("sch-{r}"), format!("slt-{r}"));
     let schedule = ScheduleBuilder::new(&sch_id, VcType::Vci)
@@ -428,10 +412,9 @@ async fn transaction_of_puts_schedule_and_slot() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn batch_with_one_failing_entry() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let r = run_id();
     let out = c
         .batch()
@@ -455,10 +438,9 @@ async fn batch_with_one_failing_entry() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn transaction_is_all_or_nothing() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let r = run_id();
     let ok = format!("tx-ok-{r}");
     let stale = format!("tx-stale-{r}");
@@ -487,10 +469,9 @@ async fn transaction_is_all_or_nothing() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn vc_flow_conveniences() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let r = run_id();
     let token = format!("tok-{r}");
     let (sch, slt, app) = (
@@ -589,10 +570,9 @@ async fn vc_flow_conveniences() {
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn dynamic_resources_and_typed_errors() {
-    let Some((_turn, c)) = helios().await else {
-        return;
-    };
+    let (_turn, c) = helios().await;
     let id = format!("dyn-{}", run_id());
     let r = Resource::from(patient(Some(&id), "Dyn"));
     let w = c.update(r).send().await.unwrap();
@@ -659,10 +639,9 @@ async fn proxy_to(target: String) -> (String, std::sync::Arc<std::sync::atomic::
 }
 
 #[tokio::test]
+#[ignore = "needs the Helios FHIR server: tests/services/helios.sh start; HIEVC_FHIR_URL"]
 async fn behind_a_proxy_links_and_locations_from_the_servers_own_base_are_handled() {
-    let Some((_turn, direct)) = helios().await else {
-        return;
-    };
+    let (_turn, direct) = helios().await;
     let target = direct.config().base_url().socket_addrs(|| None).unwrap()[0].to_string();
     let (base, through_proxy) = proxy_to(target).await;
     let c = HieClient::new(HieConfig::builder(base).build().unwrap()).unwrap();

@@ -8,7 +8,8 @@ use hie_vc::listener::{MemoryBroker, MemoryRecord};
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle, write_out,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
+    write_out,
 };
 use crate::hievc_error;
 use crate::status::hievc_status;
@@ -26,13 +27,18 @@ impl fmt::Debug for hievc_memory_broker {
 }
 
 /// An empty in-memory broker.
+///
+/// # Safety
+/// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_memory_broker_new(
+pub unsafe extern "C" fn hievc_memory_broker_new(
     out: *mut *mut hievc_memory_broker,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         write_handle(
             out,
             hievc_memory_broker {
@@ -55,7 +61,8 @@ pub unsafe extern "C" fn hievc_memory_broker_create_topic(
     partitions: i32,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (b, t) = unsafe { (arg_ref(broker, "broker")?, arg_str(topic, "topic")?) };
         Ok(b.broker.create_topic(t, partitions)?)
@@ -80,7 +87,8 @@ pub unsafe extern "C" fn hievc_memory_broker_send(
     offset_out: *mut i64,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (b, t, k) = unsafe {
             (
@@ -105,7 +113,8 @@ pub unsafe extern "C" fn hievc_memory_broker_send(
             record = record.partition(partition);
         }
         let at = b.broker.send(t, record)?;
-        if !offset_out.is_null() {
+        // SAFETY: caller contract.
+        if let Some(offset_out) = unsafe { opt_out(offset_out) } {
             write_out(offset_out, at.offset);
         }
         Ok(())
@@ -126,7 +135,8 @@ pub unsafe extern "C" fn hievc_memory_broker_committed(
     offset_out: *mut i64,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (b, g, t) = unsafe {
             (
@@ -135,7 +145,8 @@ pub unsafe extern "C" fn hievc_memory_broker_committed(
                 arg_str(topic, "topic")?,
             )
         };
-        arg_out(offset_out, "offset_out")?;
+        // SAFETY: caller contract.
+        let offset_out = unsafe { arg_out(offset_out, "offset_out") }?;
         write_out(
             offset_out,
             b.broker.committed(g, t, partition).unwrap_or(-1),

@@ -17,7 +17,8 @@ use serde_json::value::RawValue;
 use crate::error::Failure;
 use crate::fhir::{parse_opts, read_resource};
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle, write_string,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
+    write_string, Out,
 };
 use crate::json::{raw, to_string, warnings, write_json, WarningDoc};
 use crate::runtime::block_on;
@@ -66,8 +67,10 @@ struct CallOpts {
 }
 
 impl CallOpts {
-    fn parse(p: *const c_char) -> Result<Self, Failure> {
-        // SAFETY: caller contract of the exports (NULL or a NUL-terminated string).
+    /// # Safety
+    /// `p` is NULL or a NUL-terminated string that outlives the call.
+    unsafe fn parse(p: *const c_char) -> Result<Self, Failure> {
+        // SAFETY: forwarded contract.
         parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
     }
     fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, Failure> {
@@ -350,20 +353,30 @@ pub(crate) fn bundle_doc(b: &BundleOutcome) -> BundleDoc<'_> {
 }
 
 /// Shared prologue: the client, the options, the out-parameter.
-fn prologue<'a>(
+///
+/// # Safety
+/// `client` is NULL or a live client; `options_json` NULL or a NUL-terminated string; `out`
+/// NULL or writable for the call.
+unsafe fn prologue<'a>(
     client: *const hievc_client,
     options_json: *const c_char,
     out: *mut *mut c_char,
-) -> Result<(&'a HieClient, CallOpts), Failure> {
-    // SAFETY: caller contract of the exports.
+) -> Result<(&'a HieClient, CallOpts, Out<'a, *mut c_char>), Failure> {
+    // SAFETY: forwarded contract.
     let c = unsafe { arg_ref(client, "client") }?;
-    let o = CallOpts::parse(options_json)?;
-    arg_out(out, "out")?;
-    Ok((&c.client, o))
+    // SAFETY: forwarded contract.
+    let o = unsafe { CallOpts::parse(options_json) }?;
+    // SAFETY: forwarded contract.
+    let out = unsafe { arg_out(out, "out") }?;
+    Ok((&c.client, o, out))
 }
 
-pub(crate) fn input_resource(text: *const c_char, what: &str) -> Result<Resource, Failure> {
-    // SAFETY: caller contract of the exports.
+/// A resource argument, read strictly.
+///
+/// # Safety
+/// `text` is NULL or a NUL-terminated string that outlives the call.
+pub(crate) unsafe fn input_resource(text: *const c_char, what: &str) -> Result<Resource, Failure> {
+    // SAFETY: forwarded contract.
     let text = unsafe { arg_str(text, what) }?;
     Ok(read_resource(text, what, ReadOptions::strict())?.value)
 }
@@ -379,10 +392,12 @@ pub unsafe extern "C" fn hievc_client_new(
     out: *mut *mut hievc_client,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let cfg = unsafe { arg_ref(cfg, "cfg") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let config = cfg.snapshot().hie.to_config()?;
         // The HTTP client registers with the runtime's reactor when it is built.
         let rt = crate::runtime::handle()?;
@@ -422,9 +437,11 @@ pub unsafe extern "C" fn hievc_client_create(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
-        let resource = input_resource(resource_json, "resource_json")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
+        let resource = unsafe { input_resource(resource_json, "resource_json") }?;
         let mut req = common!(c.create(resource), o);
         req = writes!(req, o);
         if let Some(q) = &o.if_none_exist {
@@ -450,8 +467,10 @@ pub unsafe extern "C" fn hievc_client_read(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.read_type(rt, id), o);
@@ -474,8 +493,10 @@ pub unsafe extern "C" fn hievc_client_vread(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, id, vid) = unsafe {
             (
@@ -506,9 +527,11 @@ pub unsafe extern "C" fn hievc_client_update(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
-        let resource = input_resource(resource_json, "resource_json")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
+        let resource = unsafe { input_resource(resource_json, "resource_json") }?;
         let mut req = common!(c.update(resource), o);
         req = writes!(req, o);
         if let Some(v) = &o.if_match {
@@ -535,8 +558,10 @@ pub unsafe extern "C" fn hievc_client_delete(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.delete_type(rt, id), o);
@@ -571,8 +596,10 @@ pub unsafe extern "C" fn hievc_client_search(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, q) = unsafe {
             (
@@ -622,8 +649,10 @@ pub unsafe extern "C" fn hievc_client_history(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, id) = unsafe { (opt_str(resource_type, "resource_type")?, opt_str(id, "id")?) };
         let v = match (rt, id) {
@@ -712,9 +741,11 @@ pub unsafe extern "C" fn hievc_client_bundle(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
-        let bundle = match input_resource(bundle_json, "bundle_json")? {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
+        let bundle = match unsafe { input_resource(bundle_json, "bundle_json") }? {
             Resource::Bundle(b) => *b,
             other => {
                 return Err(Failure::from(hie_vc::Error::new(
@@ -751,8 +782,10 @@ pub unsafe extern "C" fn hievc_client_capabilities(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, o) = prologue(client, options_json, out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         let req = common!(c.capabilities(), o);
         let caps = block_on(req.send())??;
         write_json(
@@ -782,8 +815,10 @@ pub unsafe extern "C" fn hievc_client_find_encounter_for_appointment(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, _) = prologue(client, std::ptr::null(), out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, _, out) = unsafe { prologue(client, std::ptr::null(), out) }?;
         // SAFETY: caller contract.
         let id = unsafe { arg_str(appointment_id, "appointment_id") }?;
         let found = block_on(c.find_encounter_for_appointment(id))??;
@@ -806,8 +841,10 @@ pub unsafe extern "C" fn hievc_client_find_encounters_by_vc_token(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let (c, _) = prologue(client, std::ptr::null(), out)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let (c, _, out) = unsafe { prologue(client, std::ptr::null(), out) }?;
         // SAFETY: caller contract.
         let token = unsafe { arg_str(token, "token") }?;
         let found = block_on(c.find_encounters_by_vc_token(token))??;

@@ -10,7 +10,7 @@ use hie_vc::settings::{Settings, SettingsLoader};
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, lock, write_handle,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, lock, opt_out, write_handle, Out,
 };
 use crate::hievc_error;
 use crate::status::hievc_status::{self, *};
@@ -51,19 +51,24 @@ impl hievc_config {
     }
 }
 
-fn create(out: *mut *mut hievc_config, loader: SettingsLoader) -> Result<(), Failure> {
+fn create(out: Out<'_, *mut hievc_config>, loader: SettingsLoader) -> Result<(), Failure> {
     write_handle(out, hievc_config::from_loader(loader)?);
     Ok(())
 }
 
 /// A configuration with every default (nothing set: a client needs at least `hie.url`).
+///
+/// # Safety
+/// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_config_new(
+pub unsafe extern "C" fn hievc_config_new(
     out: *mut *mut hievc_config,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         create(out, SettingsLoader::new())
     })
 }
@@ -82,10 +87,12 @@ pub unsafe extern "C" fn hievc_config_from_json(
     out: *mut *mut hievc_config,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let text = unsafe { arg_str(json, "json") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
             return Err(Failure::json("json", &e));
         }
@@ -104,23 +111,30 @@ pub unsafe extern "C" fn hievc_config_from_toml(
     out: *mut *mut hievc_config,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let text = unsafe { arg_str(toml, "toml") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         create(out, SettingsLoader::new().toml_str(text)?)
     })
 }
 
 /// A configuration from the process environment: every `HIE_VC_<SECTION>_<KEY>` variable
 /// (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`), exactly as the CLI reads them.
+///
+/// # Safety
+/// `out` is writable; `err` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_config_from_env(
+pub unsafe extern "C" fn hievc_config_from_env(
     out: *mut *mut hievc_config,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         create(out, SettingsLoader::new().env())
     })
 }
@@ -141,7 +155,8 @@ pub unsafe extern "C" fn hievc_config_set(
     value: *const c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (cfg, key, value) = unsafe {
             (

@@ -7,7 +7,7 @@ use std::ptr;
 use hie_vc::fhir;
 use serde_json::json;
 
-use crate::guard::{guard_value, opt_ptr, to_cstring};
+use crate::guard::{guard_value, opt_ptr, to_cstring, write_handle, ErrOut};
 use crate::json::report_doc;
 use crate::status::hievc_status::{self, *};
 
@@ -191,113 +191,161 @@ impl From<Failure> for hievc_error {
     }
 }
 
-/// Writes `f` to `*err` when `err` is not NULL (overwriting, not freeing, what was there).
-pub(crate) fn store(err: *mut *mut hievc_error, f: Failure) {
-    if err.is_null() {
-        return;
+/// Writes `f` to `*err` when the caller asked for it (overwriting, not freeing, what was
+/// there).
+pub(crate) fn store(err: ErrOut<'_>, f: Failure) {
+    if let Some(err) = err {
+        write_handle(err, hievc_error::from(f));
     }
-    let boxed = Box::into_raw(Box::new(hievc_error::from(f)));
-    // SAFETY: the caller passed a writable `hievc_error **` (documented contract).
-    unsafe { err.write(boxed) };
 }
 
-/// Runs `f` on the error behind `err`, or gives `default` for NULL (or a panic).
+/// Runs `f` on the error (`None` for NULL), or gives `default` for NULL (or a panic).
 fn with_error<R: Copy>(
-    err: *const hievc_error,
+    err: Option<&hievc_error>,
     default: R,
     f: impl FnOnce(&hievc_error) -> R,
 ) -> R {
-    guard_value(default, || {
-        // SAFETY: a non-NULL `err` points at a live `hievc_error` (documented contract).
-        match unsafe { err.as_ref() } {
-            Some(e) => f(e),
-            None => default,
-        }
-    })
+    guard_value(default, || err.map_or(default, f))
 }
 
 /// The status of the failed call (`HIEVC_NULL_ARGUMENT` for a NULL `err`).
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_code(err: *const hievc_error) -> hievc_status {
-    with_error(err, HIEVC_NULL_ARGUMENT, |e| e.status)
+pub unsafe extern "C" fn hievc_error_code(err: *const hievc_error) -> hievc_status {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, HIEVC_NULL_ARGUMENT, |e| e.status)
 }
 
 /// The error kind's stable snake_case name (`"not_found"`, `"validation"`, `"null_argument"`,
 /// ...). Borrowed from `err`; NULL for a NULL `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_kind(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| e.kind.as_ptr())
+pub unsafe extern "C" fn hievc_error_kind(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| e.kind.as_ptr())
 }
 
 /// A message that says what happened and what to do. Borrowed from `err`; NULL for a NULL
 /// `err`. Never contains secrets; may quote resource content (ids, codes).
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_message(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| e.message.as_ptr())
+pub unsafe extern "C" fn hievc_error_message(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| e.message.as_ptr())
 }
 
 /// The HTTP status of an HTTP error, else 0.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_http_status(err: *const hievc_error) -> u16 {
-    with_error(err, 0, |e| e.http_status)
+pub unsafe extern "C" fn hievc_error_http_status(err: *const hievc_error) -> u16 {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, 0, |e| e.http_status)
 }
 
 /// The server's OperationOutcome as FHIR JSON, when it sent one; else NULL. Borrowed from `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_operation_outcome(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| opt_ptr(&e.outcome_json))
+pub unsafe extern "C" fn hievc_error_operation_outcome(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| {
+        opt_ptr(&e.outcome_json)
+    })
 }
 
 /// For `HIEVC_VALIDATION`: the MY Core report as JSON (same shape as `hievc_validate`'s); else
 /// NULL. Borrowed from `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_report(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| opt_ptr(&e.report_json))
+pub unsafe extern "C" fn hievc_error_report(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| {
+        opt_ptr(&e.report_json)
+    })
 }
 
 /// Where in the input the problem is (a FHIRPath such as `Appointment.participant[0].actor`,
 /// or a Kafka coordinate), when known; else NULL. Borrowed from `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_location(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| opt_ptr(&e.location))
+pub unsafe extern "C" fn hievc_error_location(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| {
+        opt_ptr(&e.location)
+    })
 }
 
 /// The `X-Request-Id` of the failed HTTP request (quote it when reporting to HIE); else NULL.
 /// Borrowed from `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_request_id(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| opt_ptr(&e.request_id))
+pub unsafe extern "C" fn hievc_error_request_id(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| {
+        opt_ptr(&e.request_id)
+    })
 }
 
 /// How long the server asked to wait before retrying (429/503), in milliseconds; -1 when it
 /// did not say.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_retry_after_ms(err: *const hievc_error) -> i64 {
-    with_error(err, -1, |e| e.retry_after_ms)
+pub unsafe extern "C" fn hievc_error_retry_after_ms(err: *const hievc_error) -> i64 {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, -1, |e| e.retry_after_ms)
 }
 
 /// Whether retrying the same call later may succeed (transport errors, timeouts, 429, 502,
 /// 503, 504).
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_is_retryable(err: *const hievc_error) -> bool {
-    with_error(err, false, |e| e.retryable)
+pub unsafe extern "C" fn hievc_error_is_retryable(err: *const hievc_error) -> bool {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, false, |e| e.retryable)
 }
 
-/// For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
-/// `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
-/// `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
+/// For VC workflow errors: the step that failed (`create_session`, `schedule`, `book`,
+/// `practitioner_join`, `activate`, `find_patients`, `notify`, `finish_encounter`,
+/// `end_session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
 /// for other errors. Borrowed from `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_step(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| opt_ptr(&e.step))
+pub unsafe extern "C" fn hievc_error_step(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| opt_ptr(&e.step))
 }
 
 /// Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
 /// `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
 /// `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+///
+/// # Safety
+/// `err` is NULL or a live error from this library.
 #[no_mangle]
-pub extern "C" fn hievc_error_json(err: *const hievc_error) -> *const c_char {
-    with_error(err, ptr::null(), |e| e.json.as_ptr())
+pub unsafe extern "C" fn hievc_error_json(err: *const hievc_error) -> *const c_char {
+    // SAFETY: caller contract.
+    with_error(unsafe { err.as_ref() }, ptr::null(), |e| e.json.as_ptr())
 }
 
 /// Frees an error. NULL is a no-op. Freeing twice is undefined behaviour.

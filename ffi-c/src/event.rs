@@ -14,8 +14,8 @@ use tokio::sync::oneshot;
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, free_handle, guard, guard_value, lock, opt_ptr, to_cstring, write_handle,
-    write_out,
+    arg_out, arg_ref, free_handle, guard, guard_value, lock, opt_out, opt_ptr, to_cstring,
+    write_handle, write_out,
 };
 use crate::hievc_error;
 use crate::json::{raw, warnings, WarningDoc};
@@ -208,24 +208,25 @@ struct EventDoc<'a> {
     headers: Vec<HeaderDoc<'a>>,
 }
 
+/// Runs `f` on the event (`None` for NULL), or gives `default` for NULL (or a panic).
 fn with_event<R: Copy>(
-    ev: *const hievc_encounter_event,
+    ev: Option<&hievc_encounter_event>,
     default: R,
     f: impl FnOnce(&hievc_encounter_event) -> R,
 ) -> R {
-    guard_value(default, || {
-        // SAFETY: a non-NULL `ev` points at a live event (documented contract).
-        match unsafe { ev.as_ref() } {
-            Some(e) => f(e),
-            None => default,
-        }
-    })
+    guard_value(default, || ev.map_or(default, f))
 }
 
 /// The Encounter as FHIR JSON. Borrowed from `ev`; NULL for a NULL `ev`.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_encounter_json(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| {
+pub unsafe extern "C" fn hievc_event_encounter_json(
+    ev: *const hievc_encounter_event,
+) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
         e.encounter_json
             .get_or_init(|| to_cstring(hie_vc::fhir::to_json(e.event.encounter())))
             .as_ptr()
@@ -237,9 +238,13 @@ pub extern "C" fn hievc_event_encounter_json(ev: *const hievc_encounter_event) -
 /// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
 /// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
 /// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| {
+pub unsafe extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
         e.json
             .get_or_init(|| crate::json::to_cstring(&e.doc()).unwrap_or_default())
             .as_ptr()
@@ -247,64 +252,115 @@ pub extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *const c
 }
 
 /// The Encounter's logical id, or NULL. Borrowed from `ev`.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_encounter_id(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().id))
+pub unsafe extern "C" fn hievc_event_encounter_id(
+    ev: *const hievc_encounter_event,
+) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        opt_ptr(&e.strings().id)
+    })
 }
 
 /// The Encounter's `meta.versionId` (with the id, the dedupe key), or NULL. Borrowed.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_version_id(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().version_id))
+pub unsafe extern "C" fn hievc_event_version_id(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        opt_ptr(&e.strings().version_id)
+    })
 }
 
 /// The VC type code (`VCI`, `VCE`, `VCMDT`, `VCD`, or another serviceType code), or NULL for a
 /// non-VC Encounter (only delivered with `listener.filter = "all"`). Borrowed.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_vc_type(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_type))
+pub unsafe extern "C" fn hievc_event_vc_type(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        opt_ptr(&e.strings().vc_type)
+    })
 }
 
 /// The vc-token (the Jitsi session token), or NULL. A secret: do not log it. Borrowed.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_vc_token(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().vc_token))
+pub unsafe extern "C" fn hievc_event_vc_token(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        opt_ptr(&e.strings().vc_token)
+    })
 }
 
 /// `Encounter.status` (`arrived`, `in-progress`, `finished`, ...), or NULL. Borrowed.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_status(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| opt_ptr(&e.strings().status))
+pub unsafe extern "C" fn hievc_event_status(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        opt_ptr(&e.strings().status)
+    })
 }
 
 /// The topic the record came from. Borrowed.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_topic(ev: *const hievc_encounter_event) -> *const c_char {
-    with_event(ev, std::ptr::null(), |e| e.strings().topic.as_ptr())
+pub unsafe extern "C" fn hievc_event_topic(ev: *const hievc_encounter_event) -> *const c_char {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
+        e.strings().topic.as_ptr()
+    })
 }
 
 /// The record's partition (-1 for a NULL `ev`).
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_partition(ev: *const hievc_encounter_event) -> i32 {
-    with_event(ev, -1, |e| e.event.partition())
+pub unsafe extern "C" fn hievc_event_partition(ev: *const hievc_encounter_event) -> i32 {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, -1, |e| e.event.partition())
 }
 
 /// The record's offset (-1 for a NULL `ev`).
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library.
 #[no_mangle]
-pub extern "C" fn hievc_event_offset(ev: *const hievc_encounter_event) -> i64 {
-    with_event(ev, -1, |e| e.event.offset())
+pub unsafe extern "C" fn hievc_event_offset(ev: *const hievc_encounter_event) -> i64 {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, -1, |e| e.event.offset())
 }
 
 /// The raw record payload, exactly as received (`*len` receives its length when `len` is not
 /// NULL). Borrowed; not NUL-terminated.
+///
+/// # Safety
+/// `ev` is NULL or a live event from this library; `len` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_event_payload(
+pub unsafe extern "C" fn hievc_event_payload(
     ev: *const hievc_encounter_event,
     len: *mut usize,
 ) -> *const u8 {
-    with_event(ev, std::ptr::null(), |e| {
+    // SAFETY: caller contract.
+    with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
         let raw = e.event.raw();
-        if !len.is_null() {
+        // SAFETY: caller contract.
+        if let Some(len) = unsafe { opt_out(len) } {
             write_out(len, raw.len());
         }
         raw.as_ptr()
@@ -322,10 +378,12 @@ pub unsafe extern "C" fn hievc_event_clone(
     out: *mut *mut hievc_encounter_event,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let e = unsafe { arg_ref(ev, "ev") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         write_handle(out, hievc_encounter_event::new(e.event.clone(), None));
         Ok(())
     })
@@ -345,7 +403,8 @@ pub unsafe extern "C" fn hievc_event_ack(
     result: c_int,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let e = unsafe { arg_ref(ev, "ev") }?;
         let reply = lock(&e.reply).take().ok_or_else(|| {

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
 };
 use crate::hievc_error;
 use crate::json::{from_text, raw, report_doc, warnings, write_json, WarningDoc};
@@ -96,7 +96,8 @@ pub unsafe extern "C" fn hievc_fhir_read(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let text = unsafe { arg_str(json, "json") }?;
         // SAFETY: caller contract.
@@ -104,7 +105,8 @@ pub unsafe extern "C" fn hievc_fhir_read(
             unsafe { opt_str(options_json, "options_json") }?,
             "options_json",
         )?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let mut ro = match opts.mode.as_deref() {
             None | Some("strict") => ReadOptions::strict(),
             Some("lenient") => ReadOptions::lenient(),
@@ -165,13 +167,15 @@ pub unsafe extern "C" fn hievc_validator_new(
     out: *mut *mut hievc_validator,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let opts: ValidatorOpts = parse_opts(
             unsafe { opt_str(options_json, "options_json") }?,
             "options_json",
         )?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         // SAFETY: caller contract.
         let settings = unsafe { crate::config::settings_of(cfg) };
         let mut validator = Validator::new()
@@ -201,15 +205,18 @@ enum Shape {
     Outcome,
 }
 
-fn validate_with(
+/// # Safety
+/// `json` is NULL or a NUL-terminated string; `out` is NULL or writable for the call.
+unsafe fn validate_with(
     v: &Validator,
     json: *const c_char,
     out: *mut *mut c_char,
     shape: Shape,
 ) -> Result<(), Failure> {
-    // SAFETY: caller contract of the exports.
+    // SAFETY: forwarded contract.
     let text = unsafe { arg_str(json, "resource_json") }?;
-    arg_out(out, "out")?;
+    // SAFETY: forwarded contract.
+    let out = unsafe { arg_out(out, "out") }?;
     let read = read_resource(text, "resource_json", ReadOptions::strict())?;
     let report = v.validate(&read.value);
     match shape {
@@ -234,10 +241,12 @@ pub unsafe extern "C" fn hievc_validator_validate(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let v = unsafe { arg_ref(v, "validator") }?;
-        validate_with(&v.validator, resource_json, out, Shape::Report)
+        // SAFETY: caller contract.
+        unsafe { validate_with(&v.validator, resource_json, out, Shape::Report) }
     })
 }
 
@@ -253,10 +262,12 @@ pub unsafe extern "C" fn hievc_validator_operation_outcome(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let v = unsafe { arg_ref(v, "validator") }?;
-        validate_with(&v.validator, resource_json, out, Shape::Outcome)
+        // SAFETY: caller contract.
+        unsafe { validate_with(&v.validator, resource_json, out, Shape::Outcome) }
     })
 }
 
@@ -270,8 +281,10 @@ pub unsafe extern "C" fn hievc_validate(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        validate_with(&Validator::new(), resource_json, out, Shape::Report)
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        unsafe { validate_with(&Validator::new(), resource_json, out, Shape::Report) }
     })
 }
 
@@ -285,7 +298,9 @@ pub unsafe extern "C" fn hievc_validate_operation_outcome(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        validate_with(&Validator::new(), resource_json, out, Shape::Outcome)
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        unsafe { validate_with(&Validator::new(), resource_json, out, Shape::Outcome) }
     })
 }

@@ -3,21 +3,30 @@
 //! Since Rust 1.81 a panic unwinding out of an `extern "C"` function aborts the host, so each
 //! export runs its body inside `catch_unwind`: a panic becomes `HIEVC_PANIC` (with its message
 //! in the error) for fallible functions, and a documented neutral value for accessors.
+//!
+//! One convention for raw pointers: every export that takes one is an `unsafe extern "C" fn`
+//! whose `# Safety` states the caller's contract, and only `unsafe fn` helpers turn a raw
+//! pointer into something usable ([`arg_ref`] and [`arg_str`] for inputs, [`arg_out`] and
+//! [`opt_out`] for out-parameters, each taking the caller's word once, at the boundary).
+//! What they return ([`Out`], references, `&str`) is then used by safe code only.
 
 use std::any::Any;
 use std::ffi::{c_char, CStr, CString};
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
 
 use crate::error::{store, Failure};
 use crate::hievc_error;
 use crate::status::hievc_status::{self, *};
 
+/// The optional `hievc_error **err` out-parameter of a fallible export, checked by
+/// [`opt_out`].
+pub(crate) type ErrOut<'a> = Option<Out<'a, *mut hievc_error>>;
+
 /// Runs a fallible export: `Ok` → `HIEVC_OK`; `Err` → its status, with the detail written to
-/// `*err` when `err` is not NULL; a panic → `HIEVC_PANIC`.
-pub(crate) fn guard(
-    err: *mut *mut hievc_error,
-    f: impl FnOnce() -> Result<(), Failure>,
-) -> hievc_status {
+/// `*err` when the caller passed one; a panic → `HIEVC_PANIC`.
+pub(crate) fn guard(err: ErrOut<'_>, f: impl FnOnce() -> Result<(), Failure>) -> hievc_status {
     let failure = match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => return HIEVC_OK,
         Ok(Err(failure)) => failure,
@@ -111,29 +120,64 @@ pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T, Fa
     unsafe { p.as_ref() }.ok_or_else(|| Failure::null(name))
 }
 
-/// Checks an out-parameter before any work is done (so nothing is lost when it is NULL).
-pub(crate) fn arg_out<T>(p: *mut T, name: &str) -> Result<(), Failure> {
-    if p.is_null() {
-        Err(Failure::null(name))
-    } else {
-        Ok(())
+/// A checked out-parameter: not NULL and, by the export's contract, writable for the call.
+///
+/// Only [`arg_out`] and [`opt_out`] make one (they are `unsafe`: they take the caller's word),
+/// so writing through it is safe. A write consumes it: an out-parameter is written at most
+/// once, as the last step of a successful call.
+#[derive(Debug)]
+pub(crate) struct Out<'a, T> {
+    ptr: NonNull<T>,
+    call: PhantomData<&'a mut T>,
+}
+
+impl<T> Out<'_, T> {
+    /// Writes `value` (what was there is not dropped: C hands in uninitialised memory).
+    pub(crate) fn write(self, value: T) {
+        // SAFETY: non-NULL by construction, writable per the contract `arg_out`'s caller
+        // vouched for.
+        unsafe { self.ptr.as_ptr().write(value) }
     }
 }
 
+/// Checks a required out-parameter before any work is done (so nothing is lost when it is
+/// NULL): NULL is `HIEVC_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `p` is NULL or valid for writes of a `T` for `'a` (the duration of the call).
+pub(crate) unsafe fn arg_out<'a, T>(p: *mut T, name: &str) -> Result<Out<'a, T>, Failure> {
+    NonNull::new(p)
+        .map(|ptr| Out {
+            ptr,
+            call: PhantomData,
+        })
+        .ok_or_else(|| Failure::null(name))
+}
+
+/// An optional out-parameter: NULL means the caller does not want the value.
+///
+/// # Safety
+/// As [`arg_out`].
+pub(crate) unsafe fn opt_out<'a, T>(p: *mut T) -> Option<Out<'a, T>> {
+    NonNull::new(p).map(|ptr| Out {
+        ptr,
+        call: PhantomData,
+    })
+}
+
 /// Writes a result to a checked out-parameter (the last step of a successful call).
-pub(crate) fn write_out<T>(p: *mut T, value: T) {
-    // SAFETY: `p` was checked non-NULL by `arg_out`; it is writable per the contract.
-    unsafe { p.write(value) }
+pub(crate) fn write_out<T>(p: Out<'_, T>, value: T) {
+    p.write(value);
 }
 
 /// Hands a string to the caller (freed with `hievc_string_free`).
-pub(crate) fn write_string(p: *mut *mut c_char, s: String) {
-    write_out(p, to_cstring(s).into_raw());
+pub(crate) fn write_string(p: Out<'_, *mut c_char>, s: String) {
+    p.write(to_cstring(s).into_raw());
 }
 
 /// Hands a new handle to the caller (freed with the matching `_free`).
-pub(crate) fn write_handle<T>(p: *mut *mut T, value: T) {
-    write_out(p, Box::into_raw(Box::new(value)));
+pub(crate) fn write_handle<T>(p: Out<'_, *mut T>, value: T) {
+    p.write(Box::into_raw(Box::new(value)));
 }
 
 /// Frees a handle created by [`write_handle`]; NULL is a no-op.

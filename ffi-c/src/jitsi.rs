@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, to_cstring, write_handle,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, to_cstring, write_handle,
 };
 use crate::json::write_json;
 use crate::runtime::{self, block_on};
@@ -48,8 +48,12 @@ pub(crate) struct ParticipantIn {
 }
 
 impl ParticipantIn {
-    pub(crate) fn parse(p: *const c_char, what: &str) -> Result<Participant, Failure> {
-        // SAFETY: caller contract of the exports.
+    /// A participant argument (`{"id", "name", "role", ...}`).
+    ///
+    /// # Safety
+    /// `p` is NULL or a NUL-terminated string that outlives the call.
+    pub(crate) unsafe fn parse(p: *const c_char, what: &str) -> Result<Participant, Failure> {
+        // SAFETY: forwarded contract.
         let text = unsafe { arg_str(p, what) }?;
         let p: ParticipantIn = crate::fhir::parse_json(text, what)?;
         let role = match p.role.as_str() {
@@ -148,10 +152,12 @@ pub unsafe extern "C" fn hievc_jitsi_new(
     out: *mut *mut hievc_jitsi,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let cfg = unsafe { arg_ref(cfg, "cfg") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let settings = cfg.snapshot();
         let handle = runtime::handle()?;
         let _enter = handle.enter();
@@ -185,10 +191,12 @@ pub unsafe extern "C" fn hievc_jitsi_create_session(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let j = unsafe { arg_ref(j, "jitsi") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(j.provider.create_session())??;
         write_json(out, &session_doc(&s))
     })
@@ -210,7 +218,8 @@ pub unsafe extern "C" fn hievc_jitsi_join(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (j, token) = unsafe {
             (
@@ -218,8 +227,10 @@ pub unsafe extern "C" fn hievc_jitsi_join(
                 arg_str(session_token, "session_token")?,
             )
         };
-        let participant = ParticipantIn::parse(participant_json, "participant_json")?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let participant = unsafe { ParticipantIn::parse(participant_json, "participant_json") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let join = block_on(j.provider.join(token, &participant))??;
         write_json(out, &join_doc(&join))
     })
@@ -235,7 +246,8 @@ pub unsafe extern "C" fn hievc_jitsi_activate(
     session_token: *const c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (j, token) = unsafe {
             (
@@ -259,7 +271,8 @@ pub unsafe extern "C" fn hievc_jitsi_end(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (j, token) = unsafe {
             (
@@ -267,7 +280,8 @@ pub unsafe extern "C" fn hievc_jitsi_end(
                 arg_str(session_token, "session_token")?,
             )
         };
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let e = block_on(j.provider.end(token))??;
         write_json(out, &serde_json::json!({ "outcome": end_name(e) }))
     })
@@ -308,10 +322,12 @@ pub unsafe extern "C" fn hievc_notifier_new(
     out: *mut *mut hievc_notifier,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let cfg = unsafe { arg_ref(cfg, "cfg") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let config = cfg.snapshot().notify.to_config()?;
         let handle = runtime::handle()?;
         let _enter = handle.enter();
@@ -335,7 +351,8 @@ pub unsafe extern "C" fn hievc_notifier_login(
     n: *const hievc_notifier,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let n = unsafe { arg_ref(n, "notifier") }?;
         Ok(block_on(n.client.login())??)
@@ -356,7 +373,8 @@ pub unsafe extern "C" fn hievc_notifier_send(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (n, title, body, ids) = unsafe {
             (
@@ -367,7 +385,8 @@ pub unsafe extern "C" fn hievc_notifier_send(
             )
         };
         let ids: Vec<String> = crate::fhir::parse_json(ids, "patient_ids_json")?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let sent = block_on(n.client.send(title, body, ids))??;
         write_json(out, &sent_doc(&sent))
     })

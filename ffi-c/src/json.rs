@@ -12,6 +12,7 @@ use serde_json::value::RawValue;
 use std::ffi::{c_char, CString};
 
 use crate::error::Failure;
+use crate::guard::Out;
 
 /// FHIR JSON of `v`, embedded as is.
 pub(crate) fn raw<T: FhirType>(v: &T) -> Box<RawValue> {
@@ -110,10 +111,10 @@ pub(crate) fn to_cstring<T: Serialize + ?Sized>(v: &T) -> Result<CString, Failur
 
 /// Hands an output document to the caller through `out` (freed with `hievc_string_free`).
 pub(crate) fn write_json<T: Serialize + ?Sized>(
-    out: *mut *mut c_char,
+    out: Out<'_, *mut c_char>,
     v: &T,
 ) -> Result<(), Failure> {
     let c = to_cstring(v)?;
-    crate::guard::write_out(out, c.into_raw());
+    out.write(c.into_raw());
     Ok(())
 }

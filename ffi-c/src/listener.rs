@@ -27,7 +27,9 @@ use crate::config::settings_of;
 use crate::error::Failure;
 use crate::event::hievc_encounter_event;
 use crate::fhir::parse_opts;
-use crate::guard::{arg_out, arg_ref, guard, guard_value, lock, opt_str, to_cstring, write_handle};
+use crate::guard::{
+    arg_out, arg_ref, guard, guard_value, lock, opt_out, opt_str, to_cstring, write_handle,
+};
 use crate::json::write_json;
 use crate::runtime::{self, block_on};
 use crate::status::hievc_status::{self, *};
@@ -271,8 +273,10 @@ fn config_error(message: String) -> Failure {
 }
 
 impl ListenerOpts {
-    fn parse(p: *const c_char) -> Result<Self, Failure> {
-        // SAFETY: caller contract of the exports (NULL or a NUL-terminated string).
+    /// # Safety
+    /// `p` is NULL or a NUL-terminated string that outlives the call.
+    unsafe fn parse(p: *const c_char) -> Result<Self, Failure> {
+        // SAFETY: forwarded contract.
         parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
     }
 
@@ -387,11 +391,14 @@ pub unsafe extern "C" fn hievc_listener_new(
     out: *mut *mut hievc_listener,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let cfg = unsafe { arg_ref(cfg, "cfg") }?;
-        let opts = ListenerOpts::parse(options_json)?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let opts = unsafe { ListenerOpts::parse(options_json) }?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let settings = cfg.snapshot();
         let kafka = opts.kafka_config(&settings)?;
         let l = build(opts.listener_options(&settings)?, |b| Ok(b.kafka(kafka)))?;
@@ -416,11 +423,14 @@ pub unsafe extern "C" fn hievc_listener_new_memory(
     out: *mut *mut hievc_listener,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let broker = unsafe { arg_ref(broker, "broker") }?;
-        let opts = ListenerOpts::parse(options_json)?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let opts = unsafe { ListenerOpts::parse(options_json) }?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         // SAFETY: caller contract.
         let settings = unsafe { settings_of(cfg) };
         if settings.kafka.topics.is_empty() {
@@ -456,7 +466,8 @@ pub unsafe extern "C" fn hievc_listener_set_error_callback(
     userdata: *mut c_void,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
         let cb = callback.ok_or_else(|| Failure::null("callback"))?;
@@ -645,7 +656,8 @@ pub unsafe extern "C" fn hievc_listener_start(
     userdata: *mut c_void,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
         let cb = callback.ok_or_else(|| Failure::null("callback"))?;
@@ -682,11 +694,12 @@ pub unsafe extern "C" fn hievc_listener_start_vc(
     userdata: *mut c_void,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (l, vc) = unsafe { (arg_ref(listener, "listener")?, arg_ref(vc, "vc")?) };
         let practitioner =
-            crate::jitsi::ParticipantIn::parse(practitioner_json, "practitioner_json")?;
+            unsafe { crate::jitsi::ParticipantIn::parse(practitioner_json, "practitioner_json") }?;
         let mut state = lock(&l.state);
         l.start(
             &mut state,
@@ -735,10 +748,12 @@ pub unsafe extern "C" fn hievc_listener_poll(
     event_out: *mut *mut hievc_encounter_event,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
-        arg_out(event_out, "event_out")?;
+        // SAFETY: caller contract.
+        let event_out = unsafe { arg_out(event_out, "event_out") }?;
         {
             let mut state = lock(&l.state);
             if state.closed {
@@ -811,7 +826,8 @@ pub unsafe extern "C" fn hievc_listener_stop(
     listener: *const hievc_listener,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
         l.stop()
@@ -833,7 +849,8 @@ pub unsafe extern "C" fn hievc_listener_close(
     listener: *const hievc_listener,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
         l.close()
@@ -905,10 +922,12 @@ pub unsafe extern "C" fn hievc_listener_metrics(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let l = unsafe { arg_ref(listener, "listener") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         write_json(out, &metrics_json(&l.core.metrics()))
     })
 }

@@ -1,55 +1,34 @@
 //! The library's one tokio runtime: created on first use, shut down by `hievc_shutdown`.
 
 use std::future::Future;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::runtime::{Builder, Handle, Runtime};
+use hie_vc::runtime::{SharedRuntime, Unavailable};
+use tokio::runtime::Handle;
 
 use crate::error::Failure;
-use crate::guard::guard;
+use crate::guard::{guard, opt_out};
 use crate::hievc_error;
 use crate::status::hievc_status::{self, *};
-
-enum State {
-    NotStarted,
-    Running(Runtime),
-    ShutDown,
-}
-
-static STATE: Mutex<State> = Mutex::new(State::NotStarted);
-
-fn lock() -> std::sync::MutexGuard<'static, State> {
-    // The state is a plain enum swapped whole: a poisoned lock still holds a consistent value.
-    STATE.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// How many worker threads the runtime has (HTTP and Kafka are I/O bound: two are plenty).
 const WORKERS: usize = 2;
 
+static RUNTIME: SharedRuntime = SharedRuntime::new("hievc-runtime", WORKERS);
+
+fn unavailable(e: Unavailable) -> Failure {
+    match e {
+        Unavailable::ShutDown => shut_down(),
+        e => Failure::new(
+            HIEVC_TRANSPORT,
+            format!("could not start the library's runtime threads: {e}"),
+        ),
+    }
+}
+
 /// A handle of the runtime, created on first use.
 pub(crate) fn handle() -> Result<Handle, Failure> {
-    let mut state = lock();
-    match &*state {
-        State::Running(rt) => Ok(rt.handle().clone()),
-        State::ShutDown => Err(shut_down()),
-        State::NotStarted => {
-            let rt = Builder::new_multi_thread()
-                .worker_threads(WORKERS)
-                .thread_name("hievc-runtime")
-                .enable_all()
-                .build()
-                .map_err(|e| {
-                    Failure::new(
-                        HIEVC_TRANSPORT,
-                        format!("could not start the library's runtime threads: {e}"),
-                    )
-                })?;
-            let handle = rt.handle().clone();
-            *state = State::Running(rt);
-            Ok(handle)
-        }
-    }
+    RUNTIME.handle().map_err(unavailable)
 }
 
 pub(crate) fn shut_down() -> Failure {
@@ -59,18 +38,15 @@ pub(crate) fn shut_down() -> Failure {
     )
 }
 
-/// Runs `fut` to completion on the runtime, blocking the calling thread.
-///
-/// Works from any host thread and from the library's own callback threads. When called from
-/// a runtime thread itself (e.g. a Rust host that embeds the rlib inside its own runtime), the
-/// worker is handed over first (`block_in_place`) so the runtime keeps running.
-pub(crate) fn block_on<F: Future>(fut: F) -> Result<F::Output, Failure> {
-    let handle = handle()?;
-    if Handle::try_current().is_ok() {
-        Ok(tokio::task::block_in_place(|| handle.block_on(fut)))
-    } else {
-        Ok(handle.block_on(fut))
-    }
+/// Runs `fut` to completion on the runtime, blocking the calling thread: from a host thread,
+/// a library callback thread, or a thread inside the host's own tokio runtime of either flavor
+/// (see `hie_vc::runtime`).
+pub(crate) fn block_on<F>(fut: F) -> Result<F::Output, Failure>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    RUNTIME.block_on(fut).map_err(unavailable)
 }
 
 /// How long `hievc_shutdown` waits for tasks still running (listeners not closed, calls in
@@ -87,18 +63,19 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 ///
 /// Must not be called from a library thread (a listener callback): returns
 /// `HIEVC_INVALID_STATE` there.
+///
+/// # Safety
+/// `err` is NULL or writable.
 #[no_mangle]
-pub extern "C" fn hievc_shutdown(err: *mut *mut hievc_error) -> hievc_status {
-    guard(err, || {
+pub unsafe extern "C" fn hievc_shutdown(err: *mut *mut hievc_error) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         if Handle::try_current().is_ok() || crate::listener::on_callback_thread() {
             return Err(Failure::state(
                 "hievc_shutdown cannot run on a library thread (inside a callback): call it from a host thread",
             ));
         }
-        let previous = std::mem::replace(&mut *lock(), State::ShutDown);
-        if let State::Running(rt) = previous {
-            rt.shutdown_timeout(SHUTDOWN_GRACE);
-        }
+        RUNTIME.shutdown(SHUTDOWN_GRACE);
         Ok(())
     })
 }

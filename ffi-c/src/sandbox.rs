@@ -16,7 +16,7 @@ use crate::config::hievc_config;
 use crate::error::Failure;
 use crate::fhir::parse_opts;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, guard, guard_value, lock, opt_str, to_cstring, write_handle,
+    arg_out, arg_ref, arg_str, guard, guard_value, lock, opt_out, opt_str, to_cstring, write_handle,
 };
 use crate::hievc_error;
 use crate::json::{raw, write_json};
@@ -153,13 +153,15 @@ pub unsafe extern "C" fn hievc_sandbox_start(
     out: *mut *mut hievc_sandbox,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let opts: SandboxOpts = parse_opts(
             unsafe { opt_str(options_json, "options_json") }?,
             "options_json",
         )?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let config = opts.config()?;
         let sandbox = block_on(Sandbox::start(config))??;
         let url = to_cstring(sandbox.url());
@@ -176,12 +178,11 @@ pub unsafe extern "C" fn hievc_sandbox_start(
     })
 }
 
+/// Runs `f` on the running sandbox (`HIEVC_CLOSED` once it is stopped).
 fn with<R>(
-    sb: *const hievc_sandbox,
+    sb: &hievc_sandbox,
     f: impl FnOnce(&Sandbox) -> Result<R, Failure>,
 ) -> Result<R, Failure> {
-    // SAFETY: caller contract of the exports.
-    let sb = unsafe { arg_ref(sb, "sandbox") }?;
     let guard = lock(&sb.inner);
     match guard.as_ref() {
         Some(s) => f(s),
@@ -229,8 +230,12 @@ pub unsafe extern "C" fn hievc_sandbox_config(
     out: *mut *mut hievc_config,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let loader = with(sb, |s| {
             let (email, password) = s.notify_login();
             Ok(SettingsLoader::new()
@@ -259,8 +264,12 @@ pub unsafe extern "C" fn hievc_sandbox_broker(
     out: *mut *mut hievc_memory_broker,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let broker = with(sb, |s| {
             s.broker().ok_or_else(|| {
                 Failure::state("the sandbox publishes to Kafka: listen with hievc_listener_new")
@@ -298,7 +307,8 @@ pub unsafe extern "C" fn hievc_sandbox_check_in(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (appt, patient) = unsafe {
             (
@@ -306,7 +316,10 @@ pub unsafe extern "C" fn hievc_sandbox_check_in(
                 opt_str(patient_id, "patient_id")?,
             )
         };
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let c = with(sb, |s| {
             let r = match patient {
                 Some(p) => block_on(s.check_in_patient(appt, p))?,
@@ -339,8 +352,12 @@ pub unsafe extern "C" fn hievc_sandbox_notifications(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let records = with(sb, |s| Ok(s.notifications()))?;
         write_json(out, &records)
     })
@@ -358,8 +375,12 @@ pub unsafe extern "C" fn hievc_sandbox_jitsi_sessions(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let sessions = with(sb, |s| Ok(s.jitsi_sessions()))?;
         write_json(out, &sessions)
     })
@@ -378,10 +399,14 @@ pub unsafe extern "C" fn hievc_sandbox_resource(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let r = with(sb, |s| {
             s.resource(rt, id).ok_or_else(|| {
                 Failure::from(hie_vc::Error::new(
@@ -407,7 +432,8 @@ pub unsafe extern "C" fn hievc_sandbox_set_faults(
     faults_json: *const c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (name, text) = unsafe {
             (
@@ -421,6 +447,8 @@ pub unsafe extern "C" fn hievc_sandbox_set_faults(
             ))
         })?;
         let faults: Faults = crate::fhir::parse_json(text, "faults_json")?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
         with(sb, |s| Ok(s.set_faults(service, faults)?))
     })
 }
@@ -435,7 +463,8 @@ pub unsafe extern "C" fn hievc_sandbox_stop(
     sb: *const hievc_sandbox,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let sb = unsafe { arg_ref(sb, "sandbox") }?;
         let taken = lock(&sb.inner).take();

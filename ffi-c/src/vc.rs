@@ -1,5 +1,5 @@
-//! `hievc_vc`: the VC workflow (facts.md §3) — schedule, book, start, finish for VCI and VCE —
-//! over a client, a Jitsi provider and a notifier.
+//! `hievc_vc`: the VC workflow (`docs/guide-gaps.md` §3) — schedule, book, start, finish for VCI
+//! and VCE — over a client, a Jitsi provider and a notifier.
 
 use std::ffi::c_char;
 
@@ -13,7 +13,7 @@ use crate::error::Failure;
 use crate::event::{vc_doc, VcDoc};
 use crate::fhir::{parse_json, parse_opts, read_resource};
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_str, write_handle,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
 };
 use crate::jitsi::{end_name, join_doc, sent_doc, session_doc, JoinDoc, ParticipantIn, SentDoc};
 use crate::json::write_json;
@@ -60,7 +60,8 @@ pub unsafe extern "C" fn hievc_vc_new(
     out: *mut *mut hievc_vc,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let (client, jitsi, notifier) = unsafe {
             (
@@ -74,7 +75,8 @@ pub unsafe extern "C" fn hievc_vc_new(
             unsafe { opt_str(options_json, "options_json") }?,
             "options_json",
         )?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         // SAFETY: caller contract.
         let settings = unsafe { crate::config::settings_of(cfg) }.vc;
         let mut b = VirtualConsultation::builder(client.client.clone())
@@ -111,8 +113,12 @@ pub unsafe extern "C" fn hievc_vc_free(vc: *mut hievc_vc) {
     guard_value((), || unsafe { free_handle(vc) })
 }
 
-fn the_vc<'a>(vc: *const hievc_vc) -> Result<&'a VirtualConsultation, Failure> {
-    // SAFETY: caller contract of the exports.
+/// The workflow behind a handle argument.
+///
+/// # Safety
+/// `vc` is NULL or a live workflow.
+unsafe fn the_vc<'a>(vc: *const hievc_vc) -> Result<&'a VirtualConsultation, Failure> {
+    // SAFETY: forwarded contract.
     Ok(&unsafe { arg_ref(vc, "vc") }?.vc)
 }
 
@@ -142,9 +148,12 @@ pub unsafe extern "C" fn hievc_vc_create_session(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let vc = the_vc(vc)?;
-        arg_out(out, "out")?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let vc = unsafe { the_vc(vc) }?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.create_session())??;
         write_json(out, &session_doc(&s))
     })
@@ -169,10 +178,12 @@ pub unsafe extern "C" fn hievc_vc_schedule(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let vc = the_vc(vc)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let vc = unsafe { the_vc(vc) }?;
         let schedule = typed(
-            input_resource(schedule_json, "schedule_json")?,
+            unsafe { input_resource(schedule_json, "schedule_json") }?,
             "schedule_json",
             "Schedule",
             |r| match r {
@@ -192,7 +203,8 @@ pub unsafe extern "C" fn hievc_vc_schedule(
                 _ => None,
             })?);
         }
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.schedule(schedule, slots))??;
         write_json(
             out,
@@ -245,10 +257,12 @@ pub unsafe extern "C" fn hievc_vc_book(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let vc = the_vc(vc)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let vc = unsafe { the_vc(vc) }?;
         let appt = typed(
-            input_resource(appointment_json, "appointment_json")?,
+            unsafe { input_resource(appointment_json, "appointment_json") }?,
             "appointment_json",
             "Appointment",
             |r| match r {
@@ -258,7 +272,8 @@ pub unsafe extern "C" fn hievc_vc_book(
         )?;
         // SAFETY: caller contract.
         let slot = unsafe { opt_str(slot_id, "slot_id") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let b = block_on(vc.book(appt, slot))??;
         write_json(out, &booked_doc(&b))
     })
@@ -309,10 +324,12 @@ pub unsafe extern "C" fn hievc_vc_start(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let vc = the_vc(vc)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let vc = unsafe { the_vc(vc) }?;
         let encounter = typed(
-            input_resource(encounter_json, "encounter_json")?,
+            unsafe { input_resource(encounter_json, "encounter_json") }?,
             "encounter_json",
             "Encounter",
             |r| match r {
@@ -320,7 +337,8 @@ pub unsafe extern "C" fn hievc_vc_start(
                 _ => None,
             },
         )?;
-        let practitioner = ParticipantIn::parse(practitioner_json, "practitioner_json")?;
+        // SAFETY: caller contract.
+        let practitioner = unsafe { ParticipantIn::parse(practitioner_json, "practitioner_json") }?;
         // SAFETY: caller contract.
         let included = match unsafe { opt_str(included_json, "included_json") }? {
             None => Vec::new(),
@@ -341,7 +359,8 @@ pub unsafe extern "C" fn hievc_vc_start(
                 v
             }
         };
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.start(&encounter, &practitioner, &included))??;
         write_json(out, &started_doc(&s))
     })
@@ -368,11 +387,14 @@ pub unsafe extern "C" fn hievc_vc_finish(
     out: *mut *mut c_char,
     err: *mut *mut hievc_error,
 ) -> hievc_status {
-    guard(err, || {
-        let vc = the_vc(vc)?;
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let vc = unsafe { the_vc(vc) }?;
         // SAFETY: caller contract.
         let id = unsafe { arg_str(encounter_id, "encounter_id") }?;
-        arg_out(out, "out")?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
         let f = block_on(vc.finish(id))??;
         write_json(
             out,

@@ -1,8 +1,8 @@
-//! Check-in: what HIE does when a patient checks in on RekodSaya (facts.md §3). It creates the
-//! VC Encounter from the Appointment — class VR, the Appointment's serviceType, its specialty
-//! as type, its Patient as subject, its practitioners as typed participants, the configured
-//! Organization as serviceProvider, status `arrived`, `period.start` now, a vc-token (a new
-//! Jitsi session for VCI, the Appointment's token for VCE) and an encounter-id — validates it
+//! Check-in: what HIE does when a patient checks in on RekodSaya (`docs/guide-gaps.md` §3). It
+//! creates the VC Encounter from the Appointment — class VR, the Appointment's serviceType, its
+//! specialty as type, its Patient as subject, its practitioners as typed participants, the
+//! configured Organization as serviceProvider, status `arrived`, `period.start` now, a vc-token (a
+//! new Jitsi session for VCI, the Appointment's token for VCE) and an encounter-id — validates it
 //! against MY Core, stores it and publishes it on the event source.
 
 use std::fmt;

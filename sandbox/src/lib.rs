@@ -1,8 +1,8 @@
 //! # hie-vc-sandbox — an emulator of the Malaysian HIE for the VC workflow
 //!
 //! **This is an emulator, not HIE.** It lets the `hie-vc` SDK, its demo and its tests run the
-//! Virtual Consultation flows (facts.md §3) end to end on one machine, without credentials, by
-//! playing every counterpart a source system talks to:
+//! Virtual Consultation flows (`docs/guide-gaps.md` §3) end to end on one machine, without
+//! credentials, by playing every counterpart a source system talks to:
 //!
 //! * **FHIR R4 API** (`{url}/fhir`) for Appointment, Encounter, Schedule, Slot, Patient,
 //!   Practitioner, PractitionerRole, Organization and HealthcareService: create, read, vread,

@@ -1,4 +1,4 @@
-//! The emulated Notification API (facts.md §4), speaking the contract the SDK's
+//! The emulated Notification API (`docs/guide-gaps.md` §4), speaking the contract the SDK's
 //! `NotificationClient` uses by default ([`NotificationContract`]): a login with the configured
 //! e-mail and password that hands out expiring bearer tokens, and a send that records every
 //! notification it accepts.

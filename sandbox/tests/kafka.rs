@@ -1,54 +1,16 @@
 //! Check-in publishing to a real Kafka broker, read back with the core's Kafka listener.
-//! Needs `HIEVC_KAFKA_BOOTSTRAP` (tests/services/kafka.sh starts a broker; the test command
-//! sets it); without it the broker tests print a SKIP notice and pass.
+//! The broker tests need `HIEVC_KAFKA_BOOTSTRAP` (tests/services/kafka.sh starts a broker; the
+//! test command sets it): they are `#[ignore]`d by default and fail without it.
 
 mod support;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hie_vc::listener::{EncounterEvent, KafkaConfig, Listener, Sasl, SaslMechanism, Security};
 use hie_vc_sandbox::{Error, KafkaTarget, SandboxConfig};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
+use hie_vc_test_support::kafka::{self as k, unique};
 use support::*;
-
-fn bootstrap(test: &str) -> Option<String> {
-    match std::env::var("HIEVC_KAFKA_BOOTSTRAP") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            eprintln!(
-                "SKIP {test}: HIEVC_KAFKA_BOOTSTRAP is not set (tests/services/kafka.sh start, then HIEVC_KAFKA_BOOTSTRAP=127.0.0.1:9092)"
-            );
-            None
-        }
-    }
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!("{prefix}-{}-{nanos}", std::process::id())
-}
-
-async fn create_topic(bootstrap: &str, topic: &str) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .unwrap();
-    let res = admin
-        .create_topics(
-            [&NewTopic::new(topic, 3, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(20))),
-        )
-        .await
-        .unwrap();
-    for r in res {
-        r.unwrap();
-    }
-}
 
 /// Reads the topic with the core's Kafka listener until `expected` events arrived (bounded),
 /// then a little longer to catch duplicates.
@@ -84,12 +46,11 @@ async fn consume(config: KafkaConfig, expected: usize) -> Vec<EncounterEvent> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Kafka: tests/services/kafka.sh start; HIEVC_KAFKA_BOOTSTRAP"]
 async fn check_in_publishes_to_kafka() {
-    let Some(bootstrap) = bootstrap("check_in_publishes_to_kafka") else {
-        return;
-    };
+    let bootstrap = k::bootstrap();
     let topic = unique("sandbox-enc");
-    create_topic(&bootstrap, &topic).await;
+    k::create_topic(&bootstrap, &topic, 3).await;
     let (sandbox, client) = start_with(
         SandboxConfig::default()
             .seed(base_resources())
@@ -149,18 +110,12 @@ async fn check_in_publishes_to_kafka() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Kafka: tests/services/kafka.sh start; HIEVC_KAFKA_BOOTSTRAP"]
 async fn sasl_properties_pass_through() {
-    let Some(bootstrap) = bootstrap("sasl_properties_pass_through") else {
-        return;
-    };
-    let sasl = std::env::var("HIEVC_KAFKA_SASL_BOOTSTRAP").unwrap_or_else(|_| {
-        let host = bootstrap
-            .rsplit_once(':')
-            .map_or(bootstrap.as_str(), |(h, _)| h);
-        format!("{host}:9093")
-    });
+    let bootstrap = k::bootstrap();
+    let sasl = k::sasl_bootstrap(&bootstrap);
     let topic = unique("sandbox-sasl");
-    create_topic(&bootstrap, &topic).await;
+    k::create_topic(&bootstrap, &topic, 3).await;
     let target = KafkaTarget::new(sasl.clone())
         .property("security.protocol", "SASL_PLAINTEXT")
         .property("sasl.mechanisms", "SCRAM-SHA-512")

@@ -1,6 +1,6 @@
 /* libhievc C suite, part 3: the HIE FHIR client — every interaction against a real FHIR R4
  * server (HIEVC_FHIR_URL: tests/ffi.sh starts a Helios server; skipped with a notice when
- * unset), typed errors with HTTP status / OperationOutcome / request id, client-side MY Core
+ * unset, a failure when HIEVC_REQUIRE_SERVICES is set), typed errors with HTTP status / OperationOutcome / request id, client-side MY Core
  * validation, per-call options, transport errors and misuse. */
 #include <stdint.h>
 #include <time.h>
@@ -209,7 +209,7 @@ int main(void) {
     if (url && *url) {
         test_server(url);
     } else {
-        fprintf(stderr, "-- client against a FHIR server: SKIPPED (HIEVC_FHIR_URL is not set; tests/ffi.sh starts one)\n");
+        service_missing("client against a FHIR server", "HIEVC_FHIR_URL is not set; tests/ffi.sh starts one");
     }
     CHECK(hievc_shutdown(NULL) == HIEVC_OK);
     return finish("test_client");

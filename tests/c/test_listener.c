@@ -1,7 +1,7 @@
 /* libhievc C suite, part 2: the Encounter listener — callback and pull APIs, event accessors,
  * acknowledgement, retries and failures, misuse (double close, wrong state, NULL) — on the
  * in-memory broker, then on the real Kafka broker (HIEVC_KAFKA_BOOTSTRAP; skipped with a notice
- * when unset). */
+ * when unset, a failure when HIEVC_REQUIRE_SERVICES is set). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -411,11 +411,11 @@ static int produce(const char *bootstrap, const char *topic, int first, int coun
 static void test_kafka(void) {
     const char *bootstrap = getenv("HIEVC_KAFKA_BOOTSTRAP");
     if (!bootstrap || !*bootstrap) {
-        fprintf(stderr, "-- kafka: SKIPPED (HIEVC_KAFKA_BOOTSTRAP is not set; tests/services/kafka.sh start)\n");
+        service_missing("kafka", "HIEVC_KAFKA_BOOTSTRAP is not set; tests/services/kafka.sh start");
         return;
     }
     if (system("command -v kcat >/dev/null 2>&1") != 0) {
-        fprintf(stderr, "-- kafka: SKIPPED (kcat is not installed: apt-get install -y kcat)\n");
+        service_missing("kafka", "kcat is not installed: apt-get install -y kcat");
         return;
     }
     SECTION("kafka: callback, then pull, offsets committed");
@@ -480,7 +480,7 @@ static void test_kafka(void) {
     SECTION("kafka: refused credentials");
     const char *sasl = getenv("HIEVC_KAFKA_SASL_BOOTSTRAP");
     if (!sasl || !*sasl) {
-        fprintf(stderr, "-- kafka SASL: SKIPPED (HIEVC_KAFKA_SASL_BOOTSTRAP is not set)\n");
+        service_missing("kafka SASL", "HIEVC_KAFKA_SASL_BOOTSTRAP is not set");
         return;
     }
     snprintf(json, sizeof json,

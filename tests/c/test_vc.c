@@ -394,7 +394,7 @@ static void test_vci_vce_memory(void) {
 static void test_vci_kafka(void) {
     const char *bootstrap = getenv("HIEVC_KAFKA_BOOTSTRAP");
     if (!bootstrap || !*bootstrap) {
-        fprintf(stderr, "-- sandbox over Kafka: SKIPPED (HIEVC_KAFKA_BOOTSTRAP is not set)\n");
+        service_missing("sandbox over Kafka", "HIEVC_KAFKA_BOOTSTRAP is not set");
         return;
     }
     SECTION("sandbox publishing to real Kafka: VCI through the ready-made VC listener");

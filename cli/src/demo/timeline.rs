@@ -35,7 +35,7 @@ pub fn mask_url(url: &str) -> String {
 pub struct Entry {
     /// `VCI` or `VCE`.
     pub flow: &'static str,
-    /// The step number(s) of facts.md §3, or `-` for an actor's action (check-in).
+    /// The step number(s) of `docs/guide-gaps.md` §3, or `-` for an actor's action (check-in).
     pub step: &'static str,
     /// Who acts.
     pub actor: &'static str,

@@ -228,7 +228,7 @@ impl HieClient {
             url: self.inner.transport.url(path)?,
             method,
             body: None,
-            headers: self.inner.transport.headers.clone(),
+            headers: reqwest::header::HeaderMap::new(),
             idempotent,
             interaction,
             target,

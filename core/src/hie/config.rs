@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use super::auth::{Auth, Secret};
-use super::retry::RetryPolicy;
-use crate::error::{Error, Result};
+use super::auth::Auth;
+use crate::error::Result;
 use crate::fhir::ReadMode;
+use crate::http::{self, HttpSettings};
 use crate::mycore::consts::PROFILE_BASE;
+use crate::retry::RetryPolicy;
 
 /// What a write asks the server to send back (`Prefer: return=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,18 +86,14 @@ impl HieConfig {
         HieConfigBuilder {
             base_url: base_url.into(),
             auth: Auth::None,
-            connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            user_agent: concat!("hie-vc/", env!("CARGO_PKG_VERSION")).to_owned(),
-            headers: Vec::new(),
+            http: HttpSettings {
+                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+                ..HttpSettings::default()
+            },
             profile_base: PROFILE_BASE.to_owned(),
             validate: true,
             prefer: None,
             read_mode: ReadMode::Lenient,
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            root_certificates_pem: Vec::new(),
-            insecure_host: None,
         }
     }
     /// The FHIR base URL (always ends with `/`).
@@ -125,20 +122,6 @@ impl HieConfig {
     }
 }
 
-enum HeaderSetting {
-    Plain(String, String),
-    Sensitive(String, Secret),
-}
-
-impl std::fmt::Debug for HeaderSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Plain(n, v) => write!(f, "{n}: {v}"),
-            Self::Sensitive(n, _) => write!(f, "{n}: ***"),
-        }
-    }
-}
-
 /// Builds an [`HieConfig`]; every setting has a default except the base URL.
 ///
 /// ```
@@ -159,18 +142,11 @@ impl std::fmt::Debug for HeaderSetting {
 pub struct HieConfigBuilder {
     base_url: String,
     auth: Auth,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    retry: RetryPolicy,
-    user_agent: String,
-    headers: Vec<HeaderSetting>,
+    http: HttpSettings,
     profile_base: String,
     validate: bool,
     prefer: Option<Prefer>,
     read_mode: ReadMode,
-    max_response_bytes: usize,
-    root_certificates_pem: Vec<Vec<u8>>,
-    insecure_host: Option<String>,
 }
 
 impl HieConfigBuilder {
@@ -179,39 +155,7 @@ impl HieConfigBuilder {
         self.auth = auth;
         self
     }
-    /// The time limit to establish a connection (default 10 s).
-    pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
-        self
-    }
-    /// The time limit of one attempt, from connecting to the end of the response body
-    /// (default 30 s). Retries get a fresh limit; [`RetryPolicy::max_elapsed`] bounds the total.
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.request_timeout = d;
-        self
-    }
-    /// How failed idempotent requests are retried.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-    /// The `User-Agent` (default `hie-vc/<version>`); HIE operators use it to tell integrators apart.
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = ua.into();
-        self
-    }
-    /// A header sent with every request (e.g. a facility code HIE asked for).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers
-            .push(HeaderSetting::Plain(name.into(), value.into()));
-        self
-    }
-    /// A header carrying a secret (e.g. an API key); never printed or logged.
-    pub fn secret_header(mut self, name: impl Into<String>, value: impl Into<Secret>) -> Self {
-        self.headers
-            .push(HeaderSetting::Sensitive(name.into(), value.into()));
-        self
-    }
+    http::http_options!("64 MiB");
     /// The base of the MY Core profile canonicals (default [`PROFILE_BASE`]; older HIE builds
     /// used another one).
     pub fn profile_base(mut self, base: impl Into<String>) -> Self {
@@ -236,88 +180,26 @@ impl HieConfigBuilder {
         self.read_mode = mode;
         self
     }
-    /// The largest response body accepted (default 64 MiB); a larger one fails the call instead
-    /// of exhausting memory.
-    pub fn max_response_bytes(mut self, n: usize) -> Self {
-        self.max_response_bytes = n;
-        self
-    }
-    /// An extra trusted root certificate (PEM), e.g. for a sandbox with a private CA.
-    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.root_certificates_pem.push(pem.into());
-        self
-    }
-    /// Turns TLS certificate verification off for exactly this host (a sandbox with a broken
-    /// certificate). Dangerous: anyone on the path can read and change the traffic. Every other
-    /// host keeps full verification.
-    pub fn danger_accept_invalid_certs_for_host(mut self, host: impl Into<String>) -> Self {
-        self.insecure_host = Some(host.into());
-        self
-    }
-
     /// Checks the settings.
     pub fn build(self) -> Result<HieConfig> {
-        let mut base = self.base_url.trim().to_owned();
-        if !base.ends_with('/') {
-            base.push('/');
-        }
-        let base_url = url::Url::parse(&base).map_err(|e| {
-            Error::config(format!(
-                "base URL '{}' is not a valid URL ({e}); give an absolute URL like https://fhir.hie.moh.gov.my/baseR4/",
-                self.base_url
-            ))
-        })?;
-        if !matches!(base_url.scheme(), "http" | "https") || base_url.host().is_none() {
-            return Err(Error::config(format!(
-                "base URL '{}' must be an http(s) URL with a host",
-                self.base_url
-            )));
-        }
-        if !base_url.username().is_empty() || base_url.password().is_some() {
-            // A URL is printed and logged in many places; a password in it would leak.
-            return Err(Error::config(
-                "the base URL must not carry credentials; use Auth::basic or another Auth instead",
-            ));
-        }
-        if base_url.query().is_some() || base_url.fragment().is_some() {
-            return Err(Error::config(
-                "the base URL must not carry a query or fragment; give the FHIR base only",
-            ));
-        }
-        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
-            return Err(Error::config("timeouts must be greater than zero"));
-        }
-        let mut headers = Vec::with_capacity(self.headers.len());
-        for h in self.headers {
-            let (name, value, secret) = match &h {
-                HeaderSetting::Plain(n, v) => (n.as_str(), v.as_str(), false),
-                HeaderSetting::Sensitive(n, v) => (n.as_str(), v.expose_secret(), true),
-            };
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::config(format!("'{name}' is not a valid HTTP header name")))?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| {
-                Error::config(format!(
-                    "the value of header '{name}' has characters not allowed in HTTP headers"
-                ))
-            })?;
-            value.set_sensitive(secret);
-            headers.push((name, value));
-        }
+        let base_url = http::base_url("HIE FHIR base", &self.base_url)?;
+        self.http.check()?;
+        let h = self.http;
         Ok(HieConfig {
             base_url,
             auth: self.auth,
-            connect_timeout: self.connect_timeout,
-            request_timeout: self.request_timeout,
-            retry: self.retry,
-            user_agent: self.user_agent,
-            headers,
+            connect_timeout: h.connect_timeout,
+            request_timeout: h.request_timeout,
+            retry: h.retry,
+            user_agent: h.user_agent,
+            headers: http::parse_headers(&h.headers)?,
             profile_base: self.profile_base,
             validate: self.validate,
             prefer: self.prefer,
             read_mode: self.read_mode,
-            max_response_bytes: self.max_response_bytes,
-            root_certificates_pem: self.root_certificates_pem,
-            insecure_host: self.insecure_host,
+            max_response_bytes: h.max_response_bytes,
+            root_certificates_pem: h.root_certificates_pem,
+            insecure_host: h.insecure_host,
         })
     }
 }

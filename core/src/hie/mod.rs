@@ -1,5 +1,5 @@
 //! The HIE FHIR REST client: every FHIR interaction the VC workflow needs, against HIE's
-//! FHIR R4 server (facts.md §1).
+//! FHIR R4 server (`docs/guide-gaps.md` §1).
 //!
 //! * [`HieClient`] — cheap to clone, one connection pool, built from an [`HieConfig`].
 //! * Interactions return request builders; nothing is sent until `send()` (or `stream()`):
@@ -48,12 +48,13 @@ mod history;
 mod paging;
 mod params;
 mod resource;
-mod retry;
+
 mod search;
 mod status;
 mod transport;
 mod vc;
 
+pub use crate::retry::RetryPolicy;
 pub use auth::{Auth, ClientAuthMethod, OAuth2, Secret};
 pub use bundle::{BundleOutcome, BundleRequest, EntryOutcome};
 pub use capabilities::{Capabilities, CapabilitiesRequest};
@@ -65,7 +66,6 @@ pub use crud::{
 pub use history::{HistoryEntry, HistoryPage, HistoryRequest};
 pub use params::{escape_value, Prefix, SearchParams, Summary};
 pub use resource::{FhirResource, ResourceLocation, TypedResource};
-pub use retry::RetryPolicy;
 pub use search::{SearchPage, SearchRequest};
 
 /// Re-exported so callers can name HTTP methods and headers without depending on reqwest.

@@ -2,13 +2,13 @@
 //! server's OperationOutcome and Retry-After, or a transport/timeout error, each with a message
 //! that says what to do.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::{HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 
-use super::retry::parse_retry_after;
 use crate::error::{Error, ErrorKind};
 use crate::fhir::{self, OperationOutcome, ReadOptions, Resource};
+use crate::http::retry_after_of;
 
 /// The OperationOutcome in an error body, when the body is one.
 pub(crate) fn outcome_of(body: &[u8]) -> Option<OperationOutcome> {
@@ -19,14 +19,6 @@ pub(crate) fn outcome_of(body: &[u8]) -> Option<OperationOutcome> {
         Ok(r) => OperationOutcome::try_from(r.value).ok(),
         Err(_) => None,
     }
-}
-
-/// The Retry-After of a response.
-pub(crate) fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, SystemTime::now()))
 }
 
 /// The client-error kind an OperationOutcome's first error issue names, for servers that answer
@@ -148,6 +140,7 @@ pub(crate) fn transport_error(e: reqwest::Error, what: &str, timeout: Duration) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::RETRY_AFTER;
 
     const OO: &str = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required","diagnostics":"Appointment.status missing"}]}"#;
 

@@ -1,23 +1,22 @@
-//! The engine under every interaction: one connection pool, the headers every request carries,
-//! authentication with one refresh after a 401, retries of idempotent requests, a time limit per
-//! attempt and a size limit per response, a request id and a tracing span per call.
+//! The FHIR side of the one HTTP engine (`crate::http`): the headers every FHIR request
+//! carries, URLs relative to the FHIR base and links made safe to follow, and what a FHIR call
+//! is called in its `hie.request` span and its errors (the interaction, the target, the
+//! server's OperationOutcome).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
-use tracing::Instrument;
 
-use super::auth::AuthState;
 use super::config::HieConfig;
-use super::retry::RetryPolicy;
 use super::status;
 use crate::error::{Error, ErrorKind, Result};
+use crate::http::{Engine, EngineConfig, Repeat, Request, Service};
+use crate::retry::RetryPolicy;
 
 /// The FHIR JSON media type, sent as `Accept` and as the `Content-Type` of bodies.
 pub(crate) const FHIR_JSON: &str = "application/fhir+json";
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// `Prefer` (RFC 7240).
 pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
 /// FHIR conditional create.
@@ -72,6 +71,8 @@ pub(crate) struct Call {
     pub(crate) method: Method,
     pub(crate) url: url::Url,
     pub(crate) body: Option<Bytes>,
+    /// The call's own headers (`Content-Type`, `Prefer`, ...); `Accept` and the configured
+    /// headers are the engine's.
     pub(crate) headers: HeaderMap,
     /// Safe to send more than once (decides retries).
     pub(crate) idempotent: bool,
@@ -90,110 +91,84 @@ impl Call {
 }
 
 /// A successful response.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
-    pub(crate) request_id: String,
+pub(crate) type Reply = crate::http::Reply;
+
+/// What a FHIR call is called in its span and its errors.
+struct Interaction {
+    /// `read`, `update`, ...
+    name: &'static str,
+    /// `Patient/p1`, `Patient`, `[base]`.
+    target: String,
 }
 
-impl Reply {
-    pub(crate) fn header(&self, name: impl reqwest::header::AsHeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+impl Interaction {
+    /// `update Patient/p1`, for messages (built only when needed).
+    fn what(&self) -> String {
+        format!("{} {}", self.name, self.target)
+    }
+}
+
+impl Service for Interaction {
+    fn span(&self, req: &Request, request_id: &str) -> tracing::Span {
+        tracing::info_span!(
+            target: "hie_vc::hie",
+            "hie.request",
+            interaction = self.name,
+            method = %req.method,
+            url = %redact_url(req.url.as_str()),
+            request_id = %request_id,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        )
+    }
+
+    fn http_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        status::http_error(status, headers, body, &self.what(), &self.target)
+    }
+
+    fn transport_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
+        status::transport_error(e, &self.what(), timeout)
+    }
+
+    fn too_large(&self, size: u64, limit: usize) -> Error {
+        Error::new(
+            ErrorKind::Decode,
+            format!(
+                "{}: the response body ({size} bytes or more) exceeds the limit of {limit} bytes; page with a smaller _count or raise HieConfig max_response_bytes",
+                self.what()
+            ),
+        )
+        .with_location("body")
     }
 }
 
 /// The shared state behind every clone of a client.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    engine: Engine,
     pub(crate) base: url::Url,
-    retry: RetryPolicy,
-    timeout: Duration,
-    max_body: usize,
-    /// `Accept` and the configured extra headers: every call starts from these.
-    pub(crate) headers: HeaderMap,
-    auth: AuthState,
-}
-
-fn http_client(cfg: &HieConfig, insecure: bool) -> Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
-        .connect_timeout(cfg.connect_timeout)
-        .user_agent(cfg.user_agent.clone())
-        // Redirects are not followed: a redirect would carry the request (and, to the same
-        // host, its credentials) somewhere the integrator did not configure.
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90));
-    for pem in &cfg.root_certificates_pem {
-        // A PEM without a certificate parses as an empty bundle: refuse it rather than run
-        // with a trust setting the integrator did not get.
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| Error::config(format!("a root certificate is not valid PEM: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::config(
-                "a root certificate PEM holds no CERTIFICATE block; check the file given",
-            ));
-        }
-        for cert in certs {
-            b = b.add_root_certificate(cert);
-        }
-    }
-    if insecure {
-        b = b.danger_accept_invalid_certs(true);
-    }
-    b.build()
-        .map_err(|e| Error::config(format!("could not set up the HTTP client: {e}")))
 }
 
 impl Transport {
     pub(crate) fn new(cfg: &HieConfig) -> Result<Self> {
-        let host_is_insecure = |u: &url::Url| {
-            cfg.insecure_host
-                .as_deref()
-                .is_some_and(|h| u.host_str().is_some_and(|x| x.eq_ignore_ascii_case(h)))
-        };
-        let fhir_insecure = host_is_insecure(&cfg.base_url);
-        if fhir_insecure {
-            tracing::warn!(
-                target: "hie_vc::hie",
-                host = cfg.base_url.host_str().unwrap_or(""),
-                "TLS certificate verification is OFF for this host"
-            );
-        }
-        let http = http_client(cfg, fhir_insecure)?;
-        let token_http = match &cfg.auth {
-            super::auth::Auth::OAuth2(o) => {
-                let insecure = url::Url::parse(&o.token_url)
-                    .map(|u| host_is_insecure(&u))
-                    .unwrap_or(false);
-                if insecure == fhir_insecure {
-                    http.clone()
-                } else {
-                    http_client(cfg, insecure)?
-                }
-            }
-            _ => http.clone(),
-        };
-        let auth = AuthState::new(
-            &cfg.auth,
-            token_http,
-            cfg.retry.clone(),
-            cfg.request_timeout,
-        )?;
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static(FHIR_JSON));
-        for (n, v) in &cfg.headers {
-            headers.append(n.clone(), v.clone());
-        }
-        Ok(Self {
-            http,
+        let engine = Engine::new(EngineConfig {
+            service: "the HIE FHIR server",
             base: cfg.base_url.clone(),
-            retry: cfg.retry.clone(),
-            timeout: cfg.request_timeout,
+            accept: FHIR_JSON,
+            headers: &cfg.headers,
+            connection: crate::http::Connection {
+                connect_timeout: cfg.connect_timeout,
+                user_agent: &cfg.user_agent,
+                root_certificates_pem: &cfg.root_certificates_pem,
+                insecure_host: cfg.insecure_host.as_deref(),
+            },
+            auth: &cfg.auth,
+            request_timeout: cfg.request_timeout,
+            retry: &cfg.retry,
             max_body: cfg.max_response_bytes,
-            headers,
-            auth,
+        })?;
+        Ok(Self {
+            engine,
+            base: cfg.base_url.clone(),
         })
     }
 
@@ -250,187 +225,39 @@ impl Transport {
 
     /// Runs a call: retries, auth refresh, tracing. `Ok` only for a 2xx response.
     pub(crate) async fn execute(&self, call: Call) -> Result<Reply> {
-        let request_id = call
-            .opts
-            .request_id
-            .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let span = tracing::info_span!(
-            target: "hie_vc::hie",
-            "hie.request",
-            interaction = call.interaction,
-            method = %call.method,
-            url = %redact_url(call.url.as_str()),
-            request_id = %request_id,
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-        );
-        self.run(&call, request_id).instrument(span).await
-    }
-
-    async fn run(&self, call: &Call, request_id: String) -> Result<Reply> {
-        let started = Instant::now();
-        let policy = call.opts.retry.as_ref().unwrap_or(&self.retry);
-        let timeout = call.opts.timeout.unwrap_or(self.timeout);
-
-        let span = tracing::Span::current();
-        let mut retry = 0u32;
-        let mut attempts = 0u32;
-        let mut refreshed = false;
-        loop {
-            attempts += 1;
-            span.record("attempts", attempts);
-            let credential = self
-                .auth
-                .credential()
-                .await
-                .map_err(|e| e.with_request_id(request_id.clone()))?;
-            let generation = credential.as_ref().map_or(0, |c| c.generation);
-            let err = match self
-                .attempt(call, &request_id, credential.map(|c| c.header), timeout)
-                .await
-            {
-                Ok(reply) if (200..300).contains(&reply.status) => {
-                    span.record("status", reply.status);
-                    tracing::debug!(target: "hie_vc::hie", status = reply.status, attempts, "done");
-                    return Ok(reply);
-                }
-                Ok(reply) if reply.status == 401 && self.auth.refreshable() && !refreshed => {
-                    // The token may have been revoked or expired early: fetch a new one once.
-                    // A 401 means the request was not processed, so even a POST is resent.
-                    refreshed = true;
-                    self.auth.invalidate(generation);
-                    tracing::info!(target: "hie_vc::hie", "401 Unauthorized; refreshing the OAuth2 token once");
-                    continue;
-                }
-                Ok(reply) => {
-                    span.record("status", reply.status);
-                    let err = status::http_error(
-                        reply.status,
-                        &reply.headers,
-                        &reply.body,
-                        &call.what(),
-                        &call.target,
-                    );
-                    // A 5xx whose OperationOutcome names a client error will fail again.
-                    let retryable = policy.retries_status(reply.status)
-                        && (err.kind() == ErrorKind::from_status(reply.status));
-                    (err, retryable)
-                }
-                Err(err) => {
-                    let retryable = match err.kind() {
-                        ErrorKind::Transport => true,
-                        ErrorKind::Timeout => policy.retries_timeouts(),
-                        _ => false,
-                    };
-                    (err, retryable)
-                }
-            };
-            let (err, retryable) = err;
-            let err = err.with_request_id(request_id.clone());
-            if !retryable || !call.idempotent {
-                if retryable {
-                    tracing::debug!(target: "hie_vc::hie", "not retried: the request is not idempotent");
-                }
-                return Err(err);
-            }
-            retry += 1;
-            match policy.next_delay(retry, started.elapsed(), err.retry_after()) {
-                Some(delay) => {
-                    tracing::warn!(
-                        target: "hie_vc::hie",
-                        retry,
-                        delay_ms = delay.as_millis() as u64,
-                        kind = %err.kind(),
-                        status = err.status(),
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => return Err(err),
-            }
+        let Call {
+            method,
+            url,
+            body,
+            mut headers,
+            idempotent,
+            interaction,
+            target,
+            opts,
+        } = call;
+        for (n, v) in opts.headers {
+            headers.insert(n, v);
         }
-    }
-
-    async fn attempt(
-        &self,
-        call: &Call,
-        request_id: &str,
-        authorization: Option<HeaderValue>,
-        timeout: Duration,
-    ) -> Result<Reply> {
-        // One Request built in place: cheaper than a RequestBuilder merging header maps.
-        let mut req = reqwest::Request::new(call.method.clone(), call.url.clone());
-        let headers = req.headers_mut();
-        // The call's headers already include the client's defaults (see `HieClient::call`).
-        headers.clone_from(&call.headers);
-        for (n, v) in &call.opts.headers {
-            headers.insert(n.clone(), v.clone());
-        }
-        if let Ok(v) = HeaderValue::from_str(request_id) {
-            headers.insert(REQUEST_ID, v);
-        }
-        if let Some(a) = authorization {
-            headers.insert(AUTHORIZATION, a);
-        }
-        *req.timeout_mut() = Some(timeout);
-        if let Some(b) = &call.body {
-            *req.body_mut() = Some(reqwest::Body::from(b.clone()));
-        }
-        let mut resp = self
-            .http
-            .execute(req)
-            .await
-            .map_err(|e| status::transport_error(e, &call.what(), timeout))?;
-        let status = resp.status().as_u16();
-        let headers = std::mem::take(resp.headers_mut());
-        let body = self.read_body(resp, call, timeout).await?;
-        Ok(Reply {
-            status,
+        let req = Request {
+            method,
+            url,
             headers,
             body,
-            request_id: request_id.to_owned(),
-        })
-    }
-
-    async fn read_body(
-        &self,
-        mut resp: reqwest::Response,
-        call: &Call,
-        timeout: Duration,
-    ) -> Result<Bytes> {
-        let too_large = |n: u64| {
-            Error::new(
-                ErrorKind::Decode,
-                format!(
-                    "{}: the response body ({n} bytes or more) exceeds the limit of {} bytes; page with a smaller _count or raise HieConfig max_response_bytes", call.what(), self.max_body
-                ),
-            )
-            .with_location("body")
+            repeat: if idempotent {
+                Repeat::Safe
+            } else {
+                Repeat::Never
+            },
+            authorization: None,
+            timeout: opts.timeout,
+            retry: opts.retry,
+            request_id: opts.request_id,
         };
-        let limit = self.max_body as u64;
-        match resp.content_length() {
-            Some(n) if n > limit => return Err(too_large(n)),
-            Some(_) => {
-                return resp
-                    .bytes()
-                    .await
-                    .map_err(|e| status::transport_error(e, &call.what(), timeout))
-            }
-            None => {}
-        }
-        let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| status::transport_error(e, &call.what(), timeout))?
-        {
-            if (buf.len() + chunk.len()) as u64 > limit {
-                return Err(too_large((buf.len() + chunk.len()) as u64));
-            }
-            buf.extend_from_slice(&chunk);
-        }
-        Ok(Bytes::from(buf))
+        let what = Interaction {
+            name: interaction,
+            target,
+        };
+        self.engine.send(&what, req).await
     }
 }
 

@@ -1,6 +1,6 @@
-//! Typed conveniences for the Virtual Consultation flows (facts.md §3): put the VC resources
-//! under the source system's own ids, send the scheduling and booking Bundles, and find the
-//! Encounter HIE created for an Appointment or a session token.
+//! Typed conveniences for the Virtual Consultation flows (`docs/guide-gaps.md` §3): put the VC
+//! resources under the source system's own ids, send the scheduling and booking Bundles, and find
+//! the Encounter HIE created for an Appointment or a session token.
 
 use super::bundle::BundleRequest;
 use super::client::HieClient;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant, Role};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hie::Auth;
-use crate::rest::{self, Endpoint, HttpSettings, Repeat, Req};
+use crate::http::{self, HttpSettings, JsonService, Repeat, Req};
 
 const SERVICE: &str = "the Jitsi token service";
 
@@ -219,11 +219,11 @@ impl RestJitsiConfigBuilder {
         self.contract = contract;
         self
     }
-    rest::http_options!();
+    http::http_options!("1 MiB");
 
     /// Checks the settings.
     pub fn build(self) -> Result<RestJitsiConfig> {
-        let base_url = rest::base_url("Jitsi token service", &self.base_url)?;
+        let base_url = http::base_url("Jitsi token service", &self.base_url)?;
         self.contract.check()?;
         if matches!(self.auth, Auth::OAuth2(_)) {
             return Err(Error::config(
@@ -246,14 +246,14 @@ impl RestJitsiConfigBuilder {
 /// session), so it is retried only when the service provably did not receive it.
 #[derive(Debug, Clone)]
 pub struct RestJitsi {
-    endpoint: Arc<Endpoint>,
+    endpoint: Arc<JsonService>,
     contract: Arc<JitsiRestContract>,
 }
 
 impl RestJitsi {
     /// A provider with these settings. No request is made until the first call.
     pub fn new(config: RestJitsiConfig) -> Result<Self> {
-        let endpoint = Endpoint::new(SERVICE, config.base_url, &config.auth, &config.http)?;
+        let endpoint = JsonService::new(SERVICE, config.base_url, &config.auth, &config.http)?;
         Ok(Self {
             endpoint: Arc::new(endpoint),
             contract: Arc::new(config.contract),
@@ -287,7 +287,7 @@ impl RestJitsi {
         action: &'static str,
         body: &Value,
         repeat: Repeat,
-    ) -> Result<rest::Reply> {
+    ) -> Result<http::Reply> {
         self.endpoint
             .send(Req::post_json(url, action, body, repeat))
             .await
@@ -311,7 +311,7 @@ fn check_token(token: &str) -> Result<()> {
     Ok(())
 }
 
-fn decode_error(reply: &rest::Reply, action: &str, field: &str, what: &str) -> Error {
+fn decode_error(reply: &http::Reply, action: &str, field: &str, what: &str) -> Error {
     Error::new(
         ErrorKind::Decode,
         format!(
@@ -334,9 +334,14 @@ impl JitsiProvider for RestJitsi {
         let action = "create session";
         let url = self.url(&c.create_path, None)?;
         let reply = self
-            .post(url, action, &Value::Object(Map::new()), Repeat::Unsafe)
+            .post(
+                url,
+                action,
+                &Value::Object(Map::new()),
+                Repeat::IfUnprocessed,
+            )
             .await?;
-        let v = rest::json_body(SERVICE, action, &reply)?;
+        let v = http::json_body(SERVICE, action, &reply)?;
         let token = field(&v, &c.session_token_field)
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
@@ -376,7 +381,7 @@ impl JitsiProvider for RestJitsi {
         let reply = self
             .post(url, action, &Value::Object(body), Repeat::Safe)
             .await?;
-        let v = rest::json_body(SERVICE, action, &reply)?;
+        let v = http::json_body(SERVICE, action, &reply)?;
         let join_url = field(&v, &c.join_url_field)
             .and_then(Value::as_str)
             .ok_or_else(|| decode_error(&reply, action, &c.join_url_field, "join URL"))?;

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::mint::Minter;
 use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
-use super::token::{
-    from_unix, unix, JaasFeatures, JitsiClaims, JitsiContext, Signer, TokenVerifier,
-};
+use super::token::{JaasFeatures, JitsiClaims, Signer, TokenVerifier};
 use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
 use crate::error::{Error, Result};
 use crate::hie::Secret;
@@ -25,14 +24,8 @@ const JAAS_AUDIENCE: &str = "jitsi";
 pub struct JaasConfig {
     app_id: String,
     kid: String,
-    signer: Signer,
     public_key_pem: Option<Secret>,
-    features: JaasFeatures,
-    domain: String,
-    any_room: bool,
-    ttl: Duration,
-    nbf_skew: Duration,
-    room_prefix: String,
+    minter: Minter,
 }
 
 impl JaasConfig {
@@ -163,13 +156,10 @@ impl JaasConfigBuilder {
         };
         let signer = Signer::rs256(&pem, kid.clone(), "JaaS private key")?;
         let domain = self.domain.trim().to_ascii_lowercase();
-        if url::Url::parse(&format!("https://{domain}/"))
+        let meet_url = url::Url::parse(&format!("https://{domain}/"))
             .ok()
             .filter(|u| u.path() == "/")
-            .is_none()
-        {
-            return Err(Error::config(format!("'{domain}' is not a JaaS domain")));
-        }
+            .ok_or_else(|| Error::config(format!("'{domain}' is not a JaaS domain")))?;
         check_prefix(&self.room_prefix)?;
         if self.ttl.is_zero() || self.ttl > Duration::from_secs(24 * 3600) {
             return Err(Error::config(
@@ -177,16 +167,24 @@ impl JaasConfigBuilder {
             ));
         }
         Ok(JaasConfig {
+            minter: Minter {
+                issuer: JAAS_ISSUER.to_owned(),
+                audience: JAAS_AUDIENCE.to_owned(),
+                subject: app_id.clone(),
+                any_room: self.any_room,
+                ttl: self.ttl,
+                nbf_skew: self.nbf_skew,
+                room_prefix: self.room_prefix,
+                features: Some(self.features),
+                signer,
+                meet_url,
+                // Rooms live under the tenant: https://8x8.vc/<AppID>/<room>. The AppID is
+                // checked alphanumeric (and '-') above.
+                path_prefix: Some(app_id.clone()),
+            },
             app_id,
             kid,
-            signer,
             public_key_pem: self.public_key_pem,
-            features: self.features,
-            domain,
-            any_room: self.any_room,
-            ttl: self.ttl,
-            nbf_skew: self.nbf_skew,
-            room_prefix: self.room_prefix,
         })
     }
 }
@@ -215,7 +213,7 @@ impl JaasJitsi {
 
     /// The room of a session.
     pub fn room_for(&self, session_token: &str) -> Result<RoomName> {
-        RoomName::for_session(&self.config.room_prefix, session_token)
+        self.config.minter.room_for(session_token)
     }
 
     /// The claims of a token for `participant` in `room`, issued at `now`.
@@ -225,59 +223,22 @@ impl JaasJitsi {
         participant: &Participant,
         now: SystemTime,
     ) -> JitsiClaims {
-        let c = &self.config;
-        let iat = unix(now);
-        JitsiClaims {
-            iss: JAAS_ISSUER.to_owned(),
-            aud: JAAS_AUDIENCE.to_owned(),
-            sub: c.app_id.clone(),
-            room: if c.any_room {
-                "*".to_owned()
-            } else {
-                room.as_str().to_owned()
-            },
-            iat,
-            nbf: iat - c.nbf_skew.as_secs() as i64,
-            exp: iat + c.ttl.as_secs() as i64,
-            context: JitsiContext {
-                user: Some(participant.to_user()),
-                features: Some(c.features),
-            },
-        }
+        self.config.minter.claims(room, participant, now)
     }
 
     /// Signs `claims` (RS256, header `kid` = `<AppID>/<key id>`).
     pub fn sign(&self, claims: &JitsiClaims) -> Result<String> {
-        self.config.signer.sign(claims)
+        self.config.minter.sign(claims)
     }
 
     /// `https://8x8.vc/<AppID>/<room>?jwt=<token>`.
     pub fn join_url(&self, room: &RoomName, token: &str) -> String {
-        let c = &self.config;
-        // Domain, AppID (alphanumeric) and room (URL-safe) are validated, so the path needs
-        // no escaping.
-        let raw = format!("https://{}/{}/{}", c.domain, c.app_id, room.as_str());
-        match url::Url::parse(&raw) {
-            Ok(mut u) => {
-                u.query_pairs_mut().append_pair("jwt", token);
-                u.into()
-            }
-            Err(_) => format!("{raw}?jwt={token}"),
-        }
+        self.config.minter.join_url(room, token)
     }
 
     /// A token and join URL for `participant` in `room`, valid from now.
     pub fn mint(&self, room: &RoomName, participant: &Participant) -> Result<Join> {
-        participant.check()?;
-        let claims = self.claims(room, participant, SystemTime::now());
-        let token = self.sign(&claims)?;
-        Ok(Join::new(
-            participant.role(),
-            Some(room.as_str().to_owned()),
-            self.join_url(room, &token),
-            token,
-            Some(from_unix(claims.exp)),
-        ))
+        self.config.minter.mint(room, participant)
     }
 
     /// A verifier of this tenant's tokens; needs [`JaasConfigBuilder::public_key`].
@@ -301,17 +262,11 @@ impl JitsiProvider for JaasJitsi {
     }
 
     async fn create_session(&self) -> Result<JitsiSession> {
-        let token = uuid::Uuid::new_v4().to_string();
-        let room = self.room_for(&token)?;
-        Ok(JitsiSession {
-            token,
-            room: Some(room.into_string()),
-        })
+        self.config.minter.create_session()
     }
 
     async fn join(&self, session_token: &str, participant: &Participant) -> Result<Join> {
-        let room = self.room_for(session_token)?;
-        self.mint(&room, participant)
+        self.config.minter.join(session_token, participant)
     }
 
     async fn activate(&self, session_token: &str) -> Result<()> {

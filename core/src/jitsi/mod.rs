@@ -1,4 +1,4 @@
-//! Jitsi video sessions for virtual consultations (facts.md §6).
+//! Jitsi video sessions for virtual consultations (`docs/guide-gaps.md` §6).
 //!
 //! HIE only says its Jitsi API is "managed by the Jitsi team", so the SDK speaks to Jitsi through
 //! one interface, [`JitsiProvider`], with three implementations:
@@ -41,6 +41,7 @@
 
 mod hie_rest;
 mod jaas;
+mod mint;
 mod room;
 mod self_hosted;
 mod token;

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::mint::Minter;
 use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
-use super::token::{from_unix, unix, JitsiClaims, JitsiContext, Signer, TokenVerifier};
+use super::token::{JitsiClaims, Signer, TokenVerifier};
 use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hie::{Auth, Secret};
-use crate::rest::{self, Endpoint, HttpSettings, Repeat, Req};
+use crate::http::{self, HttpSettings, JsonService, Repeat, Req};
 
 /// The `aud` Jitsi deployments accept by default.
 pub const DEFAULT_AUDIENCE: &str = "jitsi";
@@ -93,23 +94,14 @@ impl EndMeeting {
         self.system_ttl = d;
         self
     }
-    rest::http_options!();
+    http::http_options!("1 MiB");
 }
 
 /// The settings of a [`SelfHostedJitsi`]; build with [`SelfHostedConfig::builder`].
 #[derive(Debug, Clone)]
 pub struct SelfHostedConfig {
     domain: String,
-    app_id: String,
-    audience: String,
-    subject: String,
-    tenant: Option<String>,
-    meet_url: url::Url,
-    any_room: bool,
-    ttl: Duration,
-    nbf_skew: Duration,
-    room_prefix: String,
-    signer: Signer,
+    minter: Minter,
     key: KeySetting,
     public_key_pem: Option<Secret>,
     end: Option<EndMeeting>,
@@ -143,15 +135,15 @@ impl SelfHostedConfig {
     }
     /// The `iss` of minted tokens.
     pub fn app_id(&self) -> &str {
-        &self.app_id
+        &self.minter.issuer
     }
     /// The `aud` of minted tokens.
     pub fn audience(&self) -> &str {
-        &self.audience
+        &self.minter.audience
     }
     /// The `sub` of minted tokens (the tenant, else the domain).
     pub fn subject(&self) -> &str {
-        &self.subject
+        &self.minter.subject
     }
 }
 
@@ -307,7 +299,7 @@ impl SelfHostedConfigBuilder {
                 "the Jitsi token lifetime must be greater than zero",
             ));
         }
-        let meet_url = rest::base_url(
+        let meet_url = http::base_url(
             "Jitsi Meet",
             self.meet_url
                 .as_deref()
@@ -331,7 +323,7 @@ impl SelfHostedConfigBuilder {
         let (end_signer, end_url) = match &self.end {
             None => (None, None),
             Some(end) => {
-                let base = rest::base_url("Prosody", &end.url)?;
+                let base = http::base_url("Prosody", &end.url)?;
                 let signer = match (&end.system_key, &end.system_token) {
                     (Some((pem, kid)), None) => {
                         Some(Signer::rs256(pem, kid.clone(), "Prosody system key")?)
@@ -358,16 +350,19 @@ impl SelfHostedConfigBuilder {
         };
         Ok(SelfHostedConfig {
             domain,
-            app_id,
-            audience: self.audience,
-            subject,
-            tenant: self.tenant,
-            meet_url,
-            any_room: self.any_room,
-            ttl: self.ttl,
-            nbf_skew: self.nbf_skew,
-            room_prefix: self.room_prefix,
-            signer,
+            minter: Minter {
+                issuer: app_id,
+                audience: self.audience,
+                subject,
+                any_room: self.any_room,
+                ttl: self.ttl,
+                nbf_skew: self.nbf_skew,
+                room_prefix: self.room_prefix,
+                features: None,
+                signer,
+                meet_url,
+                path_prefix: self.tenant,
+            },
             key,
             public_key_pem: self.public_key_pem,
             end: self.end,
@@ -388,14 +383,14 @@ impl SelfHostedConfigBuilder {
 #[derive(Debug, Clone)]
 pub struct SelfHostedJitsi {
     config: Arc<SelfHostedConfig>,
-    end: Option<Arc<Endpoint>>,
+    end: Option<Arc<JsonService>>,
 }
 
 impl SelfHostedJitsi {
     /// A provider with these settings. No request is made until [`JitsiProvider::end`].
     pub fn new(config: SelfHostedConfig) -> Result<Self> {
         let end = match (&config.end, &config.end_url) {
-            (Some(e), Some(url)) => Some(Arc::new(Endpoint::new(
+            (Some(e), Some(url)) => Some(Arc::new(JsonService::new(
                 SERVICE,
                 url.clone(),
                 &Auth::None,
@@ -416,7 +411,7 @@ impl SelfHostedJitsi {
 
     /// The room of a session.
     pub fn room_for(&self, session_token: &str) -> Result<RoomName> {
-        RoomName::for_session(&self.config.room_prefix, session_token)
+        self.config.minter.room_for(session_token)
     }
 
     /// The claims of a token for `participant` in `room`, issued at `now`.
@@ -426,60 +421,22 @@ impl SelfHostedJitsi {
         participant: &Participant,
         now: SystemTime,
     ) -> JitsiClaims {
-        let c = &self.config;
-        let iat = unix(now);
-        JitsiClaims {
-            iss: c.app_id.clone(),
-            aud: c.audience.clone(),
-            sub: c.subject.clone(),
-            room: if c.any_room {
-                "*".to_owned()
-            } else {
-                room.as_str().to_owned()
-            },
-            iat,
-            nbf: iat - c.nbf_skew.as_secs() as i64,
-            exp: iat + c.ttl.as_secs() as i64,
-            context: JitsiContext {
-                user: Some(participant.to_user()),
-                features: None,
-            },
-        }
+        self.config.minter.claims(room, participant, now)
     }
 
     /// Signs `claims` with the configured key.
     pub fn sign(&self, claims: &JitsiClaims) -> Result<String> {
-        self.config.signer.sign(claims)
+        self.config.minter.sign(claims)
     }
 
     /// The join URL of `room` with `token`: `https://<domain>/[<tenant>/]<room>?jwt=<token>`.
     pub fn join_url(&self, room: &RoomName, token: &str) -> String {
-        let c = &self.config;
-        let path = match &c.tenant {
-            Some(t) => format!("{t}/{}", room.as_str()),
-            None => room.as_str().to_owned(),
-        };
-        // Both parts are validated URL-safe names, and the base ends with '/'.
-        let mut url = c
-            .meet_url
-            .join(&path)
-            .unwrap_or_else(|_| c.meet_url.clone());
-        url.query_pairs_mut().append_pair("jwt", token);
-        url.into()
+        self.config.minter.join_url(room, token)
     }
 
     /// A token and join URL for `participant` in `room`, valid from now.
     pub fn mint(&self, room: &RoomName, participant: &Participant) -> Result<Join> {
-        participant.check()?;
-        let claims = self.claims(room, participant, SystemTime::now());
-        let token = self.sign(&claims)?;
-        Ok(Join::new(
-            participant.role(),
-            Some(room.as_str().to_owned()),
-            self.join_url(room, &token),
-            token,
-            Some(from_unix(claims.exp)),
-        ))
+        self.config.minter.mint(room, participant)
     }
 
     /// A verifier of this deployment's tokens (signature, `iss`, `aud`, `sub`, times). RS256
@@ -497,9 +454,10 @@ impl SelfHostedJitsi {
                 ))
             }
         };
-        Ok(v.issuer(c.app_id.clone())
-            .audience(c.audience.clone())
-            .subject(c.subject.clone()))
+        let m = &c.minter;
+        Ok(v.issuer(m.issuer.clone())
+            .audience(m.audience.clone())
+            .subject(m.subject.clone()))
     }
 
     /// The `conference` parameter of the end-meeting call: `<room>@<muc domain>`.
@@ -510,20 +468,11 @@ impl SelfHostedJitsi {
     fn system_token(&self) -> Result<String> {
         let c = &self.config;
         if let Some(signer) = &c.end_signer {
-            let iat = unix(SystemTime::now());
-            let ttl = c.end.as_ref().map_or(60, |e| e.system_ttl.as_secs()) as i64;
-            // No user: the token authorises a back end. `room` is present because Prosody
-            // requires the claim by default (`asap_require_room_claim`).
-            let claims = JitsiClaims {
-                iss: c.app_id.clone(),
-                aud: c.audience.clone(),
-                sub: c.subject.clone(),
-                room: "*".to_owned(),
-                iat,
-                nbf: iat - c.nbf_skew.as_secs() as i64,
-                exp: iat + ttl,
-                context: JitsiContext::default(),
-            };
+            let ttl = c.end.as_ref().map_or(60, |e| e.system_ttl.as_secs());
+            // No user: the token authorises a back end.
+            let claims = c
+                .minter
+                .system_claims(Duration::from_secs(ttl), SystemTime::now());
             return signer.sign(&claims);
         }
         c.end
@@ -541,17 +490,11 @@ impl JitsiProvider for SelfHostedJitsi {
     }
 
     async fn create_session(&self) -> Result<JitsiSession> {
-        let token = uuid::Uuid::new_v4().to_string();
-        let room = self.room_for(&token)?;
-        Ok(JitsiSession {
-            token,
-            room: Some(room.into_string()),
-        })
+        self.config.minter.create_session()
     }
 
     async fn join(&self, session_token: &str, participant: &Participant) -> Result<Join> {
-        let room = self.room_for(session_token)?;
-        self.mint(&room, participant)
+        self.config.minter.join(session_token, participant)
     }
 
     async fn activate(&self, session_token: &str) -> Result<()> {
@@ -568,7 +511,7 @@ impl JitsiProvider for SelfHostedJitsi {
         let mut url = endpoint.url("end-meeting")?;
         url.query_pairs_mut()
             .append_pair("conference", &self.conference_jid(&room));
-        let auth = rest::bearer(&self.system_token()?)?;
+        let auth = http::bearer(&self.system_token()?)?;
         // Destroying a room twice leaves it destroyed: safe to repeat.
         let req = Req::post(url, "end meeting", Repeat::Safe).authorization(auth);
         match endpoint.send(req).await {

@@ -1,9 +1,9 @@
 //! Kafka connection settings: brokers, group, topics, security and pass-through librdkafka
 //! properties.
 //!
-//! HIE does not publish topic names, group conventions or broker security (facts.md §5), so
-//! everything is configurable and any librdkafka property can be passed through. Passwords are
-//! kept out of `Debug`, and so are pass-through properties whose name says they are secret.
+//! HIE does not publish topic names, group conventions or broker security (`docs/guide-gaps.md`
+//! §5), so everything is configurable and any librdkafka property can be passed through. Passwords
+//! are kept out of `Debug`, and so are pass-through properties whose name says they are secret.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! Payload formats and decoding: from record bytes to a typed Encounter and its includes.
 //!
-//! HIE's Subscription Guide does not publish the payload envelope (facts.md §5), so the
+//! HIE's Subscription Guide does not publish the payload envelope (`docs/guide-gaps.md` §5), so the
 //! listener accepts the three shapes seen in practice: a bare Encounter, a Bundle holding the
 //! Encounter and its included resources, or a JSON envelope holding either at a JSON pointer.
 //! Every failure is a [`DecodeError`] with a [`DecodeErrorKind`] to match on and a location

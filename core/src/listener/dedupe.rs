@@ -1,9 +1,9 @@
 //! Duplicate suppression: the same Encounter version delivered twice (Kafka redelivers after a
 //! rebalance or a crash, and producers retry) reaches the handler once.
 //!
-//! The key is the Encounter id + `meta.versionId` (facts.md §5). Without a versionId the key
-//! falls back to id + `meta.lastUpdated`, and without either to id + a hash of the payload, so
-//! an exact redelivery is still caught while distinct updates are not merged. Keys are kept as
+//! The key is the Encounter id + `meta.versionId` (`docs/guide-gaps.md` §5). Without a versionId
+//! the key falls back to id + `meta.lastUpdated`, and without either to id + a hash of the payload,
+//! so an exact redelivery is still caught while distinct updates are not merged. Keys are kept as
 //! 128-bit hashes so a large window stays small in memory (100 000 keys ≈ 5 MB).
 
 use std::collections::hash_map::DefaultHasher;

@@ -1,6 +1,6 @@
 //! The Encounter listener: HIE publishes the Encounters it creates at VC check-in on Kafka
-//! (facts.md §3 step 5, §5); a source system listens, reads each into a typed [`Encounter`]
-//! with its VC view, and acts (fetch the Jitsi token, notify the patient, ...).
+//! (`docs/guide-gaps.md` §3 step 5, §5); a source system listens, reads each into a typed
+//! [`Encounter`] with its VC view, and acts (fetch the Jitsi token, notify the patient, ...).
 //!
 //! * **Sources**: [`KafkaSource`] (production: consumer groups, PLAINTEXT / SSL /
 //!   SASL_PLAINTEXT / SASL_SSL with PLAIN or SCRAM-SHA-256/512, any librdkafka property) and

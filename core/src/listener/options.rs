@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use rand::Rng;
-
 use super::decode::PayloadFormat;
 use super::dedupe::DedupeWindow;
 use crate::fhir::ReadMode;
@@ -25,94 +23,8 @@ pub enum Filter {
 
 crate::names::names!(Filter, "listener filter" { VcOnly => "vc_only", AllEncounters => "all" });
 
-/// How a failing handler is retried before the record is dead-lettered or reported:
-/// exponential backoff with jitter. Retries of one record hold up its partition (order is
-/// kept), so keep the total short; shutdown and rebalances interrupt the waits.
-///
-/// ```
-/// use std::time::Duration;
-/// use hie_vc::listener::RetryPolicy;
-/// let p = RetryPolicy::default().max_retries(5).initial_backoff(Duration::from_millis(50));
-/// assert_eq!(p.get_max_retries(), 5);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    max_retries: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
-    multiplier: f64,
-    jitter: f64,
-}
-
-impl Default for RetryPolicy {
-    /// 3 retries, backoff 200 ms × 2ⁿ up to 5 s, with 20 % jitter.
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
-            multiplier: 2.0,
-            jitter: 0.2,
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Never retry: a failed record goes straight to the dead-letter topic / error callback.
-    pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-    /// Retries after the first attempt.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.max_retries = n;
-        self
-    }
-    /// Delay before the first retry.
-    pub fn initial_backoff(mut self, d: Duration) -> Self {
-        self.initial_backoff = d;
-        self
-    }
-    /// Largest delay.
-    pub fn max_backoff(mut self, d: Duration) -> Self {
-        self.max_backoff = d;
-        self
-    }
-    /// Growth factor of the delay (at least 1).
-    pub fn multiplier(mut self, m: f64) -> Self {
-        self.multiplier = if m.is_finite() { m.max(1.0) } else { 1.0 };
-        self
-    }
-    /// Random spread of each delay, as a fraction (0 to 1): spreads retries of many
-    /// listeners hitting the same failing dependency.
-    pub fn jitter(mut self, j: f64) -> Self {
-        self.jitter = if j.is_finite() {
-            j.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        self
-    }
-    /// Retries after the first attempt.
-    pub fn get_max_retries(&self) -> u32 {
-        self.max_retries
-    }
-    /// The delay before retry number `retry` (1-based).
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .multiplier
-            .powi(i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX));
-        let base = (self.initial_backoff.as_secs_f64() * exp).min(self.max_backoff.as_secs_f64());
-        let spread = if self.jitter > 0.0 {
-            rand::rng().random_range(-self.jitter..=self.jitter)
-        } else {
-            0.0
-        };
-        Duration::from_secs_f64((base * (1.0 + spread)).max(0.0))
-    }
-}
+// Handler retries use the SDK's one retry policy (see its docs for what the listener reads).
+pub use crate::retry::RetryPolicy;
 
 /// Source-independent listener settings.
 #[derive(Debug, Clone, PartialEq)]

@@ -289,6 +289,7 @@ async fn process(
     });
 
     let mut attempts = 0u32;
+    let first_attempt = Instant::now();
     progress.store_if_due(p, store);
     let last = loop {
         attempts += 1;
@@ -307,11 +308,16 @@ async fn process(
             Attempt::Failed(e) => e.downcast_ref::<Permanent>().is_some(),
             Attempt::Panicked(_) | Attempt::TimedOut(_) => false,
         };
-        if permanent || attempts > p.opts.retry.get_max_retries() {
-            break outcome;
-        }
+        // The one retry policy: retries left, and the wait ending within its total bound.
+        let wait = match p
+            .opts
+            .retry
+            .next_delay(attempts, first_attempt.elapsed(), None)
+        {
+            Some(wait) if !permanent => wait,
+            _ => break outcome,
+        };
         m.c().retries.fetch_add(1, Relaxed);
-        let wait = p.opts.retry.backoff(attempts);
         progress.store(p, store);
         tracing::debug!(target: "hie_vc::listener", coordinates = %event.coordinates(), attempts, ?wait, "handler failed; retrying");
         tokio::select! {

@@ -1,5 +1,5 @@
-//! Every MY Core system, code and extension URL the VC workflow uses (facts.md §2), in one place.
-//! No other module spells one of these URLs.
+//! Every MY Core system, code and extension URL the VC workflow uses (`docs/guide-gaps.md` §2), in
+//! one place. No other module spells one of these URLs.
 
 /// Base of MY Core canonical URLs.
 pub const MYCORE_BASE: &str = "http://fhir.hie.moh.gov.my";

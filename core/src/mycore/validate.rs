@@ -1,4 +1,4 @@
-//! MY Core VC validation rules (facts.md §2 and the MY Core profiles).
+//! MY Core VC validation rules (`docs/guide-gaps.md` §2 and the MY Core profiles).
 
 use super::consts::{
     profile_url, CLASS_VR, ENCOUNTER_CLASS_SYSTEM, ENCOUNTER_STATUSES, EXT_SCHEDULE_TYPE,

@@ -121,7 +121,7 @@ pub fn vc_token(identifiers: &[Identifier]) -> Option<&str> {
 }
 
 /// Whether a resource with these elements is a VC one: VR category/class, a VC-family serviceType,
-/// or a vc-token identifier (facts.md §5).
+/// or a vc-token identifier (`docs/guide-gaps.md` §5).
 pub(crate) fn is_vc<'a>(
     categories: impl IntoIterator<Item = &'a Coding>,
     service_types: impl IntoIterator<Item = &'a CodeableConcept>,

@@ -12,7 +12,7 @@ use super::config::NotificationConfig;
 use super::{Notification, Notifier, Sent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hie::Auth;
-use crate::rest::{self, Endpoint, Repeat, Req};
+use crate::http::{self, JsonService, Repeat, Req};
 
 const SERVICE: &str = "the Notification API";
 /// A token whose JWT `exp` is this close is replaced before use instead of being refused.
@@ -25,7 +25,7 @@ struct Token {
 }
 
 struct Inner {
-    endpoint: Endpoint,
+    endpoint: JsonService,
     config: NotificationConfig,
     login_url: url::Url,
     send_url: url::Url,
@@ -35,8 +35,8 @@ struct Inner {
     login: tokio::sync::Mutex<u64>,
 }
 
-/// A client of the Notification API (facts.md §4): tells patients that their consultation
-/// starts (step 7 of the VC flows).
+/// A client of the Notification API (`docs/guide-gaps.md` §4): tells patients that their
+/// consultation starts (step 7 of the VC flows).
 ///
 /// Logs in with e-mail and password on first use, keeps the token, sends it as a bearer token,
 /// and logs in once more when a send is answered `401` (the token expired or was revoked).
@@ -88,7 +88,8 @@ impl fmt::Debug for NotificationClient {
 impl NotificationClient {
     /// A client with these settings. No request is made until the first call.
     pub fn new(config: NotificationConfig) -> Result<Self> {
-        let endpoint = Endpoint::new(SERVICE, config.base_url.clone(), &Auth::None, &config.http)?;
+        let endpoint =
+            JsonService::new(SERVICE, config.base_url.clone(), &Auth::None, &config.http)?;
         let login_url = endpoint.url(&config.contract.login_path)?;
         let send_url = endpoint.url(&config.contract.send_path)?;
         Ok(Self {
@@ -160,7 +161,7 @@ impl NotificationClient {
                 self.inner.send_url.clone(),
                 "send notification",
                 &body,
-                Repeat::Unsafe,
+                Repeat::IfUnprocessed,
             )
             .authorization(token.header.clone());
             match self.inner.endpoint.send(req).await {
@@ -279,7 +280,7 @@ impl NotificationClient {
                 e
             }
         })?;
-        let v = rest::json_body(SERVICE, action, &reply)?;
+        let v = http::json_body(SERVICE, action, &reply)?;
         let Some(token) = c.token_pointers.iter().find_map(|p| {
             v.pointer(p)
                 .and_then(Value::as_str)
@@ -303,7 +304,7 @@ impl NotificationClient {
         };
         tracing::debug!(target: "hie_vc::notify", generation, "logged in to the Notification API");
         Ok(Token {
-            header: rest::bearer(token)?,
+            header: http::bearer(token)?,
             generation,
             refresh_at: jwt_refresh_at(token),
         })

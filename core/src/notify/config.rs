@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::hie::Secret;
-use crate::rest::{self, HttpSettings};
+use crate::http::{self, HttpSettings};
 
-/// The paths and JSON field names of the Notification API (facts.md §4).
+/// The paths and JSON field names of the Notification API (`docs/guide-gaps.md` §4).
 ///
 /// Paths are relative to the base URL (a leading `/` is ignored). The defaults:
 ///
@@ -170,11 +170,11 @@ impl NotificationConfigBuilder {
         self.contract.token_pointers = vec![pointer.into()];
         self
     }
-    rest::http_options!();
+    http::http_options!("1 MiB");
 
     /// Checks the settings.
     pub fn build(self) -> Result<NotificationConfig> {
-        let base_url = rest::base_url("Notification API", &self.base_url)?;
+        let base_url = http::base_url("Notification API", &self.base_url)?;
         let (email, password) = self.credentials.ok_or_else(|| {
             Error::config(
                 "the Notification API needs credentials: set credentials(email, password)",

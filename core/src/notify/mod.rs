@@ -1,5 +1,5 @@
-//! The Notification API (facts.md §4): how a source system tells patients that their virtual
-//! consultation starts (step 7 of both flows), so they open RekodSaya and join.
+//! The Notification API (`docs/guide-gaps.md` §4): how a source system tells patients that their
+//! virtual consultation starts (step 7 of both flows), so they open RekodSaya and join.
 //!
 //! * [`NotificationClient`] — login with e-mail and password, token kept and re-obtained once
 //!   after a `401`, [`send`](NotificationClient::send)`(title, body, patient_ids)`.

@@ -2,29 +2,72 @@
 
 use serde::Deserialize;
 
-use super::{Settings, ENV_PREFIX, SECTIONS};
+use super::{Key, Kind, Settings, ENV_PREFIX, SECTIONS};
 use crate::{Error, Result};
 
-fn parse_value(key: &str, raw: &str) -> toml::Value {
-    // Lists come comma-separated from the environment and flags.
-    if matches!(key, "topics" | "headers" | "secret_headers") {
-        return toml::Value::Array(
+/// The text of an environment variable or flag as a value of its key's type. Text that is not
+/// of that type stays text here and is refused by [`check_types`] with the key's name, after
+/// every layer is in (a later layer may still replace it).
+fn parse_value(section: &str, name: &str, raw: &str) -> toml::Value {
+    let text = || toml::Value::String(raw.to_owned());
+    match Key::find(section, name).map(|k| k.kind) {
+        Some(Kind::List) => toml::Value::Array(
             raw.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| toml::Value::String(s.to_owned()))
                 .collect(),
-        );
+        ),
+        Some(Kind::Switch) => raw
+            .trim()
+            .parse()
+            .map_or_else(|_| text(), toml::Value::Boolean),
+        Some(Kind::Count) => raw
+            .trim()
+            .parse()
+            .map_or_else(|_| text(), toml::Value::Integer),
+        // Unknown names are refused by `load`, naming them.
+        Some(Kind::Text) | None => text(),
     }
-    if let Ok(b) = raw.parse::<bool>() {
-        return toml::Value::Boolean(b);
-    }
-    if key.ends_with("_secs") || key.ends_with("_ms") || key == "max_retries" {
-        if let Ok(n) = raw.parse::<i64>() {
-            return toml::Value::Integer(n);
+}
+
+/// Every known key's value has its key's type. The messages name the key; they quote the
+/// value only for switches and counts, never for text (it may be a secret).
+fn check_types(table: &toml::Table) -> Result<()> {
+    for (section, values) in table {
+        let toml::Value::Table(values) = values else {
+            continue;
+        };
+        for (name, value) in values {
+            let Some(key) = Key::find(section, name) else {
+                continue;
+            };
+            let fits = match key.kind {
+                Kind::Text => value.is_str(),
+                Kind::Switch => value.is_bool(),
+                Kind::Count => value.as_integer().is_some_and(|n| n >= 0),
+                Kind::List => value
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(toml::Value::is_str)),
+            };
+            if fits {
+                continue;
+            }
+            let hint = match key.kind {
+                Kind::Text => " (in a TOML or JSON file, put it in quotes)".to_owned(),
+                Kind::List => {
+                    " (in TOML [\"a\", \"b\"]; comma-separated in the environment and flags)"
+                        .to_owned()
+                }
+                Kind::Switch | Kind::Count => format!(", not {value}"),
+            };
+            return Err(Error::config(format!(
+                "invalid settings: {section}.{name} takes {}{hint}",
+                key.kind.as_str()
+            )));
         }
     }
-    toml::Value::String(raw.to_owned())
+    Ok(())
 }
 
 fn merge(into: &mut toml::Table, from: toml::Table) {
@@ -99,19 +142,21 @@ impl SettingsLoader {
     pub fn env(self) -> Self {
         self.env_vars(std::env::vars())
     }
-    /// Sets one value (`section.key`), e.g. from a CLI flag.
+    /// Sets one value (`section.key`) from text, e.g. from a CLI flag, read as the key's
+    /// [`Kind`](super::Kind) (lists comma-separated).
     pub fn set(mut self, section: &str, key: &str, value: &str) -> Self {
         let sec = self
             .table
             .entry(section.to_owned())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if let toml::Value::Table(t) = sec {
-            t.insert(key.to_owned(), parse_value(key, value));
+            t.insert(key.to_owned(), parse_value(section, key, value));
         }
         self
     }
     /// The settings; unknown names are a [`crate::ErrorKind::Config`] error.
     pub fn load(self) -> Result<Settings> {
+        check_types(&self.table)?;
         Settings::deserialize(toml::Value::Table(self.table))
             .map_err(|e| Error::config(format!("invalid settings: {}", e.message())))
     }

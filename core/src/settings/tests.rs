@@ -1,24 +1,109 @@
 use super::*;
 use std::time::Duration;
 
-#[test]
-fn every_listed_key_is_a_setting() {
-    for (section, key, _) in KEYS {
-        let value = if key.ends_with("_secs") || key.ends_with("_ms") || *key == "max_retries" {
-            "1"
-        } else if *key == "validate" || *key == "quota_as_string" {
-            "true"
-        } else {
-            "x"
-        };
-        assert!(
-            SettingsLoader::new()
-                .set(section, key, value)
-                .load()
-                .is_ok(),
-            "{section}.{key}"
-        );
+/// A value of `kind` as text (environment, flags) and as TOML.
+fn sample(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Text => ("x", "\"x\""),
+        Kind::Switch => ("true", "true"),
+        Kind::Count => ("1", "1"),
+        Kind::List => ("a, b", "[\"a\", \"b\"]"),
     }
+}
+
+#[test]
+fn every_listed_key_is_a_setting_of_its_kind() {
+    for key in KEYS {
+        let (text, toml) = sample(key.kind);
+        let (section, name) = (key.section, key.name);
+        let from_text = SettingsLoader::new().set(section, name, text).load();
+        assert!(from_text.is_ok(), "{section}.{name}: {from_text:?}");
+        let from_file = Settings::from_toml_str(&format!("[{section}]\n{name} = {toml}\n"));
+        assert_eq!(from_file.unwrap(), from_text.unwrap(), "{section}.{name}");
+        // Every other kind's TOML value is refused, naming the key (the table and the
+        // structures agree on each key's type).
+        for other in [Kind::Text, Kind::Switch, Kind::Count, Kind::List] {
+            if other == key.kind {
+                continue;
+            }
+            let toml = format!("[{section}]\n{name} = {}\n", sample(other).1);
+            let e = Settings::from_toml_str(&toml).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Config, "{toml}");
+            assert!(e.to_string().contains(&format!("{section}.{name}")), "{e}");
+        }
+    }
+    assert_eq!(Key::find("notify", "password").unwrap().kind, Kind::Text);
+    assert!(Key::find("notify", "pasword").is_none());
+}
+
+#[test]
+fn values_are_typed_by_their_key_not_by_their_look() {
+    // Text that looks like a switch or a number stays text, from every layer.
+    let s = SettingsLoader::new()
+        .toml_str("[hie]\nbasic_password = \"false\"\n[jitsi]\napp_secret = \"0.5\"\n")
+        .unwrap()
+        .env_vars([
+            ("HIE_VC_NOTIFY_PASSWORD".to_owned(), "true".to_owned()),
+            ("HIE_VC_KAFKA_SASL_PASSWORD".to_owned(), "12345".to_owned()),
+            ("HIE_VC_HIE_TIMEOUT_SECS".to_owned(), " 30 ".to_owned()),
+        ])
+        .set("hie", "oauth_client_secret", "007")
+        .set("kafka", "group", "-1")
+        .set("vc", "notify_title", "1e3")
+        .set("hie", "validate", "false")
+        .load()
+        .unwrap();
+    assert_eq!(s.notify.password.as_deref(), Some("true"));
+    assert_eq!(s.kafka.sasl_password.as_deref(), Some("12345"));
+    assert_eq!(s.hie.basic_password.as_deref(), Some("false"));
+    assert_eq!(s.jitsi.app_secret.as_deref(), Some("0.5"));
+    assert_eq!(s.hie.oauth_client_secret.as_deref(), Some("007"));
+    assert_eq!(s.kafka.group.as_deref(), Some("-1"));
+    assert_eq!(s.vc.notify_title.as_deref(), Some("1e3"));
+    assert_eq!(s.hie.timeout_secs, Some(30));
+    assert_eq!(s.hie.validate, Some(false));
+
+    // Every text setting takes text that looks like anything else.
+    for key in KEYS.iter().filter(|k| k.kind == Kind::Text) {
+        for look in ["true", "false", "12345", "-7", "1.5"] {
+            let loaded = SettingsLoader::new()
+                .set(key.section, key.name, look)
+                .load();
+            assert!(
+                loaded.is_ok(),
+                "{}.{} = {look}: {loaded:?}",
+                key.section,
+                key.name
+            );
+        }
+    }
+
+    // A switch or count that is not one is refused with the key's name and the value; a later
+    // layer that fixes it wins.
+    for (name, bad, var) in [
+        ("validate", "yes", "HIE_VC_HIE_VALIDATE"),
+        ("timeout_secs", "soon", "HIE_VC_HIE_TIMEOUT_SECS"),
+        ("max_retries", "-1", "HIE_VC_HIE_MAX_RETRIES"),
+    ] {
+        let env = SettingsLoader::new().env_vars([(var.to_owned(), bad.to_owned())]);
+        let e = env.clone().load().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("hie.{name}")) && msg.contains(bad),
+            "{msg}"
+        );
+        let fixed = if name == "validate" { "true" } else { "2" };
+        assert!(env.set("hie", name, fixed).load().is_ok(), "{name}");
+    }
+
+    // A file's unquoted number for a text key is refused without quoting it (it may be secret).
+    let e = Settings::from_toml_str("[notify]\npassword = 12345\n").unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Config);
+    assert!(e.to_string().contains("notify.password"), "{e}");
+    assert!(!e.to_string().contains("12345"), "{e}");
+    let e = Settings::from_json_str(r#"{"hie":{"timeout_secs":"30"}}"#).unwrap_err();
+    assert!(e.to_string().contains("hie.timeout_secs"), "{e}");
 }
 
 #[test]

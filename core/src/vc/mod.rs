@@ -1,5 +1,5 @@
-//! The VC workflow (facts.md §3): one [`VirtualConsultation`] over the HIE client, a Jitsi
-//! provider and the Notification API runs the ten steps of the VCI and VCE flows.
+//! The VC workflow (`docs/guide-gaps.md` §3): one [`VirtualConsultation`] over the HIE client, a
+//! Jitsi provider and the Notification API runs the ten steps of the VCI and VCE flows.
 //!
 //! | step | VCI | VCE |
 //! |---|---|---|

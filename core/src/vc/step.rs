@@ -1,5 +1,6 @@
-//! The steps of the VC flows (facts.md §3), and what one call has done of them: a failing step
-//! names itself and the steps done before it in the error, so the caller can resume.
+//! The steps of the VC flows (`docs/guide-gaps.md` §3), and what one call has done of them: a
+//! failing step names itself and the steps done before it in the error, so the caller can
+//! resume.
 
 /// The steps of the VC flows, named as in errors and timelines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 pub mod encounters;
-pub mod kafka;
+// Not every test binary that shares this module talks to a broker.
+#[allow(unused_imports)]
+pub use hie_vc_test_support::kafka;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,6 +1,6 @@
-//! The emulated HIE FHIR R4 server: an in-memory, versioned store of the VC resources with the
-//! REST interactions of the MY Core API guide (facts.md §1), MY Core validation on every write
-//! and HIE's referential rule.
+//! The emulated HIE FHIR R4 server: an in-memory, versioned store of the VC resources with the REST
+//! interactions of the MY Core API guide (`docs/guide-gaps.md` §1), MY Core validation on every
+//! write and HIE's referential rule.
 //!
 //! Layers: [`routes`] (what a URL names) → [`interactions`] (one operation on the store) →
 //! [`bundle`] (batch and all-or-nothing transaction) → [`http`] (headers, `Prefer`, status).

@@ -1,18 +1,33 @@
-//! When a failed request is tried again, and after how long.
+//! When a failed operation is tried again, and after how long: one policy for every HTTP
+//! service (HIE, the Jitsi token service, Prosody, the Notification API, OAuth2 token
+//! endpoints) and for the Kafka listener's handler retries.
 //!
-//! Only requests that are safe to repeat are retried (GET, PUT, DELETE, a conditional create, a
-//! batch/transaction made only of those); a plain POST is never repeated by the SDK because a
-//! lost response would otherwise turn into a duplicate resource in HIE.
+//! Hand-written rather than taken from `backon` or `backoff`: `backon`'s jitter adds a random
+//! `(0, delay)` on top of each delay, so a delay can reach twice `max_delay` and its share is not
+//! configurable, while this policy promises that `max_backoff` is a ceiling and exposes the
+//! jitter share; and `backoff` is unmaintained (RUSTSEC-2025-0012). Neither knows Retry-After,
+//! which the HTTP services need. The policy is a small pure function of the retry number, so
+//! it stays here, tested below.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use rand::Rng;
 
 /// Statuses that say "try again later" without the request having been processed.
 const DEFAULT_STATUSES: [u16; 4] = [429, 502, 503, 504];
 
-/// How failed idempotent requests are retried: exponential backoff with jitter, Retry-After
-/// honoured, and a bound on the total time spent.
+/// How failed operations are retried: exponential backoff with jitter, Retry-After honoured,
+/// and a bound on the total time spent.
+///
+/// The same type is [`hie::RetryPolicy`](crate::hie::RetryPolicy) (HTTP requests: only
+/// requests that are safe to repeat are retried, a plain FHIR POST never is) and
+/// [`listener::RetryPolicy`](crate::listener::RetryPolicy) (handler retries, which hold up
+/// their partition). The statuses, [`retry_timeouts`](Self::retry_timeouts) and
+/// [`max_retry_after`](Self::max_retry_after) concern HTTP only; the listener uses the number
+/// of retries, the backoff and the total bound.
+///
+/// Jitter takes a random share of each delay off (delay × (1 − jitter × U[0, 1))), so a delay
+/// never exceeds its backoff and [`max_backoff`](Self::max_backoff) is a true ceiling.
 ///
 /// ```
 /// use std::time::Duration;
@@ -133,7 +148,7 @@ impl RetryPolicy {
     }
 
     /// The backoff before retry number `retry` (1-based), jitter applied.
-    pub(crate) fn backoff(&self, retry: u32) -> Duration {
+    pub fn backoff(&self, retry: u32) -> Duration {
         let exp = self.multiplier.powi(retry.saturating_sub(1).min(64) as i32);
         let base = self.initial_backoff.as_secs_f64() * exp;
         let base = base.min(self.max_backoff.as_secs_f64());
@@ -164,16 +179,6 @@ impl RetryPolicy {
         };
         (elapsed + delay <= self.max_elapsed).then_some(delay)
     }
-}
-
-/// Reads a Retry-After value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -239,19 +244,5 @@ mod tests {
             RetryPolicy::none().next_delay(1, Duration::ZERO, None),
             None
         );
-    }
-
-    #[test]
-    fn retry_after_seconds_and_dates() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(
-            parse_retry_after(&later, now),
-            Some(Duration::from_secs(30))
-        );
-        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

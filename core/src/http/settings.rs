@@ -1,31 +1,15 @@
-//! The connection settings of the JSON services (shared by their config builders through
-//! `http_options!`), base-URL checks and credential header values.
+//! The connection settings every service client shares (its config builder gets the setters
+//! from `http_options!`), and the base-URL check.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-
+use super::client::Connection;
+use super::headers::HeaderSetting;
 use crate::error::{Error, Result};
-use crate::hie::{RetryPolicy, Secret};
+use crate::retry::RetryPolicy;
 
-/// Default limit of a response body: these services answer with a few hundred bytes.
+/// Default limit of a response body of the JSON services: they answer with a few hundred bytes.
 pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
-
-/// A header every request of a service carries; a sensitive one is never printed.
-#[derive(Clone)]
-pub(crate) enum HeaderSetting {
-    Plain(String, String),
-    Sensitive(String, Secret),
-}
-
-impl std::fmt::Debug for HeaderSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Plain(n, v) => write!(f, "{n}: {v}"),
-            Self::Sensitive(n, _) => write!(f, "{n}: ***"),
-        }
-    }
-}
 
 /// The connection settings of one service (the builders' `http_options!` methods set them).
 #[derive(Debug, Clone)]
@@ -55,13 +39,38 @@ impl Default for HttpSettings {
     }
 }
 
+impl HttpSettings {
+    /// What the connection pool is built from.
+    pub(crate) fn connection(&self) -> Connection<'_> {
+        Connection {
+            connect_timeout: self.connect_timeout,
+            user_agent: &self.user_agent,
+            root_certificates_pem: &self.root_certificates_pem,
+            insecure_host: self.insecure_host.as_deref(),
+        }
+    }
+
+    /// Checks what can be checked before a client is built: timeouts and header names and
+    /// values.
+    pub(crate) fn check(&self) -> Result<()> {
+        if self.request_timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::config("timeouts must be greater than zero"));
+        }
+        for h in &self.headers {
+            h.to_header()?;
+        }
+        Ok(())
+    }
+}
+
 /// Adds the connection settings every service builder shares to a builder with an
-/// `http: HttpSettings` field.
+/// `http: HttpSettings` field. The argument is the default response size limit, for the docs.
 macro_rules! http_options {
-    () => {
+    ($max_body:literal) => {
         /// The time limit of one attempt, from connecting to the end of the response body
-        /// (default 30 s). [`RetryPolicy::max_elapsed`](crate::hie::RetryPolicy::max_elapsed)
-        /// bounds the total of all attempts.
+        /// (default 30 s). Retries get a fresh limit;
+        /// [`RetryPolicy::max_elapsed`](crate::hie::RetryPolicy::max_elapsed) bounds the total
+        /// of all attempts.
         pub fn request_timeout(mut self, d: std::time::Duration) -> Self {
             self.http.request_timeout = d;
             self
@@ -72,13 +81,14 @@ macro_rules! http_options {
             self
         }
         /// How failed requests are retried (default [`RetryPolicy::default`](crate::hie::RetryPolicy)).
-        /// Requests that are not safe to repeat are retried only when the server provably did
-        /// not process them (see the type's documentation).
+        /// Requests that are not safe to repeat are retried only as the client's documentation
+        /// says (never, or when the server provably did not process them).
         pub fn retry(mut self, policy: crate::hie::RetryPolicy) -> Self {
             self.http.retry = policy;
             self
         }
-        /// The `User-Agent` (default `hie-vc/<version>`).
+        /// The `User-Agent` (default `hie-vc/<version>`); operators use it to tell integrators
+        /// apart.
         pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
             self.http.user_agent = ua.into();
             self
@@ -87,7 +97,7 @@ macro_rules! http_options {
         pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
             self.http
                 .headers
-                .push(crate::rest::HeaderSetting::Plain(name.into(), value.into()));
+                .push(crate::http::HeaderSetting::Plain(name.into(), value.into()));
             self
         }
         /// A header carrying a secret (e.g. an API key); never printed or logged.
@@ -98,24 +108,26 @@ macro_rules! http_options {
         ) -> Self {
             self.http
                 .headers
-                .push(crate::rest::HeaderSetting::Sensitive(
+                .push(crate::http::HeaderSetting::Sensitive(
                     name.into(),
                     value.into(),
                 ));
             self
         }
-        /// An extra trusted root certificate (PEM), e.g. for a private CA.
+        /// An extra trusted root certificate (PEM: one certificate or a whole CA bundle), e.g.
+        /// for a sandbox with a private CA. Checked when the client is built.
         pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
             self.http.root_certificates_pem.push(pem.into());
             self
         }
-        /// Turns TLS certificate verification off for exactly this host. Dangerous: anyone on
-        /// the path can read and change the traffic, credentials included.
+        /// Turns TLS certificate verification off for exactly this host (a sandbox with a
+        /// broken certificate). Dangerous: anyone on the path can read and change the traffic,
+        /// credentials included. Every other host keeps full verification.
         pub fn danger_accept_invalid_certs_for_host(mut self, host: impl Into<String>) -> Self {
             self.http.insecure_host = Some(host.into());
             self
         }
-        /// The largest response body accepted (default 1 MiB).
+        #[doc = concat!("The largest response body accepted (default ", $max_body, "); a larger one fails the call instead of exhausting memory.")]
         pub fn max_response_bytes(mut self, n: usize) -> Self {
             self.http.max_response_bytes = n;
             self
@@ -124,31 +136,8 @@ macro_rules! http_options {
 }
 pub(crate) use http_options;
 
-/// A header value that no logging layer prints.
-pub(crate) fn sensitive(value: &str) -> Result<HeaderValue> {
-    let mut v = HeaderValue::from_str(value).map_err(|_| {
-        Error::config("a credential contains characters not allowed in an HTTP header")
-    })?;
-    v.set_sensitive(true);
-    Ok(v)
-}
-
-/// `Bearer <token>`, marked sensitive.
-pub(crate) fn bearer(token: &str) -> Result<HeaderValue> {
-    sensitive(&format!("Bearer {token}"))
-}
-
-/// Reads a Retry-After value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let v = value.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// Checks a base URL: absolute http(s), no credentials, no query; ends with `/`.
+/// Checks a base URL: absolute http(s), no credentials, no query; ends with `/`. `what` names
+/// the service in messages (`the HIE FHIR base`).
 pub(crate) fn base_url(what: &str, raw: &str) -> Result<url::Url> {
     let mut base = raw.trim().to_owned();
     if !base.ends_with('/') {
@@ -167,7 +156,7 @@ pub(crate) fn base_url(what: &str, raw: &str) -> Result<url::Url> {
     if !url.username().is_empty() || url.password().is_some() {
         // URLs end up in messages; a password in one would leak.
         return Err(Error::config(format!(
-            "the {what} URL must not carry credentials; configure them separately"
+            "the {what} URL must not carry credentials; configure them separately (e.g. Auth::basic)"
         )));
     }
     if url.query().is_some() || url.fragment().is_some() {

@@ -1,6 +1,6 @@
 //! Real-broker helpers: topics, a producer, a raw reader, committed offsets. The tests use
-//! rdkafka directly here (and kcat elsewhere) so the listener is checked against clients it
-//! does not share code with.
+//! rdkafka directly here (and kcat elsewhere) so the SDK's listener and the sandbox's publisher
+//! are checked against clients they do not share code with.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,18 +13,13 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-/// The broker to test against, from `HIEVC_KAFKA_BOOTSTRAP`; prints a SKIP notice and returns
-/// `None` when it is unset (the test command starts the broker and sets it).
-pub fn bootstrap(test: &str) -> Option<String> {
-    match std::env::var("HIEVC_KAFKA_BOOTSTRAP") {
-        Ok(b) if !b.trim().is_empty() => Some(b),
-        _ => {
-            eprintln!(
-                "SKIP {test}: HIEVC_KAFKA_BOOTSTRAP is not set (start a broker with tests/services/kafka.sh start and set it to 127.0.0.1:9092)"
-            );
-            None
-        }
-    }
+/// The broker to test against, from `HIEVC_KAFKA_BOOTSTRAP`; panics when it is unset (see
+/// [`crate::service::require`]).
+pub fn bootstrap() -> String {
+    crate::service::require(
+        "HIEVC_KAFKA_BOOTSTRAP",
+        "a Kafka broker: tests/services/kafka.sh start, then HIEVC_KAFKA_BOOTSTRAP=127.0.0.1:9092",
+    )
 }
 
 /// The SASL_PLAINTEXT listener: `HIEVC_KAFKA_SASL_BOOTSTRAP`, else the PLAINTEXT host with
@@ -105,14 +100,20 @@ pub fn producer(bootstrap: &str) -> FutureProducer {
 }
 
 /// A record to produce.
+#[derive(Debug, Clone)]
 pub struct Rec {
+    /// The record key.
     pub key: Option<String>,
+    /// The value.
     pub payload: Vec<u8>,
+    /// Headers, in order.
     pub headers: Vec<(String, String)>,
+    /// The partition, or `None` for the producer's partitioner.
     pub partition: Option<i32>,
 }
 
 impl Rec {
+    /// A record with this value and nothing else.
     pub fn new(payload: impl Into<Vec<u8>>) -> Self {
         Self {
             key: None,
@@ -121,14 +122,17 @@ impl Rec {
             partition: None,
         }
     }
+    /// Sets the key.
     pub fn key(mut self, k: impl Into<String>) -> Self {
         self.key = Some(k.into());
         self
     }
+    /// Adds a header.
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
         self
     }
+    /// Sends to this partition.
     pub fn partition(mut self, p: i32) -> Self {
         self.partition = Some(p);
         self
@@ -181,10 +185,15 @@ pub async fn produce(p: &FutureProducer, topic: &str, recs: Vec<Rec>) -> Vec<(i3
 /// A record read back.
 #[derive(Debug, Clone)]
 pub struct Read {
+    /// Its partition.
     pub partition: i32,
+    /// Its offset.
     pub offset: i64,
+    /// Its key.
     pub key: Option<Vec<u8>>,
+    /// Its value.
     pub payload: Option<Vec<u8>>,
+    /// Its headers (values as lossy UTF-8).
     pub headers: HashMap<String, String>,
 }
 
