@@ -31,7 +31,7 @@ impl Error {
 /// Gives a fieldless enum its stable names: `as_str`, `NAMES`, `FromStr` (aliases accepted,
 /// unknown names refused with [`unknown`]), `Display`, and serde as a string.
 ///
-/// ```ignore
+/// ```text
 /// names!(StartFrom, "start position" { Earliest => "earliest", Latest => "latest" });
 /// ```
 macro_rules! names {
