@@ -30,33 +30,35 @@ impl std::ops::DerefMut for Failure {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub(crate) struct Detail {
-    #[serde(serialize_with = "status_code")]
     pub status: hievc_status,
-    #[serde(serialize_with = "status_name")]
-    #[serde(rename = "statusName")]
-    pub status_name: hievc_status,
-    #[serde(flatten)]
     pub info: ErrorInfo,
 }
 
-fn status_code<S: serde::Serializer>(s: &hievc_status, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_i32(*s as i32)
-}
-
-fn status_name<S: serde::Serializer>(s: &hievc_status, ser: S) -> Result<S::Ok, S::Error> {
-    ser.serialize_str(&s.name().to_string_lossy())
+/// `hievc_error_json`: the status and its name, then the error as every binding shows it.
+impl Serialize for Detail {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Doc<'a> {
+            status: i32,
+            status_name: std::borrow::Cow<'a, str>,
+            #[serde(flatten)]
+            info: &'a ErrorInfo,
+        }
+        Doc {
+            status: self.status as i32,
+            status_name: self.status.name().to_string_lossy(),
+            info: &self.info,
+        }
+        .serialize(s)
+    }
 }
 
 impl Failure {
     fn of(status: hievc_status, info: ErrorInfo) -> Self {
-        Self(Box::new(Detail {
-            status,
-            status_name: status,
-            info,
-        }))
+        Self(Box::new(Detail { status, info }))
     }
     /// A failure that is not an SDK error (NULL argument, invalid UTF-8, ...): its kind is the
     /// status's name.
@@ -69,7 +71,6 @@ impl Failure {
     /// Changes the status (and with it the kind).
     pub fn with_status(mut self, status: hievc_status) -> Self {
         self.0.status = status;
-        self.0.status_name = status;
         self.0.info.kind = status.name().to_string_lossy().into_owned();
         self
     }
@@ -138,7 +139,7 @@ impl std::fmt::Debug for hievc_error {
 impl From<Failure> for hievc_error {
     fn from(f: Failure) -> Self {
         let json = crate::json::to_cstring(&*f).unwrap_or_default();
-        let Detail { status, info, .. } = *f.0;
+        let Detail { status, info } = *f.0;
         let report_json = info
             .report
             .as_ref()
