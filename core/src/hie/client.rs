@@ -325,6 +325,20 @@ mod tests {
     }
 
     #[test]
+    fn a_request_id_that_cannot_be_a_header_is_refused_before_sending() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Port 9 (discard) is never reached: the id is checked first.
+        let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
+        let e = rt
+            .block_on(c.read::<Patient>("p").request_id("two\nlines").send())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
     fn quoted_values_are_redacted_from_reader_messages() {
         assert_eq!(
             redact_quoted(r#"invalid type: string "900101015555", expected a JSON boolean"#),
