@@ -7,33 +7,26 @@ mod support;
 
 use std::sync::Arc;
 
-use hie_vc::hie::{HieClient, RetryPolicy};
 use hie_vc::jitsi::{Participant, RestJitsi};
 use hie_vc::mycore::{SlotBuilder, SlotQuota, VcType};
 use hie_vc::notify::NotificationClient;
 use hie_vc::vc::VirtualConsultation;
 use hie_vc::Error;
-use hie_vc_sandbox::{Faults, Sandbox, SandboxConfig, Service};
-use support::{base_resources, schedule, vce_appointment, SPECIALTY};
+use hie_vc_sandbox::{Faults, Sandbox, Service};
+use support::{schedule, start_seeded, vce_appointment, SPECIALTY};
 
-/// The workflow over the sandbox's three services; the HIE client does not retry, so an
-/// injected outage surfaces at once.
-fn workflow(sandbox: &Sandbox) -> VirtualConsultation {
-    let hie = HieClient::new(
-        sandbox
-            .hie_config()
-            .retry(RetryPolicy::none())
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+/// A seeded sandbox and the workflow over its three services; the HIE client does not retry,
+/// so an injected outage surfaces at once.
+async fn workflow() -> (Sandbox, VirtualConsultation) {
+    let (sandbox, hie) = start_seeded().await;
     let jitsi = RestJitsi::new(sandbox.jitsi_config().build().unwrap()).unwrap();
     let notifier = NotificationClient::new(sandbox.notification_config().build().unwrap()).unwrap();
-    VirtualConsultation::builder(hie)
+    let vc = VirtualConsultation::builder(hie)
         .jitsi(Arc::new(jitsi))
         .notifier(Arc::new(notifier))
         .build()
-        .unwrap()
+        .unwrap();
+    (sandbox, vc)
 }
 
 /// The failing step and the completed ones, as names (the step's type may change; its name
@@ -59,10 +52,7 @@ fn slot(id: &str, token: &str, quota: i64) -> hie_vc::fhir::Slot {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vce_session_books_its_slot_full_then_starts_and_finishes_once_for_all() {
-    let sandbox = Sandbox::start(SandboxConfig::default().seed(base_resources()))
-        .await
-        .unwrap();
-    let vc = workflow(&sandbox);
+    let (sandbox, vc) = workflow().await;
     let token = vc.create_session().await.unwrap().token;
     let scheduled = vc
         .schedule(
@@ -128,10 +118,7 @@ async fn a_vce_session_books_its_slot_full_then_starts_and_finishes_once_for_all
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steps_before_arrival_name_themselves_when_their_service_is_down() {
-    let sandbox = Sandbox::start(SandboxConfig::default().seed(base_resources()))
-        .await
-        .unwrap();
-    let vc = workflow(&sandbox);
+    let (sandbox, vc) = workflow().await;
     sandbox.set_faults(Service::Jitsi, Faults::down()).unwrap();
     let e = vc.create_session().await.unwrap_err();
     assert_eq!(
