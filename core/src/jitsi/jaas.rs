@@ -2,11 +2,11 @@
 //! `iss` = `chat`, `aud` = `jitsi`, `sub` = the AppID, rooms at `https://8x8.vc/<AppID>/<room>`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use super::mint::Minter;
-use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
-use super::token::{JaasFeatures, JitsiClaims, Signer, TokenVerifier};
+use super::mint::{self, Minter};
+use super::room::{check_prefix, DEFAULT_ROOM_PREFIX};
+use super::token::{JaasFeatures, Signer, TokenVerifier};
 use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
 use crate::error::{Error, Result};
 use crate::hie::Secret;
@@ -105,27 +105,10 @@ impl JaasConfigBuilder {
         self.domain = domain.into();
         self
     }
-    /// Mints tokens valid for every room of the tenant (`"room": "*"`). Off by default.
-    pub fn any_room(mut self, yes: bool) -> Self {
-        self.any_room = yes;
-        self
-    }
-    /// How long join tokens are valid (default 2 h; JaaS refuses tokens valid for more than
-    /// 24 h).
-    pub fn token_ttl(mut self, d: Duration) -> Self {
-        self.ttl = d;
-        self
-    }
-    /// How far `nbf` lies before `iat` (default 10 s) to absorb clock skew.
-    pub fn not_before_skew(mut self, d: Duration) -> Self {
-        self.nbf_skew = d;
-        self
-    }
-    /// The prefix of rooms derived from session tokens (default `vc-`).
-    pub fn room_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.room_prefix = prefix.into();
-        self
-    }
+    mint::token_options!(
+        "Mints tokens valid for every room of the tenant (`\"room\": \"*\"`). Off by default.",
+        "How long join tokens are valid (default 2 h; JaaS refuses tokens valid for more than 24 h)."
+    );
 
     /// Checks the settings and tries the private key once.
     pub fn build(self) -> Result<JaasConfig> {
@@ -211,35 +194,10 @@ impl JaasJitsi {
         &self.config
     }
 
-    /// The room of a session.
-    pub fn room_for(&self, session_token: &str) -> Result<RoomName> {
-        self.config.minter.room_for(session_token)
-    }
-
-    /// The claims of a token for `participant` in `room`, issued at `now`.
-    pub fn claims(
-        &self,
-        room: &RoomName,
-        participant: &Participant,
-        now: SystemTime,
-    ) -> JitsiClaims {
-        self.config.minter.claims(room, participant, now)
-    }
-
-    /// Signs `claims` (RS256, header `kid` = `<AppID>/<key id>`).
-    pub fn sign(&self, claims: &JitsiClaims) -> Result<String> {
-        self.config.minter.sign(claims)
-    }
-
-    /// `https://8x8.vc/<AppID>/<room>?jwt=<token>`.
-    pub fn join_url(&self, room: &RoomName, token: &str) -> String {
-        self.config.minter.join_url(room, token)
-    }
-
-    /// A token and join URL for `participant` in `room`, valid from now.
-    pub fn mint(&self, room: &RoomName, participant: &Participant) -> Result<Join> {
-        self.config.minter.mint(room, participant)
-    }
+    mint::minter_api!(
+        "Signs `claims` (RS256, header `kid` = `<AppID>/<key id>`).",
+        "`https://8x8.vc/<AppID>/<room>?jwt=<token>`."
+    );
 
     /// A verifier of this tenant's tokens; needs [`JaasConfigBuilder::public_key`].
     pub fn verifier(&self) -> Result<TokenVerifier> {
