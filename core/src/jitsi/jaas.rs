@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::mint::{self, Minter};
 use super::room::{check_prefix, DEFAULT_ROOM_PREFIX};
 use super::token::{JaasFeatures, Signer, TokenVerifier};
-use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
+use super::EndOutcome;
 use crate::error::{Error, Result};
 use crate::hie::Secret;
 
@@ -173,8 +173,8 @@ impl JaasConfigBuilder {
 }
 
 /// 8x8 JaaS. Tokens are signed locally; like a self-hosted deployment, JaaS has no call to start
-/// a meeting ([`activate`](JitsiProvider::activate) only checks the token) and the SDK knows of
-/// no public API to end one ([`end`](JitsiProvider::end) reports [`EndOutcome::Unsupported`]:
+/// a meeting ([`activate`](super::JitsiProvider::activate) only checks the token) and the SDK knows of
+/// no public API to end one ([`end`](super::JitsiProvider::end) reports [`EndOutcome::Unsupported`]:
 /// the meeting ends when its participants leave).
 #[derive(Debug, Clone)]
 pub struct JaasJitsi {
@@ -213,25 +213,11 @@ impl JaasJitsi {
     }
 }
 
-#[async_trait::async_trait]
-impl JitsiProvider for JaasJitsi {
-    fn kind(&self) -> &'static str {
-        "jaas"
-    }
+mint::signing_provider!(JaasJitsi, "jaas");
 
-    async fn create_session(&self) -> Result<JitsiSession> {
-        self.config.minter.create_session()
-    }
-
-    async fn join(&self, session_token: &str, participant: &Participant) -> Result<Join> {
-        self.config.minter.join(session_token, participant)
-    }
-
-    async fn activate(&self, session_token: &str) -> Result<()> {
-        self.room_for(session_token).map(|_| ())
-    }
-
-    async fn end(&self, session_token: &str) -> Result<EndOutcome> {
+impl JaasJitsi {
+    /// JaaS has no public API to end a meeting known to the SDK.
+    async fn end_session(&self, session_token: &str) -> Result<EndOutcome> {
         self.room_for(session_token)?;
         Ok(EndOutcome::Unsupported)
     }

@@ -199,6 +199,43 @@ macro_rules! token_options {
 }
 pub(crate) use token_options;
 
+/// The [`JitsiProvider`](crate::jitsi::JitsiProvider) impl of a token-signing provider: sessions,
+/// joins and activation through its `self.config.minter`; ending through its own
+/// `end_session`.
+macro_rules! signing_provider {
+    ($ty:ty, $kind:literal) => {
+        #[async_trait::async_trait]
+        impl crate::jitsi::JitsiProvider for $ty {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn create_session(&self) -> crate::Result<crate::jitsi::JitsiSession> {
+                self.config.minter.create_session()
+            }
+
+            async fn join(
+                &self,
+                session_token: &str,
+                participant: &crate::jitsi::Participant,
+            ) -> crate::Result<crate::jitsi::Join> {
+                self.config.minter.join(session_token, participant)
+            }
+
+            async fn activate(&self, session_token: &str) -> crate::Result<()> {
+                // Nothing to call: a Jitsi room comes into being when its first participant
+                // joins. The token must still name a room.
+                self.config.minter.room_for(session_token).map(|_| ())
+            }
+
+            async fn end(&self, session_token: &str) -> crate::Result<crate::jitsi::EndOutcome> {
+                self.end_session(session_token).await
+            }
+        }
+    };
+}
+pub(crate) use signing_provider;
+
 #[cfg(test)]
 mod tests {
     use super::*;
