@@ -224,14 +224,14 @@ typedef struct hievc_validator hievc_validator;
 
 // The VC workflow. Thread-safe. `start` and `finish` are idempotent (a session journal in
 // memory remembers who was notified and what was finished); a failure names the step that
-// failed and the steps already done (`hievc_error_step`, `completed_steps` in
+// failed and the steps already done (`hievc_error_step`, `completedSteps` in
 // `hievc_error_json`), so the caller can resume.
 typedef struct hievc_vc hievc_vc;
 
 // Called for every record that failed for good (undecodable payload, callback failing on
 // every attempt, ...) and every source problem (broker unreachable, ...), with a JSON object
 // `{"reason", "kind", "message", "location", "topic", "partition", "offset", "attempts",
-// "disposition", "dead_letter_topic"}` valid only during the call. Must return quickly.
+// "disposition", "deadLetterTopic"}` valid only during the call. Must return quickly.
 typedef void (*hievc_failure_cb)(void *userdata, const char *failure_json);
 
 // Called once per Encounter: return 0 once its effects are durable (the offset is then
@@ -325,8 +325,8 @@ void hievc_client_free(struct hievc_client *client);
 // sending, default from the config), `if_none_exist` (a search query: conditional create),
 // and the common `timeout_ms`, `request_id`, `headers`, `max_retries`.
 //
-// `*out`: `{"status", "kind": "created" | "existing", "id", "version_id", "location",
-// "etag", "last_modified", "resource", "outcome", "warnings", "body_error", "request_id"}`.
+// `*out`: `{"status", "kind": "created" | "existing", "id", "versionId", "location",
+// "etag", "lastModified", "resource", "outcome", "warnings", "bodyError", "requestId"}`.
 //
 // # Safety
 // Pointers as documented in the header: live client, NUL-terminated strings (options may be
@@ -338,8 +338,8 @@ enum hievc_status hievc_client_create(const struct hievc_client *client,
                                       struct hievc_error **err);
 
 // `read`: `GET [base]/[type]/[id]`. `HIEVC_NOT_FOUND` for an unknown id, `HIEVC_GONE` for a
-// deleted one. `*out`: `{"resource", "etag", "version_id", "last_modified", "warnings",
-// "request_id"}`.
+// deleted one. `*out`: `{"resource", "etag", "versionId", "lastModified", "warnings",
+// "requestId"}`.
 //
 // # Safety
 // As `hievc_client_create`.
@@ -377,7 +377,7 @@ enum hievc_status hievc_client_update(const struct hievc_client *client,
                                       struct hievc_error **err);
 
 // `delete`: `DELETE [base]/[type]/[id]`; later reads give `HIEVC_GONE`. `*out`:
-// `{"status", "outcome", "request_id"}`.
+// `{"status", "outcome", "requestId"}`.
 //
 // # Safety
 // As `hievc_client_create`.
@@ -394,7 +394,7 @@ enum hievc_status hievc_client_delete(const struct hievc_client *client,
 // common ones.
 //
 // `*out`: `{"matches": [...], "included": [...], "outcome", "total", "next", "pages",
-// "warnings", "request_id"}` (`next` is the server's link when more pages remain).
+// "warnings", "requestId"}` (`next` is the server's link when more pages remain).
 //
 // # Safety
 // As `hievc_client_create`; `query` may be NULL.
@@ -406,12 +406,12 @@ enum hievc_status hievc_client_search(const struct hievc_client *client,
                                       struct hievc_error **err);
 
 // `history` of an instance (`type` and `id`), a type (`id` NULL) or the whole server (both
-// NULL). Options: `count` (`_count`), `since` (`_since`), `at` (`_at`), `all` (every page,
+// NULL), of any resource type. Options: `count` (`_count`), `since` (`_since`), `at` (`_at`), `all` (every page,
 // bounded by `max_entries`), and the common ones.
 //
-// `*out`: `{"entries": [{"resource", "full_url", "method", "request_url", "status",
-// "version_id", "last_modified", "deleted"}], "total", "next", "pages", "warnings",
-// "request_id"}`.
+// `*out`: `{"entries": [{"resource", "fullUrl", "method", "requestUrl", "status",
+// "versionId", "lastModified", "deleted"}], "total", "next", "pages", "warnings",
+// "requestId"}`.
 //
 // # Safety
 // As `hievc_client_create`; `resource_type` and `id` may be NULL.
@@ -428,8 +428,8 @@ enum hievc_status hievc_client_history(const struct hievc_client *client,
 // each entry succeeds or fails on its own.
 //
 // `*out`: `{"kind": "batch-response" | "transaction-response", "success": bool, "entries":
-// [{"index", "method", "url", "status", "status_text", "location", "id", "version_id", "etag",
-// "last_modified", "outcome", "resource"}], "request_id"}`.
+// [{"index", "method", "url", "status", "statusText", "location", "id", "versionId", "etag",
+// "lastModified", "outcome", "resource"}], "requestId"}`.
 //
 // # Safety
 // As `hievc_client_create`.
@@ -439,8 +439,8 @@ enum hievc_status hievc_client_bundle(const struct hievc_client *client,
                                       char **out,
                                       struct hievc_error **err);
 
-// `capabilities`: `GET [base]/metadata`. `*out`: `{"fhir_version", "software", "formats",
-// "resource_types", "statement": {...the CapabilityStatement...}, "request_id"}`.
+// `capabilities`: `GET [base]/metadata`. `*out`: `{"fhirVersion", "software", "formats",
+// "resourceTypes", "statement": {...the CapabilityStatement...}, "requestId"}`.
 //
 // # Safety
 // As `hievc_client_create`.
@@ -498,8 +498,10 @@ enum hievc_status hievc_config_from_toml(const char *toml,
                                          struct hievc_config **out,
                                          struct hievc_error **err);
 
-// A configuration from the process environment: every `HIE_VC_<SECTION>_<KEY>` variable
-// (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`), exactly as the CLI reads them.
+// A configuration from the process environment, exactly as the CLI and every SDK package
+// read it (`Settings::load`): the TOML file `HIE_VC_CONFIG` names (when set), then every
+// `HIE_VC_<SECTION>_<KEY>` variable (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`).
+// `HIEVC_CONFIG` when that file cannot be read or holds an unknown key.
 //
 // # Safety
 // `out` is writable; `err` is NULL or writable.
@@ -592,18 +594,18 @@ int64_t hievc_error_retry_after_ms(const struct hievc_error *err);
 // `err` is NULL or a live error from this library.
 bool hievc_error_is_retryable(const struct hievc_error *err);
 
-// For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
-// `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
-// `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
+// For VC workflow errors: the step that failed (`create_session`, `schedule`, `book`,
+// `practitioner_join`, `activate`, `find_patients`, `notify`, `finish_encounter`,
+// `end_session`); the steps done before it are `completedSteps` in `hievc_error_json`. NULL
 // for other errors. Borrowed from `err`.
 //
 // # Safety
 // `err` is NULL or a live error from this library.
 const char *hievc_error_step(const struct hievc_error *err);
 
-// Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
-// `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
-// `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+// Everything above as one JSON object (`status`, `statusName`, `kind`, `message`,
+// `httpStatus`, `operationOutcome`, `report`, `location`, `requestId`, `retryAfterMs`,
+// `retryable`, `step`, `completedSteps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
 //
 // # Safety
 // `err` is NULL or a live error from this library.
@@ -621,11 +623,11 @@ void hievc_error_free(struct hievc_error *err);
 // `ev` is NULL or a live event from this library.
 const char *hievc_event_encounter_json(const struct hievc_encounter_event *ev);
 
-// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
-// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
+// Everything about the event as one JSON object: `encounter`, `encounterId`, `versionId`,
+// `vc` (`type`, `token`, `encounterNumber`, `status`, `patient`, `practitioners`,
 // `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
-// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
-// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+// (`[{"fullUrl", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
+// `key`, `timestampMs`, `headers`. Borrowed from `ev`.
 //
 // # Safety
 // `ev` is NULL or a live event from this library.
@@ -725,8 +727,8 @@ void hievc_event_free(struct hievc_encounter_event *ev);
 // Core material and reports each as a warning. Unknown elements are kept (and reported)
 // unless `deny_unknown`.
 //
-// `*out` receives `{"resource": {...}, "resource_type": "Appointment", "warnings":
-// [{"kind", "location", "message"}]}`; free it with `hievc_string_free`.
+// `*out` receives `{"resource": {...}, "resourceType": "Appointment", "warnings":
+// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); free it with `hievc_string_free`.
 //
 // # Safety
 // `json` is a NUL-terminated string, `options_json` NULL or one; `out` is writable.
@@ -830,7 +832,7 @@ enum hievc_status hievc_jitsi_create_session(const struct hievc_jitsi *j,
 // Mints what a participant needs to join the session of `session_token`:
 // `participant_json` is `{"role": "practitioner" | "patient", "id", "name", "email"?,
 // "avatar"?, "moderator"?}` (practitioners moderate by default). `*out`: `{"role", "room",
-// "url", "token", "expires_at_ms"}` — the URL and token are credentials: hand them to their
+// "url", "token", "expiresAtMs"}` — the URL and token are credentials: hand them to their
 // participant only, never log them.
 //
 // # Safety
@@ -881,7 +883,7 @@ enum hievc_status hievc_notifier_new(const struct hievc_config *cfg,
 enum hievc_status hievc_notifier_login(const struct hievc_notifier *n, struct hievc_error **err);
 
 // Sends a notification to patients (`patient_ids_json`: a JSON array of MyKad-style ids, e.g.
-// `["950728106051"]`). `*out`: `{"status", "request_id", "response"}`.
+// `["950728106051"]`). `*out`: `{"status", "requestId", "response"}`.
 //
 // # Safety
 // `n` is live; strings NUL-terminated; `out` writable.
@@ -1029,8 +1031,8 @@ enum hievc_status hievc_listener_close(const struct hievc_listener *listener,
 bool hievc_listener_is_running(const struct hievc_listener *listener);
 
 // The listener's metrics as JSON: counters (`received`, `handled`, `filtered`,
-// `deduplicated`, `decode_errors`, `handler_failures`, `retries`, `dead_lettered`, ...),
-// throughput, `handler_latency_us` percentiles and per-partition lag. Free `*out` with
+// `deduplicated`, `decodeErrors`, `handlerFailures`, `retries`, `deadLettered`, ...),
+// throughput, `handlerLatencyUs` percentiles and per-partition lag. Free `*out` with
 // `hievc_string_free`.
 //
 // # Safety
@@ -1110,8 +1112,8 @@ enum hievc_status hievc_sandbox_broker(const struct hievc_sandbox *sb,
 // RekodSaya: creates the VC Encounter (a new Jitsi session token for VCI, the Appointment's
 // for VCE), stores it and publishes it. `patient_id` (NULL: the Appointment's only patient)
 // picks one patient of a VCE Appointment with several. Checking in again returns the same
-// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounter_id",
-// "created", "vc_type", "token", "delivery": {"topic", "partition", "offset"} | null}`.
+// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounterId",
+// "created", "vcType", "token", "delivery": {"topic", "partition", "offset"} | null}`.
 //
 // # Safety
 // `sb` is live; strings NUL-terminated (`patient_id` may be NULL); `out` writable.
@@ -1122,7 +1124,7 @@ enum hievc_status hievc_sandbox_check_in(const struct hievc_sandbox *sb,
                                          struct hievc_error **err);
 
 // Every notification the emulated Notification API accepted, in order: a JSON array of
-// `{"title", "body", "patient_ids", "sender", "at"}`.
+// `{"title", "body", "patientIds", "sender", "at"}`.
 //
 // # Safety
 // `sb` is live; `out` writable.
@@ -1131,8 +1133,8 @@ enum hievc_status hievc_sandbox_notifications(const struct hievc_sandbox *sb,
                                               struct hievc_error **err);
 
 // Every Jitsi session of the emulated token service, in creation order: a JSON array of
-// `{"token", "room", "origin", "created_at", "joins": [...], "activated_at", "activations",
-// "ended_at", "end_calls"}`.
+// `{"token", "room", "origin", "createdAt", "joins": [...], "activatedAt", "activations",
+// "endedAt", "endCalls"}`.
 //
 // # Safety
 // `sb` is live; `out` writable.
@@ -1227,7 +1229,7 @@ enum hievc_status hievc_vc_schedule(const struct hievc_vc *vc,
 // VCI step 2 / VCE step 3: books an Appointment (`appointment_json`, with its client-chosen
 // id; for VCE with the session token). With `slot_id` (NULL for none), the Appointment and the
 // Slot with its `available` decremented go in one transaction (`HIEVC_CONFLICT`-like errors
-// when the slot is full); without, the Appointment is PUT. `*out`: `{"appointment_id",
+// when the slot is full); without, the Appointment is PUT. `*out`: `{"appointmentId",
 // "slot": {"id", "quota", "available"} | null, "outcome": <bundle> | null}`.
 //
 // # Safety
@@ -1245,9 +1247,9 @@ enum hievc_status hievc_vc_book(const struct hievc_vc *vc,
 // array of resources that came with the Encounter (Patients, Appointments), saving reads.
 // Idempotent: running it again returns a fresh join but notifies nobody twice.
 //
-// `*out`: `{"encounter": <VC view>, "practitioner_join": {"role", "room", "url", "token",
-// "expires_at_ms"}, "activated_now", "notified": [ids], "already_notified": [ids], "sent":
-// {"status", "request_id", "response"} | null}` — the join URL and token are credentials.
+// `*out`: `{"encounter": <VC view>, "practitionerJoin": {"role", "room", "url", "token",
+// "expiresAtMs"}, "activatedNow", "notified": [ids], "alreadyNotified": [ids], "sent":
+// {"status", "requestId", "response"} | null}` — the join URL and token are credentials.
 //
 // # Safety
 // `vc` is live; strings NUL-terminated (`included_json` may be NULL); `out` writable.
@@ -1259,7 +1261,7 @@ enum hievc_status hievc_vc_start(const struct hievc_vc *vc,
                                  struct hievc_error **err);
 
 // Steps 9–10: PUTs the Encounter `finished` with `period.end` (unless it already is) and ends
-// the Jitsi session (unless it already was). Idempotent. `*out`: `{"encounter_id",
+// the Jitsi session (unless it already was). Idempotent. `*out`: `{"encounterId",
 // "written": <as hievc_client_update> | null (already finished), "ended": "ended" |
 // "not_running" | "unsupported" | null (already ended)}`.
 //

@@ -2,7 +2,7 @@
 //! [`hie_vc_cli::listen`] for what is printed).
 
 use clap::Args;
-use hie_vc::listener::{Filter, Listener};
+use hie_vc::listener::{Filter, ListenerBuilder};
 use hie_vc::settings::Settings;
 use hie_vc::Result;
 use hie_vc_cli::listen::{self, Lines, ListenOutput};
@@ -24,16 +24,11 @@ pub struct ListenArgs {
 }
 
 pub async fn listen(args: &ListenArgs, settings: &Settings) -> Result<u8> {
-    let mut builder = Listener::builder()
-        .kafka(settings.kafka.to_config()?)
-        .filter(if args.all_encounters {
-            Filter::AllEncounters
-        } else {
-            Filter::VcOnly
-        });
-    if let Some(dlq) = &settings.kafka.dead_letter_topic {
-        builder = builder.dead_letter_topic(dlq.clone());
-    }
+    let builder = ListenerBuilder::from_settings(settings)?.filter(if args.all_encounters {
+        Filter::AllEncounters
+    } else {
+        Filter::VcOnly
+    });
     let output = ListenOutput {
         out: Lines::new(std::io::stdout()),
         err: Lines::new(std::io::stderr()),

@@ -32,13 +32,11 @@ pub fn augment(cmd: Command) -> Command {
     cmd
 }
 
-/// The settings: file, then `HIE_VC_*` environment, then flags.
+/// The settings: file (`--config`, else `HIE_VC_CONFIG`: clap reads it into the flag), then
+/// `HIE_VC_*` environment, then flags — the layers of `Settings::load` plus the flags.
 pub fn load(m: &ArgMatches) -> hie_vc::Result<Settings> {
-    let mut loader = SettingsLoader::new();
-    if let Some(path) = m.get_one::<String>("config") {
-        loader = loader.toml_file(std::path::Path::new(path))?;
-    }
-    loader = loader.env();
+    let file = m.get_one::<String>("config").map(std::path::Path::new);
+    let mut loader = SettingsLoader::with_file_then_env(file, std::env::vars())?;
     for key in KEYS {
         if let Some(v) = m.get_one::<String>(&flag(key.section, key.name)) {
             loader = loader.set(key.section, key.name, v);

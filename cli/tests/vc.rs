@@ -3,6 +3,7 @@
 
 use hie_vc::fhir::{Encounter, Resource};
 use hie_vc::mycore;
+use hie_vc::vc::Step;
 use hie_vc::ErrorKind;
 use hie_vc_cli::demo::{self, DemoOptions, DemoReport, Timeline};
 use hie_vc_sandbox::{Faults, KafkaTarget, Sandbox, SandboxConfig, Service};
@@ -131,10 +132,10 @@ async fn notification_api_down_names_the_step_and_start_resumes_without_double_n
         .start(&enc, &demo::demo_practitioner(), &[])
         .await
         .unwrap_err();
-    assert_eq!(err.step(), Some("notify"), "{err}");
+    assert_eq!(err.step(), Some(Step::Notify), "{err}");
     assert_eq!(
         err.completed_steps(),
-        ["practitioner-join", "activate", "find-patients"]
+        [Step::PractitionerJoin, Step::Activate, Step::FindPatients]
     );
     assert!(err.is_retryable(), "{err:?}");
     assert!(sandbox.notifications().is_empty());
@@ -178,7 +179,7 @@ async fn jitsi_down_fails_before_anyone_is_notified() {
         .start(&enc, &demo::demo_practitioner(), &[])
         .await
         .unwrap_err();
-    assert_eq!(err.step(), Some("practitioner-join"), "{err}");
+    assert_eq!(err.step(), Some(Step::PractitionerJoin), "{err}");
     assert!(err.completed_steps().is_empty());
     assert!(sandbox.notifications().is_empty());
     sandbox.clear_faults();
@@ -191,8 +192,8 @@ async fn jitsi_down_fails_before_anyone_is_notified() {
     sandbox.set_faults(Service::Jitsi, Faults::down()).unwrap();
     let id = enc.id.as_ref().unwrap().as_str().to_owned();
     let err = vc.finish(&id).await.unwrap_err();
-    assert_eq!(err.step(), Some("end-session"));
-    assert_eq!(err.completed_steps(), ["finish-encounter"]);
+    assert_eq!(err.step(), Some(Step::EndSession));
+    assert_eq!(err.completed_steps(), [Step::FinishEncounter]);
     let versions = sandbox.version_count("Encounter", &id);
     sandbox.clear_faults();
     let fin = vc.finish(&id).await.unwrap();

@@ -5,8 +5,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::fhir::{OperationOutcome, ReadError};
 use crate::mycore::Report;
+use crate::vc::Step;
 
 /// What went wrong, for matching. New kinds may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,38 +67,35 @@ pub enum ErrorKind {
     Handler,
 }
 
-impl ErrorKind {
-    /// Stable snake_case name, shared with the bindings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict => "conflict",
-            Self::Gone => "gone",
-            Self::PreconditionFailed => "precondition_failed",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::Unprocessable => "unprocessable",
-            Self::RateLimited => "rate_limited",
-            Self::ServerError => "server_error",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::GatewayTimeout => "gateway_timeout",
-            Self::Http => "http",
-            Self::Transport => "transport",
-            Self::Timeout => "timeout",
-            Self::Decode => "decode",
-            Self::Validation => "validation",
-            Self::Config => "config",
-            Self::Kafka => "kafka",
-            Self::Closed => "closed",
-            Self::InvalidInput => "invalid_input",
-            Self::Handler => "handler",
-        }
-    }
+crate::names::names!(ErrorKind, "error kind" {
+    BadRequest => "bad_request",
+    Unauthorized => "unauthorized",
+    Forbidden => "forbidden",
+    NotFound => "not_found",
+    MethodNotAllowed => "method_not_allowed",
+    Conflict => "conflict",
+    Gone => "gone",
+    PreconditionFailed => "precondition_failed",
+    PayloadTooLarge => "payload_too_large",
+    UnsupportedMediaType => "unsupported_media_type",
+    Unprocessable => "unprocessable",
+    RateLimited => "rate_limited",
+    ServerError => "server_error",
+    ServiceUnavailable => "service_unavailable",
+    GatewayTimeout => "gateway_timeout",
+    Http => "http",
+    Transport => "transport",
+    Timeout => "timeout",
+    Decode => "decode",
+    Validation => "validation",
+    Config => "config",
+    Kafka => "kafka",
+    Closed => "closed",
+    InvalidInput => "invalid_input",
+    Handler => "handler",
+});
 
+impl ErrorKind {
     /// The kind for an HTTP error status.
     pub fn from_status(status: u16) -> Self {
         match status {
@@ -119,12 +119,6 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The SDK's error. One pointer wide, so `Result<T>` stays small on the happy path.
 pub struct Error(Box<Inner>);
 
@@ -137,8 +131,8 @@ struct Inner {
     report: Option<Box<Report>>,
     location: Option<String>,
     request_id: Option<String>,
-    step: Option<&'static str>,
-    completed: Vec<&'static str>,
+    step: Option<Step>,
+    completed: Vec<Step>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -244,16 +238,17 @@ impl Error {
         self.0.request_id.as_deref()
     }
     /// Marks the workflow step that failed and the steps already done, so a caller can resume.
-    pub fn with_step(mut self, step: &'static str, completed: Vec<&'static str>) -> Self {
+    pub fn with_step(mut self, step: Step, completed: Vec<Step>) -> Self {
         self.0.message = if completed.is_empty() {
             format!(
                 "step '{step}' failed (nothing done yet): {}",
                 self.0.message
             )
         } else {
+            let done: Vec<&str> = completed.iter().map(|s| s.as_str()).collect();
             format!(
                 "step '{step}' failed (done: {}): {}",
-                completed.join(", "),
+                done.join(", "),
                 self.0.message
             )
         };
@@ -262,12 +257,47 @@ impl Error {
         self
     }
     /// The VC workflow step that failed, for workflow errors.
-    pub fn step(&self) -> Option<&'static str> {
+    pub fn step(&self) -> Option<Step> {
         self.0.step
     }
     /// The VC workflow steps completed before the failure.
-    pub fn completed_steps(&self) -> &[&'static str] {
+    pub fn completed_steps(&self) -> &[Step] {
         &self.0.completed
+    }
+    /// The message with its causes: `Display` (HTTP status, location, OperationOutcome
+    /// summary, request id), then each source in the chain that the text does not already
+    /// say (often the I/O cause a transport error only summarises). What bindings show.
+    pub fn detailed_message(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            let text = s.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = s.source();
+        }
+        message
+    }
+    /// Everything a binding shows of this error, as plain data (see [`ErrorInfo`]).
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo {
+            kind: self.0.kind.as_str().to_owned(),
+            message: self.detailed_message(),
+            http_status: self.0.status,
+            operation_outcome: self.0.outcome.as_deref().cloned(),
+            report: self.0.report.as_deref().cloned(),
+            location: self.0.location.clone(),
+            request_id: self.0.request_id.clone(),
+            retry_after_ms: self
+                .0
+                .retry_after
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            retryable: self.is_retryable(),
+            step: self.0.step,
+            completed_steps: self.0.completed.clone(),
+        }
     }
     /// Whether retrying the same request later may succeed.
     pub fn is_retryable(&self) -> bool {
@@ -337,6 +367,70 @@ impl std::error::Error for Error {
             .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// An error as plain data: what every binding hands its callers (the C ABI's error JSON,
+/// Python and Node exceptions). Serializes with camelCase names:
+/// `{"kind", "message", "httpStatus", "operationOutcome", "report", "location", "requestId",
+/// "retryAfterMs", "retryable", "step", "completedSteps"}`, absent values as `null`; the
+/// OperationOutcome as the FHIR JSON the server sent (as the model writes it).
+///
+/// `kind` is a string so a binding can report its own failures (`"null_argument"`, ...) in
+/// the same shape; for SDK errors it is [`ErrorKind::as_str`]. Never holds secrets: error
+/// messages never quote credentials or tokens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ErrorInfo {
+    /// The error kind's stable snake_case name.
+    pub kind: String,
+    /// [`Error::detailed_message`].
+    pub message: String,
+    /// The HTTP status, for HTTP errors.
+    pub http_status: Option<u16>,
+    /// The OperationOutcome the server sent.
+    #[serde(serialize_with = "crate::fhir::embed::option")]
+    pub operation_outcome: Option<OperationOutcome>,
+    /// The MY Core report, for validation errors.
+    pub report: Option<Report>,
+    /// Where in the input the problem is.
+    pub location: Option<String>,
+    /// The `X-Request-Id` of the failed HTTP request.
+    pub request_id: Option<String>,
+    /// How long the server asked to wait, in milliseconds.
+    pub retry_after_ms: Option<u64>,
+    /// Whether retrying later may succeed.
+    pub retryable: bool,
+    /// The VC workflow step that failed.
+    pub step: Option<Step>,
+    /// The VC workflow steps done before it.
+    pub completed_steps: Vec<Step>,
+}
+
+impl ErrorInfo {
+    /// A binding's own failure (not an SDK error), e.g. kind `null_argument`.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            message: message.into(),
+            http_status: None,
+            operation_outcome: None,
+            report: None,
+            location: None,
+            request_id: None,
+            retry_after_ms: None,
+            retryable: false,
+            step: None,
+            completed_steps: Vec::new(),
+        }
+    }
+}
+
+impl Serialize for Error {
+    /// As [`ErrorInfo`].
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.info().serialize(s)
     }
 }
 

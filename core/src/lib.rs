@@ -21,8 +21,11 @@ pub mod fhir;
 pub mod hie;
 pub(crate) mod http;
 pub mod jitsi;
+#[cfg(test)]
+mod json_tests;
 pub mod listener;
 pub mod mycore;
+mod names;
 pub mod notify;
 mod retry;
 pub mod runtime;

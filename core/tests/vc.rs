@@ -401,10 +401,10 @@ async fn a_failed_join_fails_first_and_a_retry_does_everything() {
     let s = Services::start().await;
     let enc = s.encounter(4);
     let e = s
-        .start_failing(&enc, Op::Join, "practitioner-join", &[])
+        .start_failing(&enc, Op::Join, "practitioner_join", &[])
         .await;
     assert_eq!(e.kind(), ErrorKind::ServerError);
-    assert!(e.to_string().contains("practitioner-join"), "{e}");
+    assert!(e.to_string().contains("practitioner_join"), "{e}");
     assert_eq!((s.done(Op::Activate), s.done(Op::Notify)), (0, 0));
 
     let started = s.vc.start(&enc, &doctor(), &[]).await.unwrap();
@@ -417,7 +417,7 @@ async fn a_failed_join_fails_first_and_a_retry_does_everything() {
 async fn a_failed_activation_keeps_the_join_and_resumes_at_activation() {
     let s = Services::start().await;
     let enc = s.encounter(6);
-    s.start_failing(&enc, Op::Activate, "activate", &["practitioner-join"])
+    s.start_failing(&enc, Op::Activate, "activate", &["practitioner_join"])
         .await;
     assert!(!s.vc.journal().get(&token(6)).activated);
     assert!(
@@ -434,7 +434,7 @@ async fn a_failed_activation_keeps_the_join_and_resumes_at_activation() {
 async fn a_failed_notification_resumes_without_activating_again() {
     let s = Services::start().await;
     let enc = s.encounter(8);
-    let done = ["practitioner-join", "activate", "find-patients"];
+    let done = ["practitioner_join", "activate", "find_patients"];
     let e = s.start_failing(&enc, Op::Notify, "notify", &done).await;
     assert!(
         !e.is_retryable(),
@@ -459,8 +459,8 @@ async fn a_failed_notification_resumes_without_activating_again() {
 async fn a_patient_that_cannot_be_read_fails_find_patients() {
     let s = Services::start().await;
     let enc = s.encounter(10);
-    let done = ["practitioner-join", "activate"];
-    s.start_failing(&enc, Op::ReadPatient, "find-patients", &done)
+    let done = ["practitioner_join", "activate"];
+    s.start_failing(&enc, Op::ReadPatient, "find_patients", &done)
         .await;
     // A patient that arrived with the Encounter is not read from HIE.
     let included: Resource = fhir::read_str(
@@ -479,7 +479,7 @@ async fn a_failed_finish_put_ends_nothing_and_resumes() {
     let s = Services::start().await;
     let enc = s.encounter(12);
     s.vc.start(&enc, &doctor(), &[]).await.unwrap();
-    s.finish_failing("enc-12", Op::PutEncounter, "finish-encounter", &[])
+    s.finish_failing("enc-12", Op::PutEncounter, "finish_encounter", &[])
         .await;
     assert_eq!(s.encounter_status(12), (1, "arrived".to_owned()));
     assert_eq!(
@@ -499,7 +499,7 @@ async fn a_failed_end_session_resumes_without_writing_the_encounter_again() {
     let s = Services::start().await;
     let enc = s.encounter(14);
     s.vc.start(&enc, &doctor(), &[]).await.unwrap();
-    s.finish_failing("enc-14", Op::End, "end-session", &["finish-encounter"])
+    s.finish_failing("enc-14", Op::End, "end_session", &["finish_encounter"])
         .await;
     assert_eq!(s.encounter_status(14), (2, "finished".to_owned()));
     assert!(!s.vc.journal().get(&token(14)).ended);
@@ -520,7 +520,7 @@ async fn a_failed_end_session_resumes_without_writing_the_encounter_again() {
 async fn a_missing_encounter_fails_finish_with_not_found() {
     let s = Services::start().await;
     let e = s.vc.finish("enc-404").await.unwrap_err();
-    assert_eq!(step_of(&e), steps("finish-encounter", &[]), "{e}");
+    assert_eq!(step_of(&e), steps("finish_encounter", &[]), "{e}");
     assert_eq!(e.kind(), ErrorKind::NotFound);
 }
 
@@ -538,8 +538,8 @@ async fn vce_notifies_every_booked_patient_of_the_session_once() {
     book("ap-b", "booked", "pb", "800101010002");
     book("ap-b2", "arrived", "pb", "800101010002");
     book("ap-c", "cancelled", "pc", "800101010003");
-    let done = ["practitioner-join", "activate"];
-    s.start_failing(&enc, Op::SearchAppointments, "find-patients", &done)
+    let done = ["practitioner_join", "activate"];
+    s.start_failing(&enc, Op::SearchAppointments, "find_patients", &done)
         .await;
 
     let started = s.vc.start(&enc, &doctor(), &[]).await.unwrap();

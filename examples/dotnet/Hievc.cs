@@ -298,7 +298,7 @@ namespace HieVc
             return Interop.Result(Native.hievc_validate_operation_outcome(Interop.Utf8(resourceJson), out oo, out err), oo, err);
         }
 
-        /// <summary>Reads FHIR JSON strictly or leniently: {"resource", "resource_type", "warnings"}.</summary>
+        /// <summary>Reads FHIR JSON strictly or leniently: {"resource", "resourceType", "warnings"}.</summary>
         public static string ReadFhir(string json, string optionsJson = null)
         {
             IntPtr result, err;

@@ -74,7 +74,7 @@ static class Program
             {
                 var id = "cs-" + System.Diagnostics.Process.GetCurrentProcess().Id + "-" + (DateTime.UtcNow.Ticks % 1000000);
                 var patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Ismail\"}]}";
-                Check(client.Capabilities().Contains("\"fhir_version\":\"4.0.1\""), "capabilities");
+                Check(client.Capabilities().Contains("\"fhirVersion\":\"4.0.1\""), "capabilities");
                 Check(client.Update(patient).Contains("\"kind\":\"created\""), "update-as-create");
                 Check(client.Read("Patient", id).Contains("Ismail"), "read");
                 Check(client.Search("Patient", "_id=" + id).Contains(id), "search");
@@ -168,12 +168,12 @@ static class Program
                 started.Set();
             });
             var checkIn = sandbox.CheckIn("vci-app-ffi");
-            Check(checkIn.Contains("\"vc_type\":\"VCI\""), "check-in");
+            Check(checkIn.Contains("\"vcType\":\"VCI\""), "check-in");
             Check(started.Wait(TimeSpan.FromSeconds(20)), "session started by the listener");
             Check(startedJson != null && startedJson.Contains("\"notified\":[\"950728106051\"]"), "patient notified: " + startedJson);
             Check(sandbox.Notifications().Contains("950728106051"), "notification recorded");
             listener.Close();
-            var id = checkIn.Substring(checkIn.IndexOf("\"encounter_id\":\"") + 16);
+            var id = checkIn.Substring(checkIn.IndexOf("\"encounterId\":\"") + 15);
             id = id.Substring(0, id.IndexOf('"'));
             Check(vc.Finish(id).Contains("\"ended\":\"ended\""), "finished, session ended");
             sandbox.Stop();

@@ -4,23 +4,19 @@ use std::collections::BTreeMap;
 use std::ffi::c_char;
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use hie_vc::fhir::{self, ReadOptions, Resource};
 use hie_vc::hie::{
-    BundleOutcome, Fetched, FhirResource, HeaderName, HeaderValue, HieClient, HistoryPage,
-    HistoryRequest, Method, Prefer, RetryPolicy, SearchPage, SearchParams, WriteKind, Written,
+    HeaderName, HeaderValue, HieClient, HistoryPage, HistoryRequest, Method, Prefer, RetryPolicy,
+    SearchParams,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
 use crate::error::Failure;
 use crate::fhir::{parse_opts, read_resource};
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
-    write_string, Out,
+    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle, Out,
 };
-use crate::json::{raw, to_string, warnings, write_json, WarningDoc};
+use crate::json::write_json;
 use crate::runtime::block_on;
 use crate::status::hievc_status;
 use crate::{hievc_config, hievc_error};
@@ -48,7 +44,7 @@ struct CallOpts {
     /// 0 disables retries for this call.
     max_retries: Option<u32>,
     // writes
-    prefer: Option<String>,
+    prefer: Option<Prefer>,
     validate: Option<bool>,
     if_none_exist: Option<String>,
     if_match: Option<String>,
@@ -117,8 +113,8 @@ macro_rules! common {
 macro_rules! writes {
     ($req:expr, $o:expr) => {{
         let mut r = $req;
-        if let Some(p) = &$o.prefer {
-            r = r.prefer(prefer(p)?);
+        if let Some(p) = $o.prefer {
+            r = r.prefer(p);
         }
         if let Some(v) = $o.validate {
             r = r.validate(v);
@@ -127,228 +123,12 @@ macro_rules! writes {
     }};
 }
 
-fn prefer(s: &str) -> Result<Prefer, Failure> {
-    match s {
-        "minimal" => Ok(Prefer::Minimal),
-        "representation" => Ok(Prefer::Representation),
-        "operation_outcome" | "OperationOutcome" => Ok(Prefer::OperationOutcome),
-        _ => Err(Failure::invalid(format!(
-            "prefer '{s}' is unknown: use minimal, representation or operation_outcome"
-        ))),
-    }
-}
+/// A JSON array of Encounters as FHIR JSON.
+struct Encounters<'a>(&'a [hie_vc::fhir::Encounter]);
 
-fn write_kind(k: WriteKind) -> &'static str {
-    match k {
-        WriteKind::Created => "created",
-        WriteKind::Updated => "updated",
-        WriteKind::Existing => "existing",
-        _ => "other",
-    }
-}
-
-type Raw = Box<RawValue>;
-
-#[derive(Serialize)]
-struct BodyErrorDoc<'a> {
-    kind: &'static str,
-    message: &'a str,
-}
-
-/// `create` / `update` result.
-#[derive(Serialize)]
-pub(crate) struct WrittenDoc<'a> {
-    status: u16,
-    kind: &'static str,
-    id: &'a Option<String>,
-    version_id: &'a Option<String>,
-    location: &'a Option<String>,
-    etag: &'a Option<String>,
-    last_modified: &'a Option<String>,
-    resource: Option<Raw>,
-    outcome: Option<Raw>,
-    warnings: Vec<WarningDoc<'a>>,
-    body_error: Option<BodyErrorDoc<'a>>,
-    request_id: &'a str,
-}
-
-pub(crate) fn written_doc<T: FhirResource>(w: &Written<T>) -> WrittenDoc<'_> {
-    WrittenDoc {
-        status: w.status,
-        kind: write_kind(w.kind),
-        id: &w.id,
-        version_id: &w.version_id,
-        location: &w.location,
-        etag: &w.etag,
-        last_modified: &w.last_modified,
-        resource: w.resource.as_ref().map(raw),
-        outcome: w.outcome.as_ref().map(raw),
-        warnings: warnings(&w.warnings),
-        body_error: w.body_error.as_ref().map(|e| BodyErrorDoc {
-            kind: e.kind().as_str(),
-            message: e.message(),
-        }),
-        request_id: &w.request_id,
-    }
-}
-
-/// `read` / `vread` result.
-#[derive(Serialize)]
-struct FetchedDoc<'a> {
-    resource: Raw,
-    etag: &'a Option<String>,
-    version_id: &'a Option<String>,
-    last_modified: &'a Option<String>,
-    warnings: Vec<WarningDoc<'a>>,
-    request_id: &'a str,
-}
-
-fn fetched_doc(f: &Fetched<Resource>) -> FetchedDoc<'_> {
-    FetchedDoc {
-        resource: raw(&f.resource),
-        etag: &f.etag,
-        version_id: &f.version_id,
-        last_modified: &f.last_modified,
-        warnings: warnings(&f.warnings),
-        request_id: &f.request_id,
-    }
-}
-
-/// `delete` result.
-#[derive(Serialize)]
-struct DeletedDoc<'a> {
-    status: u16,
-    outcome: Option<Raw>,
-    request_id: &'a str,
-}
-
-/// `search` result (one page, or every page merged).
-#[derive(Serialize)]
-struct SearchDoc<'a> {
-    matches: Vec<Raw>,
-    included: Vec<Raw>,
-    outcome: Option<Raw>,
-    total: Option<u64>,
-    next: Option<&'a str>,
-    pages: usize,
-    warnings: Vec<WarningDoc<'a>>,
-    request_id: Option<&'a str>,
-}
-
-fn search_doc(pages: &[SearchPage<Resource>]) -> SearchDoc<'_> {
-    SearchDoc {
-        matches: pages
-            .iter()
-            .flat_map(|p| p.matches.iter().map(raw))
-            .collect(),
-        included: pages
-            .iter()
-            .flat_map(|p| p.included.iter().map(raw))
-            .collect(),
-        outcome: pages.iter().find_map(|p| p.outcome.as_ref()).map(raw),
-        total: pages.first().and_then(|p| p.total),
-        next: pages.last().and_then(|p| p.next.as_deref()),
-        pages: pages.len(),
-        warnings: warnings(pages.iter().flat_map(|p| &p.warnings)),
-        request_id: pages.first().map(|p| p.request_id.as_str()),
-    }
-}
-
-#[derive(Serialize)]
-struct HistoryEntryDoc<'a> {
-    resource: Option<Raw>,
-    full_url: &'a Option<String>,
-    method: Option<&'a str>,
-    request_url: &'a Option<String>,
-    status: Option<u16>,
-    version_id: &'a Option<String>,
-    last_modified: &'a Option<String>,
-    deleted: bool,
-}
-
-/// `history` result.
-#[derive(Serialize)]
-struct HistoryDoc<'a> {
-    entries: Vec<HistoryEntryDoc<'a>>,
-    total: Option<u64>,
-    next: Option<&'a str>,
-    pages: usize,
-    warnings: Vec<WarningDoc<'a>>,
-    request_id: Option<&'a str>,
-}
-
-fn history_doc<T: FhirResource>(pages: &[HistoryPage<T>]) -> HistoryDoc<'_> {
-    HistoryDoc {
-        entries: pages
-            .iter()
-            .flat_map(|p| p.entries.iter())
-            .map(|e| HistoryEntryDoc {
-                resource: e.resource.as_ref().map(raw),
-                full_url: &e.full_url,
-                method: e.method.as_ref().map(|m| m.as_str()),
-                request_url: &e.request_url,
-                status: e.status,
-                version_id: &e.version_id,
-                last_modified: &e.last_modified,
-                deleted: e.is_delete(),
-            })
-            .collect(),
-        total: pages.first().and_then(|p| p.total),
-        next: pages.last().and_then(|p| p.next.as_deref()),
-        pages: pages.len(),
-        warnings: warnings(pages.iter().flat_map(|p| &p.warnings)),
-        request_id: pages.first().map(|p| p.request_id.as_str()),
-    }
-}
-
-#[derive(Serialize)]
-struct EntryDoc<'a> {
-    index: usize,
-    method: Option<&'a str>,
-    url: &'a Option<String>,
-    status: u16,
-    status_text: &'a str,
-    location: &'a Option<String>,
-    id: &'a Option<String>,
-    version_id: &'a Option<String>,
-    etag: &'a Option<String>,
-    last_modified: &'a Option<String>,
-    outcome: Option<Raw>,
-    resource: Option<Raw>,
-}
-
-/// `batch` / `transaction` result.
-#[derive(Serialize)]
-pub(crate) struct BundleDoc<'a> {
-    kind: Option<&'a str>,
-    success: bool,
-    entries: Vec<EntryDoc<'a>>,
-    request_id: &'a str,
-}
-
-pub(crate) fn bundle_doc(b: &BundleOutcome) -> BundleDoc<'_> {
-    BundleDoc {
-        kind: b.kind.as_ref().map(|k| k.as_str()),
-        success: b.is_success(),
-        entries: b
-            .entries
-            .iter()
-            .map(|e| EntryDoc {
-                index: e.index,
-                method: e.method.as_ref().map(|m| m.as_str()),
-                url: &e.url,
-                status: e.status,
-                status_text: &e.status_text,
-                location: &e.location,
-                id: &e.id,
-                version_id: &e.version_id,
-                etag: &e.etag,
-                last_modified: &e.last_modified,
-                outcome: e.outcome.as_ref().map(raw),
-                resource: e.resource.as_ref().map(raw),
-            })
-            .collect(),
-        request_id: &b.request_id,
+impl serde::Serialize for Encounters<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fhir::embed::seq(self.0, s)
     }
 }
 
@@ -423,8 +203,8 @@ pub unsafe extern "C" fn hievc_client_free(client: *mut hievc_client) {
 /// sending, default from the config), `if_none_exist` (a search query: conditional create),
 /// and the common `timeout_ms`, `request_id`, `headers`, `max_retries`.
 ///
-/// `*out`: `{"status", "kind": "created" | "existing", "id", "version_id", "location",
-/// "etag", "last_modified", "resource", "outcome", "warnings", "body_error", "request_id"}`.
+/// `*out`: `{"status", "kind": "created" | "existing", "id", "versionId", "location",
+/// "etag", "lastModified", "resource", "outcome", "warnings", "bodyError", "requestId"}`.
 ///
 /// # Safety
 /// Pointers as documented in the header: live client, NUL-terminated strings (options may be
@@ -448,13 +228,13 @@ pub unsafe extern "C" fn hievc_client_create(
             req = req.if_none_exist(SearchParams::raw(q));
         }
         let w = block_on(req.send())??;
-        write_json(out, &written_doc(&w))
+        write_json(out, &w)
     })
 }
 
 /// `read`: `GET [base]/[type]/[id]`. `HIEVC_NOT_FOUND` for an unknown id, `HIEVC_GONE` for a
-/// deleted one. `*out`: `{"resource", "etag", "version_id", "last_modified", "warnings",
-/// "request_id"}`.
+/// deleted one. `*out`: `{"resource", "etag", "versionId", "lastModified", "warnings",
+/// "requestId"}`.
 ///
 /// # Safety
 /// As `hievc_client_create`.
@@ -475,7 +255,7 @@ pub unsafe extern "C" fn hievc_client_read(
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.read_type(rt, id), o);
         let f = block_on(req.send())??;
-        write_json(out, &fetched_doc(&f))
+        write_json(out, &f)
     })
 }
 
@@ -507,7 +287,7 @@ pub unsafe extern "C" fn hievc_client_vread(
         };
         let req = common!(c.read_type(rt, id).version(vid), o);
         let f = block_on(req.send())??;
-        write_json(out, &fetched_doc(&f))
+        write_json(out, &f)
     })
 }
 
@@ -540,12 +320,12 @@ pub unsafe extern "C" fn hievc_client_update(
             req = req.if_match_current();
         }
         let w = block_on(req.send())??;
-        write_json(out, &written_doc(&w))
+        write_json(out, &w)
     })
 }
 
 /// `delete`: `DELETE [base]/[type]/[id]`; later reads give `HIEVC_GONE`. `*out`:
-/// `{"status", "outcome", "request_id"}`.
+/// `{"status", "outcome", "requestId"}`.
 ///
 /// # Safety
 /// As `hievc_client_create`.
@@ -566,14 +346,7 @@ pub unsafe extern "C" fn hievc_client_delete(
         let (rt, id) = unsafe { (arg_str(resource_type, "resource_type")?, arg_str(id, "id")?) };
         let req = common!(c.delete_type(rt, id), o);
         let d = block_on(req.send())??;
-        write_json(
-            out,
-            &DeletedDoc {
-                status: d.status,
-                outcome: d.outcome.as_ref().map(raw),
-                request_id: &d.request_id,
-            },
-        )
+        write_json(out, &d)
     })
 }
 
@@ -583,7 +356,7 @@ pub unsafe extern "C" fn hievc_client_delete(
 /// common ones.
 ///
 /// `*out`: `{"matches": [...], "included": [...], "outcome", "total", "next", "pages",
-/// "warnings", "request_id"}` (`next` is the server's link when more pages remain).
+/// "warnings", "requestId"}` (`next` is the server's link when more pages remain).
 ///
 /// # Safety
 /// As `hievc_client_create`; `query` may be NULL.
@@ -621,22 +394,22 @@ pub unsafe extern "C" fn hievc_client_search(
             req = req.max_pages(n);
         }
         let req = common!(req, o);
-        let pages = if o.all {
-            block_on(req.pages().try_collect::<Vec<_>>())??
+        let page = if o.all {
+            block_on(req.send_all())??
         } else {
-            vec![block_on(req.send())??]
+            block_on(req.send())??
         };
-        write_json(out, &search_doc(&pages))
+        write_json(out, &page)
     })
 }
 
 /// `history` of an instance (`type` and `id`), a type (`id` NULL) or the whole server (both
-/// NULL). Options: `count` (`_count`), `since` (`_since`), `at` (`_at`), `all` (every page,
+/// NULL), of any resource type. Options: `count` (`_count`), `since` (`_since`), `at` (`_at`), `all` (every page,
 /// bounded by `max_entries`), and the common ones.
 ///
-/// `*out`: `{"entries": [{"resource", "full_url", "method", "request_url", "status",
-/// "version_id", "last_modified", "deleted"}], "total", "next", "pages", "warnings",
-/// "request_id"}`.
+/// `*out`: `{"entries": [{"resource", "fullUrl", "method", "requestUrl", "status",
+/// "versionId", "lastModified", "deleted"}], "total", "next", "pages", "warnings",
+/// "requestId"}`.
 ///
 /// # Safety
 /// As `hievc_client_create`; `resource_type` and `id` may be NULL.
@@ -655,51 +428,25 @@ pub unsafe extern "C" fn hievc_client_history(
         let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         // SAFETY: caller contract.
         let (rt, id) = unsafe { (opt_str(resource_type, "resource_type")?, opt_str(id, "id")?) };
-        let v = match (rt, id) {
-            (None, None) => block_on(history(c.system_history(), &o))??,
+        let req = match (rt, id) {
+            (None, None) => c.system_history(),
             (None, Some(_)) => {
                 return Err(Failure::invalid(
                     "an id without a resource_type: give both for an instance history",
                 ))
             }
-            (Some(t), id) => {
-                macro_rules! typed {
-                    ($($ty:ident),*) => {
-                        match t {
-                            $(stringify!($ty) => match id {
-                                Some(i) => block_on(history(c.history::<fhir::$ty>(i), &o))??,
-                                None => block_on(history(c.type_history::<fhir::$ty>(), &o))??,
-                            },)*
-                            other => {
-                                return Err(Failure::from(hie_vc::Error::new(
-                                    hie_vc::ErrorKind::InvalidInput,
-                                    format!("history of '{other}' is not supported: the client reads the history of Appointment, Encounter, Schedule, Slot, Patient, Practitioner, PractitionerRole, Organization, HealthcareService and Bundle"),
-                                )))
-                            }
-                        }
-                    };
-                }
-                typed!(
-                    Appointment,
-                    Encounter,
-                    Schedule,
-                    Slot,
-                    Patient,
-                    Practitioner,
-                    PractitionerRole,
-                    Organization,
-                    HealthcareService,
-                    Bundle
-                )
-            }
+            (Some(t), id) => c.history_type(t, id),
         };
-        write_string(out, v);
-        Ok(())
+        let page = block_on(history(req, &o))??;
+        write_json(out, &page)
     })
 }
 
-/// Runs a history request with the options and renders its pages.
-async fn history<T: FhirResource>(req: HistoryRequest<T>, o: &CallOpts) -> Result<String, Failure> {
+/// Runs a history request with the options: the first page, or every page merged.
+async fn history(
+    req: HistoryRequest<Resource>,
+    o: &CallOpts,
+) -> Result<HistoryPage<Resource>, Failure> {
     let mut req = req;
     if let Some(n) = o.count {
         req = req.count(n);
@@ -714,12 +461,11 @@ async fn history<T: FhirResource>(req: HistoryRequest<T>, o: &CallOpts) -> Resul
         req = req.max_entries(n);
     }
     let req = common!(req, o);
-    let pages = if o.all {
-        req.pages().try_collect::<Vec<_>>().await
+    Ok(if o.all {
+        req.send_all().await?
     } else {
-        req.send().await.map(|p| vec![p])
-    };
-    to_string(&history_doc(&pages?))
+        req.send().await?
+    })
 }
 
 /// Sends a `batch` or `transaction` Bundle (its `type` decides): `POST [base]`. Options:
@@ -728,8 +474,8 @@ async fn history<T: FhirResource>(req: HistoryRequest<T>, o: &CallOpts) -> Resul
 /// each entry succeeds or fails on its own.
 ///
 /// `*out`: `{"kind": "batch-response" | "transaction-response", "success": bool, "entries":
-/// [{"index", "method", "url", "status", "status_text", "location", "id", "version_id", "etag",
-/// "last_modified", "outcome", "resource"}], "request_id"}`.
+/// [{"index", "method", "url", "status", "statusText", "location", "id", "versionId", "etag",
+/// "lastModified", "outcome", "resource"}], "requestId"}`.
 ///
 /// # Safety
 /// As `hievc_client_create`.
@@ -766,12 +512,12 @@ pub unsafe extern "C" fn hievc_client_bundle(
         }
         let req = common!(writes!(req, o), o);
         let b = block_on(req.send())??;
-        write_json(out, &bundle_doc(&b))
+        write_json(out, &b)
     })
 }
 
-/// `capabilities`: `GET [base]/metadata`. `*out`: `{"fhir_version", "software", "formats",
-/// "resource_types", "statement": {...the CapabilityStatement...}, "request_id"}`.
+/// `capabilities`: `GET [base]/metadata`. `*out`: `{"fhirVersion", "software", "formats",
+/// "resourceTypes", "statement": {...the CapabilityStatement...}, "requestId"}`.
 ///
 /// # Safety
 /// As `hievc_client_create`.
@@ -788,17 +534,7 @@ pub unsafe extern "C" fn hievc_client_capabilities(
         let (c, o, out) = unsafe { prologue(client, options_json, out) }?;
         let req = common!(c.capabilities(), o);
         let caps = block_on(req.send())??;
-        write_json(
-            out,
-            &json!({
-                "fhir_version": caps.fhir_version(),
-                "software": caps.software(),
-                "formats": caps.formats(),
-                "resource_types": caps.resource_types(),
-                "statement": caps.json(),
-                "request_id": caps.request_id,
-            }),
-        )
+        write_json(out, &caps)
     })
 }
 
@@ -822,9 +558,7 @@ pub unsafe extern "C" fn hievc_client_find_encounter_for_appointment(
         // SAFETY: caller contract.
         let id = unsafe { arg_str(appointment_id, "appointment_id") }?;
         let found = block_on(c.find_encounter_for_appointment(id))??;
-        let text = found.map_or_else(|| "null".to_owned(), |e| fhir::to_json(&e));
-        write_string(out, text);
-        Ok(())
+        write_json(out, &found)
     })
 }
 
@@ -848,8 +582,6 @@ pub unsafe extern "C" fn hievc_client_find_encounters_by_vc_token(
         // SAFETY: caller contract.
         let token = unsafe { arg_str(token, "token") }?;
         let found = block_on(c.find_encounters_by_vc_token(token))??;
-        let items: Vec<String> = found.iter().map(fhir::to_json).collect();
-        write_string(out, format!("[{}]", items.join(",")));
-        Ok(())
+        write_json(out, &Encounters(&found))
     })
 }

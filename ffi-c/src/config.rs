@@ -121,8 +121,10 @@ pub unsafe extern "C" fn hievc_config_from_toml(
     })
 }
 
-/// A configuration from the process environment: every `HIE_VC_<SECTION>_<KEY>` variable
-/// (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`), exactly as the CLI reads them.
+/// A configuration from the process environment, exactly as the CLI and every SDK package
+/// read it (`Settings::load`): the TOML file `HIE_VC_CONFIG` names (when set), then every
+/// `HIE_VC_<SECTION>_<KEY>` variable (e.g. `HIE_VC_HIE_URL`, `HIE_VC_KAFKA_TOPICS=a,b`).
+/// `HIEVC_CONFIG` when that file cannot be read or holds an unknown key.
 ///
 /// # Safety
 /// `out` is writable; `err` is NULL or writable.
@@ -135,7 +137,7 @@ pub unsafe extern "C" fn hievc_config_from_env(
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        create(out, SettingsLoader::new().env())
+        create(out, SettingsLoader::standard()?)
     })
 }
 

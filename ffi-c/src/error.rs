@@ -4,15 +4,16 @@
 use std::ffi::{c_char, CString};
 use std::ptr;
 
+use hie_vc::error::ErrorInfo;
 use hie_vc::fhir;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::guard::{guard_value, opt_ptr, to_cstring, write_handle, ErrOut};
-use crate::json::report_doc;
 use crate::status::hievc_status::{self, *};
 
 /// What went wrong in a call, before it becomes a `hievc_error` (boxed: one pointer on the
-/// `Result` of every internal function).
+/// `Result` of every internal function): the C status, and the error as every binding shows it
+/// (`hie_vc::error::ErrorInfo`).
 #[derive(Debug, Clone)]
 pub(crate) struct Failure(Box<Detail>);
 
@@ -29,40 +30,48 @@ impl std::ops::DerefMut for Failure {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Detail {
+    #[serde(serialize_with = "status_code")]
     pub status: hievc_status,
-    pub kind: String,
-    pub message: String,
-    pub http_status: u16,
-    pub outcome_json: Option<String>,
-    pub report_json: Option<String>,
-    pub location: Option<String>,
-    pub request_id: Option<String>,
-    pub retry_after_ms: Option<u64>,
-    pub retryable: bool,
-    /// The VC workflow step that failed, and the steps done before it.
-    pub step: Option<&'static str>,
-    pub completed_steps: Vec<&'static str>,
+    #[serde(serialize_with = "status_name")]
+    #[serde(rename = "statusName")]
+    pub status_name: hievc_status,
+    #[serde(flatten)]
+    pub info: ErrorInfo,
+}
+
+fn status_code<S: serde::Serializer>(s: &hievc_status, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_i32(*s as i32)
+}
+
+fn status_name<S: serde::Serializer>(s: &hievc_status, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(&s.name().to_string_lossy())
 }
 
 impl Failure {
-    /// A failure that is not an SDK error (NULL argument, invalid UTF-8, ...).
-    pub fn new(status: hievc_status, message: impl Into<String>) -> Self {
+    fn of(status: hievc_status, info: ErrorInfo) -> Self {
         Self(Box::new(Detail {
             status,
-            kind: status.name().to_string_lossy().into_owned(),
-            message: message.into(),
-            http_status: 0,
-            outcome_json: None,
-            report_json: None,
-            location: None,
-            request_id: None,
-            retry_after_ms: None,
-            retryable: false,
-            step: None,
-            completed_steps: Vec::new(),
+            status_name: status,
+            info,
         }))
+    }
+    /// A failure that is not an SDK error (NULL argument, invalid UTF-8, ...): its kind is the
+    /// status's name.
+    pub fn new(status: hievc_status, message: impl Into<String>) -> Self {
+        Self::of(
+            status,
+            ErrorInfo::new(status.name().to_string_lossy(), message),
+        )
+    }
+    /// Changes the status (and with it the kind).
+    pub fn with_status(mut self, status: hievc_status) -> Self {
+        self.0.status = status;
+        self.0.status_name = status;
+        self.0.info.kind = status.name().to_string_lossy().into_owned();
+        self
     }
     pub fn null(what: &str) -> Self {
         Self::new(
@@ -86,35 +95,7 @@ impl Failure {
 
 impl From<hie_vc::Error> for Failure {
     fn from(e: hie_vc::Error) -> Self {
-        let mut message = e.to_string();
-        // The chain often says what the top message only summarises (e.g. an I/O cause).
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            source = s.source();
-        }
-        Self(Box::new(Detail {
-            status: hievc_status::of_kind(e.kind()),
-            kind: e.kind().as_str().to_owned(),
-            message,
-            http_status: e.status().unwrap_or(0),
-            outcome_json: e.outcome().map(fhir::to_json),
-            report_json: e
-                .report()
-                .and_then(|r| crate::json::to_string(&report_doc(r)).ok()),
-            location: e.location().map(str::to_owned),
-            request_id: e.request_id().map(str::to_owned),
-            retry_after_ms: e
-                .retry_after()
-                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-            retryable: e.is_retryable(),
-            step: e.step(),
-            completed_steps: e.completed_steps().to_vec(),
-        }))
+        Self::of(hievc_status::of_kind(e.kind()), e.info())
     }
 }
 
@@ -156,37 +137,30 @@ impl std::fmt::Debug for hievc_error {
 
 impl From<Failure> for hievc_error {
     fn from(f: Failure) -> Self {
-        let f = *f.0;
-        let json = json!({
-            "status": f.status as i32,
-            "status_name": f.status.name().to_string_lossy(),
-            "kind": f.kind,
-            "message": f.message,
-            "http_status": (f.http_status != 0).then_some(f.http_status),
-            "operation_outcome": f.outcome_json.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()),
-            "report": f.report_json.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()),
-            "location": f.location,
-            "request_id": f.request_id,
-            "retry_after_ms": f.retry_after_ms,
-            "retryable": f.retryable,
-            "step": f.step,
-            "completed_steps": f.completed_steps,
-        });
+        let json = crate::json::to_cstring(&*f).unwrap_or_default();
+        let Detail { status, info, .. } = *f.0;
+        let report_json = info
+            .report
+            .as_ref()
+            .and_then(|r| crate::json::to_cstring(r).ok());
         Self {
-            status: f.status,
-            kind: to_cstring(f.kind),
-            message: to_cstring(f.message),
-            http_status: f.http_status,
-            outcome_json: f.outcome_json.map(to_cstring),
-            report_json: f.report_json.map(to_cstring),
-            location: f.location.map(to_cstring),
-            request_id: f.request_id.map(to_cstring),
-            retry_after_ms: f
+            status,
+            kind: to_cstring(info.kind),
+            message: to_cstring(info.message),
+            http_status: info.http_status.unwrap_or(0),
+            outcome_json: info
+                .operation_outcome
+                .as_ref()
+                .map(|o| to_cstring(fhir::to_json(o))),
+            report_json,
+            location: info.location.map(to_cstring),
+            request_id: info.request_id.map(to_cstring),
+            retry_after_ms: info
                 .retry_after_ms
                 .map_or(-1, |ms| i64::try_from(ms).unwrap_or(i64::MAX)),
-            retryable: f.retryable,
-            step: f.step.map(to_cstring),
-            json: to_cstring(json.to_string()),
+            retryable: info.retryable,
+            step: info.step.map(|s| to_cstring(s.as_str())),
+            json,
         }
     }
 }
@@ -323,9 +297,9 @@ pub unsafe extern "C" fn hievc_error_is_retryable(err: *const hievc_error) -> bo
     with_error(unsafe { err.as_ref() }, false, |e| e.retryable)
 }
 
-/// For VC workflow errors: the step that failed (`create-session`, `schedule`, `book`,
-/// `practitioner-join`, `activate`, `find-patients`, `notify`, `finish-encounter`,
-/// `end-session`); the steps done before it are `completed_steps` in `hievc_error_json`. NULL
+/// For VC workflow errors: the step that failed (`create_session`, `schedule`, `book`,
+/// `practitioner_join`, `activate`, `find_patients`, `notify`, `finish_encounter`,
+/// `end_session`); the steps done before it are `completedSteps` in `hievc_error_json`. NULL
 /// for other errors. Borrowed from `err`.
 ///
 /// # Safety
@@ -336,9 +310,9 @@ pub unsafe extern "C" fn hievc_error_step(err: *const hievc_error) -> *const c_c
     with_error(unsafe { err.as_ref() }, ptr::null(), |e| opt_ptr(&e.step))
 }
 
-/// Everything above as one JSON object (`status`, `status_name`, `kind`, `message`,
-/// `http_status`, `operation_outcome`, `report`, `location`, `request_id`, `retry_after_ms`,
-/// `retryable`, `step`, `completed_steps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
+/// Everything above as one JSON object (`status`, `statusName`, `kind`, `message`,
+/// `httpStatus`, `operationOutcome`, `report`, `location`, `requestId`, `retryAfterMs`,
+/// `retryable`, `step`, `completedSteps`; absent values are `null`). Borrowed from `err`; NULL for a NULL `err`.
 ///
 /// # Safety
 /// `err` is NULL or a live error from this library.

@@ -1,15 +1,11 @@
 //! `hievc_encounter_event`: one Encounter as the listener delivers it — borrowed by a callback
 //! or owned after `hievc_listener_poll` / `hievc_event_clone` — with its accessors and JSON.
 
-use std::borrow::Cow;
 use std::ffi::{c_char, c_int, CString};
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-use hie_vc::listener::{EncounterEvent, Layout};
-use hie_vc::mycore::VcEncounter;
-use serde::Serialize;
-use serde_json::value::RawValue;
+use hie_vc::listener::EncounterEvent;
 use tokio::sync::oneshot;
 
 use crate::error::Failure;
@@ -18,7 +14,6 @@ use crate::guard::{
     write_handle, write_out,
 };
 use crate::hievc_error;
-use crate::json::{raw, warnings, WarningDoc};
 use crate::status::hievc_status;
 
 /// One Encounter, as delivered to a callback (borrowed, valid during the call) or by
@@ -78,134 +73,6 @@ impl hievc_encounter_event {
             }
         })
     }
-
-    fn doc(&self) -> EventDoc<'_> {
-        let e = &self.event;
-        EventDoc {
-            encounter: raw(e.encounter()),
-            encounter_id: e.encounter_id(),
-            version_id: e.version_id(),
-            vc: e.vc().map(vc_doc),
-            included: e
-                .included()
-                .iter()
-                .map(|i| IncludedDoc {
-                    full_url: i.full_url.as_deref(),
-                    resource: raw(&i.resource),
-                })
-                .collect(),
-            warnings: warnings(e.warnings()),
-            layout: match e.layout() {
-                Layout::Encounter => LayoutDoc {
-                    kind: "encounter",
-                    pointer: None,
-                    bundle: None,
-                },
-                Layout::Bundle => LayoutDoc {
-                    kind: "bundle",
-                    pointer: None,
-                    bundle: None,
-                },
-                Layout::Envelope { pointer, bundle } => LayoutDoc {
-                    kind: "envelope",
-                    pointer: Some(pointer),
-                    bundle: Some(*bundle),
-                },
-                _ => LayoutDoc {
-                    kind: "other",
-                    pointer: None,
-                    bundle: None,
-                },
-            },
-            topic: e.topic(),
-            partition: e.partition(),
-            offset: e.offset(),
-            key: e.key().map(String::from_utf8_lossy),
-            timestamp_ms: e.timestamp().map(|t| t.millis()),
-            headers: e
-                .headers()
-                .iter()
-                .map(|h| HeaderDoc {
-                    key: &h.key,
-                    value: h.value.as_deref().map(String::from_utf8_lossy),
-                })
-                .collect(),
-        }
-    }
-}
-
-type Raw = Box<RawValue>;
-
-pub(crate) fn vc_doc(v: &VcEncounter) -> VcDoc<'_> {
-    VcDoc {
-        id: v.id.as_deref(),
-        version_id: v.version_id.as_deref(),
-        vc_type: v.vc_type.code(),
-        token: v.token.as_deref(),
-        encounter_number: v.encounter_number.as_deref(),
-        status: v.status.as_ref().map(|s| s.as_str()),
-        patient: v.patient.as_ref().map(raw),
-        practitioners: v.practitioners.iter().map(raw).collect(),
-        organisation: v.organisation.as_ref().map(raw),
-        appointments: v.appointments.iter().map(raw).collect(),
-        period: v.period.as_ref().map(raw),
-    }
-}
-
-/// The VC view of an Encounter.
-#[derive(Serialize)]
-pub(crate) struct VcDoc<'a> {
-    id: Option<&'a str>,
-    version_id: Option<&'a str>,
-    #[serde(rename = "type")]
-    vc_type: &'a str,
-    token: Option<&'a str>,
-    encounter_number: Option<&'a str>,
-    status: Option<&'a str>,
-    patient: Option<Raw>,
-    practitioners: Vec<Raw>,
-    organisation: Option<Raw>,
-    appointments: Vec<Raw>,
-    period: Option<Raw>,
-}
-
-#[derive(Serialize)]
-struct IncludedDoc<'a> {
-    full_url: Option<&'a str>,
-    resource: Raw,
-}
-
-#[derive(Serialize)]
-struct LayoutDoc<'a> {
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pointer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bundle: Option<bool>,
-}
-
-#[derive(Serialize)]
-struct HeaderDoc<'a> {
-    key: &'a str,
-    value: Option<Cow<'a, str>>,
-}
-
-/// `hievc_event_json`.
-#[derive(Serialize)]
-struct EventDoc<'a> {
-    encounter: Raw,
-    encounter_id: Option<&'a str>,
-    version_id: Option<&'a str>,
-    vc: Option<VcDoc<'a>>,
-    included: Vec<IncludedDoc<'a>>,
-    warnings: Vec<WarningDoc<'a>>,
-    layout: LayoutDoc<'a>,
-    topic: &'a str,
-    partition: i32,
-    offset: i64,
-    key: Option<Cow<'a, str>>,
-    timestamp_ms: Option<i64>,
-    headers: Vec<HeaderDoc<'a>>,
 }
 
 /// Runs `f` on the event (`None` for NULL), or gives `default` for NULL (or a panic).
@@ -233,11 +100,11 @@ pub unsafe extern "C" fn hievc_event_encounter_json(
     })
 }
 
-/// Everything about the event as one JSON object: `encounter`, `encounter_id`, `version_id`,
-/// `vc` (`type`, `token`, `encounter_number`, `status`, `patient`, `practitioners`,
+/// Everything about the event as one JSON object: `encounter`, `encounterId`, `versionId`,
+/// `vc` (`type`, `token`, `encounterNumber`, `status`, `patient`, `practitioners`,
 /// `organisation`, `appointments`, `period`; null for a non-VC Encounter), `included`
-/// (`[{"full_url", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
-/// `key`, `timestamp_ms`, `headers`. Borrowed from `ev`.
+/// (`[{"fullUrl", "resource"}]`), `warnings`, `layout`, `topic`, `partition`, `offset`,
+/// `key`, `timestampMs`, `headers`. Borrowed from `ev`.
 ///
 /// # Safety
 /// `ev` is NULL or a live event from this library.
@@ -246,7 +113,7 @@ pub unsafe extern "C" fn hievc_event_json(ev: *const hievc_encounter_event) -> *
     // SAFETY: caller contract.
     with_event(unsafe { ev.as_ref() }, std::ptr::null(), |e| {
         e.json
-            .get_or_init(|| crate::json::to_cstring(&e.doc()).unwrap_or_default())
+            .get_or_init(|| crate::json::to_cstring(&e.event).unwrap_or_default())
             .as_ptr()
     })
 }

@@ -2,17 +2,16 @@
 
 use std::ffi::c_char;
 
-use hie_vc::fhir::{self, Read, ReadErrorKind, ReadOptions, Resource};
+use hie_vc::fhir::{self, Read, ReadErrorKind, ReadMode, ReadOptions, Resource};
 use hie_vc::mycore::Validator;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Deserialize;
 
 use crate::error::Failure;
 use crate::guard::{
     arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
 };
 use crate::hievc_error;
-use crate::json::{from_text, raw, report_doc, warnings, write_json, WarningDoc};
+use crate::json::{to_cstring_pretty, write_json};
 use crate::status::hievc_status::{self, *};
 
 /// Reads a FHIR resource from host text: a syntax error is `HIEVC_INVALID_JSON`, anything R4
@@ -26,26 +25,18 @@ pub(crate) fn read_resource(
         let syntax = e.kind == ReadErrorKind::Syntax;
         let mut f = Failure::from(e);
         if syntax {
-            f.status = HIEVC_INVALID_JSON;
-            f.kind = "invalid_json".to_owned();
+            f = f.with_status(HIEVC_INVALID_JSON);
         }
-        f.message = format!("argument '{what}': {}", f.message);
+        f.info.message = format!("argument '{what}': {}", f.info.message);
         f
     })
-}
-
-#[derive(Serialize)]
-struct ReadDoc<'a> {
-    resource: Box<RawValue>,
-    resource_type: &'a str,
-    warnings: Vec<WarningDoc<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ReadOpts {
     /// `strict` (default) or `lenient`.
-    mode: Option<String>,
+    mode: ReadMode,
     /// Refuse unknown elements instead of keeping them.
     deny_unknown: bool,
     /// Pretty-print the resource.
@@ -67,6 +58,12 @@ pub(crate) fn parse_json<'de, T: Deserialize<'de>>(
     })
 }
 
+/// A name argument of one of the SDK's option enums: an unknown name is
+/// `HIEVC_INVALID_ARGUMENT`, with the SDK's message listing the accepted names.
+pub(crate) fn invalid_name(e: hie_vc::Error) -> Failure {
+    Failure::invalid(e.message())
+}
+
 /// An optional options argument (NULL: the defaults).
 pub(crate) fn parse_opts<'de, T: Deserialize<'de> + Default>(
     text: Option<&'de str>,
@@ -84,8 +81,8 @@ pub(crate) fn parse_opts<'de, T: Deserialize<'de> + Default>(
 /// Core material and reports each as a warning. Unknown elements are kept (and reported)
 /// unless `deny_unknown`.
 ///
-/// `*out` receives `{"resource": {...}, "resource_type": "Appointment", "warnings":
-/// [{"kind", "location", "message"}]}`; free it with `hievc_string_free`.
+/// `*out` receives `{"resource": {...}, "resourceType": "Appointment", "warnings":
+/// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); free it with `hievc_string_free`.
 ///
 /// # Safety
 /// `json` is a NUL-terminated string, `options_json` NULL or one; `out` is writable.
@@ -107,28 +104,17 @@ pub unsafe extern "C" fn hievc_fhir_read(
         )?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        let mut ro = match opts.mode.as_deref() {
-            None | Some("strict") => ReadOptions::strict(),
-            Some("lenient") => ReadOptions::lenient(),
-            Some(other) => {
-                return Err(Failure::invalid(format!(
-                    "mode '{other}' is not a read mode: use strict or lenient"
-                )))
-            }
+        let ro = ReadOptions {
+            mode: opts.mode,
+            deny_unknown: opts.deny_unknown,
         };
-        ro = ro.deny_unknown(opts.deny_unknown);
         let read = read_resource(text, "json", ro)?;
-        let resource = if opts.pretty {
-            from_text(fhir::to_json_pretty(&read.value))
+        if opts.pretty {
+            out.write(to_cstring_pretty(&read)?.into_raw());
+            Ok(())
         } else {
-            raw(&read.value)
-        };
-        let doc = ReadDoc {
-            resource,
-            resource_type: read.value.resource_type(),
-            warnings: warnings(&read.warnings),
-        };
-        write_json(out, &doc)
+            write_json(out, &read)
+        }
     })
 }
 
@@ -220,8 +206,8 @@ unsafe fn validate_with(
     let read = read_resource(text, "resource_json", ReadOptions::strict())?;
     let report = v.validate(&read.value);
     match shape {
-        Shape::Report => write_json(out, &report_doc(&report)),
-        Shape::Outcome => write_json(out, &raw(&report.to_operation_outcome())),
+        Shape::Report => write_json(out, &report),
+        Shape::Outcome => write_json(out, &report.to_operation_outcome()),
     }
 }
 

@@ -170,11 +170,6 @@ pub(crate) fn write_out<T>(p: Out<'_, T>, value: T) {
     p.write(value);
 }
 
-/// Hands a string to the caller (freed with `hievc_string_free`).
-pub(crate) fn write_string(p: Out<'_, *mut c_char>, s: String) {
-    p.write(to_cstring(s).into_raw());
-}
-
 /// Hands a new handle to the caller (freed with the matching `_free`).
 pub(crate) fn write_handle<T>(p: Out<'_, *mut T>, value: T) {
     p.write(Box::into_raw(Box::new(value)));

@@ -3,11 +3,9 @@
 
 use std::ffi::{c_char, CString};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
 
-use hie_vc::jitsi::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant, Role};
-use hie_vc::notify::{NotificationClient, Sent};
-use serde::{Deserialize, Serialize};
+use hie_vc::jitsi::{JitsiProvider, Participant};
+use hie_vc::notify::NotificationClient;
 
 use crate::error::Failure;
 use crate::guard::{
@@ -31,112 +29,15 @@ impl std::fmt::Debug for hievc_jitsi {
     }
 }
 
-/// A participant as JSON: `{"role": "practitioner" | "patient", "id", "name", "email",
-/// "avatar", "moderator"}` (the last three optional).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ParticipantIn {
-    role: String,
-    id: String,
-    name: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    avatar: Option<String>,
-    #[serde(default)]
-    moderator: Option<bool>,
-}
-
-impl ParticipantIn {
-    /// A participant argument (`{"id", "name", "role", ...}`).
-    ///
-    /// # Safety
-    /// `p` is NULL or a NUL-terminated string that outlives the call.
-    pub(crate) unsafe fn parse(p: *const c_char, what: &str) -> Result<Participant, Failure> {
-        // SAFETY: forwarded contract.
-        let text = unsafe { arg_str(p, what) }?;
-        let p: ParticipantIn = crate::fhir::parse_json(text, what)?;
-        let role = match p.role.as_str() {
-            "practitioner" => Role::Practitioner,
-            "patient" => Role::Patient,
-            other => {
-                return Err(Failure::invalid(format!(
-                    "role '{other}' is unknown: use practitioner or patient"
-                )))
-            }
-        };
-        let mut out = Participant::new(role, p.id, p.name);
-        if let Some(e) = p.email {
-            out = out.email(e);
-        }
-        if let Some(a) = p.avatar {
-            out = out.avatar(a);
-        }
-        if let Some(m) = p.moderator {
-            out = out.moderator(m);
-        }
-        Ok(out)
-    }
-}
-
-#[derive(Serialize)]
-pub(crate) struct SessionDoc<'a> {
-    token: &'a str,
-    room: Option<&'a str>,
-}
-
-pub(crate) fn session_doc(s: &JitsiSession) -> SessionDoc<'_> {
-    SessionDoc {
-        token: &s.token,
-        room: s.room.as_deref(),
-    }
-}
-
-/// A join: credentials (the URL carries the token).
-#[derive(Serialize)]
-pub(crate) struct JoinDoc<'a> {
-    role: &'static str,
-    room: Option<&'a str>,
-    url: &'a str,
-    token: &'a str,
-    expires_at_ms: Option<u64>,
-}
-
-pub(crate) fn join_doc(j: &Join) -> JoinDoc<'_> {
-    JoinDoc {
-        role: j.role().as_str(),
-        room: j.room(),
-        url: j.url(),
-        token: j.token().expose_secret(),
-        expires_at_ms: j
-            .expires_at()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
-    }
-}
-
-pub(crate) fn end_name(e: EndOutcome) -> &'static str {
-    match e {
-        EndOutcome::Ended => "ended",
-        EndOutcome::NotRunning => "not_running",
-        EndOutcome::Unsupported => "unsupported",
-        _ => "other",
-    }
-}
-
-#[derive(Serialize)]
-pub(crate) struct SentDoc<'a> {
-    status: u16,
-    request_id: &'a str,
-    response: Option<&'a serde_json::Value>,
-}
-
-pub(crate) fn sent_doc(s: &Sent) -> SentDoc<'_> {
-    SentDoc {
-        status: s.status,
-        request_id: &s.request_id,
-        response: s.response.as_ref(),
-    }
+/// A participant argument, as JSON (`hie_vc::jitsi::Participant`'s own shape: `{"role":
+/// "practitioner" | "patient", "id", "name", "email"?, "avatar"?, "moderator"?}`).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that outlives the call.
+pub(crate) unsafe fn participant(p: *const c_char, what: &str) -> Result<Participant, Failure> {
+    // SAFETY: forwarded contract.
+    let text = unsafe { arg_str(p, what) }?;
+    crate::fhir::parse_json(text, what)
 }
 
 /// The Jitsi provider `[jitsi]` of `cfg` describes (`jitsi.provider` = `hie` with `jitsi.url`;
@@ -198,14 +99,14 @@ pub unsafe extern "C" fn hievc_jitsi_create_session(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(j.provider.create_session())??;
-        write_json(out, &session_doc(&s))
+        write_json(out, &s)
     })
 }
 
 /// Mints what a participant needs to join the session of `session_token`:
 /// `participant_json` is `{"role": "practitioner" | "patient", "id", "name", "email"?,
 /// "avatar"?, "moderator"?}` (practitioners moderate by default). `*out`: `{"role", "room",
-/// "url", "token", "expires_at_ms"}` — the URL and token are credentials: hand them to their
+/// "url", "token", "expiresAtMs"}` — the URL and token are credentials: hand them to their
 /// participant only, never log them.
 ///
 /// # Safety
@@ -228,11 +129,11 @@ pub unsafe extern "C" fn hievc_jitsi_join(
             )
         };
         // SAFETY: caller contract.
-        let participant = unsafe { ParticipantIn::parse(participant_json, "participant_json") }?;
+        let participant = unsafe { participant(participant_json, "participant_json") }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let join = block_on(j.provider.join(token, &participant))??;
-        write_json(out, &join_doc(&join))
+        write_json(out, &join)
     })
 }
 
@@ -283,7 +184,7 @@ pub unsafe extern "C" fn hievc_jitsi_end(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let e = block_on(j.provider.end(token))??;
-        write_json(out, &serde_json::json!({ "outcome": end_name(e) }))
+        write_json(out, &serde_json::json!({ "outcome": e }))
     })
 }
 
@@ -360,7 +261,7 @@ pub unsafe extern "C" fn hievc_notifier_login(
 }
 
 /// Sends a notification to patients (`patient_ids_json`: a JSON array of MyKad-style ids, e.g.
-/// `["950728106051"]`). `*out`: `{"status", "request_id", "response"}`.
+/// `["950728106051"]`). `*out`: `{"status", "requestId", "response"}`.
 ///
 /// # Safety
 /// `n` is live; strings NUL-terminated; `out` writable.
@@ -388,7 +289,7 @@ pub unsafe extern "C" fn hievc_notifier_send(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let sent = block_on(n.client.send(title, body, ids))??;
-        write_json(out, &sent_doc(&sent))
+        write_json(out, &sent)
     })
 }
 

@@ -12,14 +12,12 @@ use std::time::Duration;
 
 use hie_vc::fhir::ReadMode;
 use hie_vc::listener::{
-    DedupeWindow, Disposition, EncounterEvent, Failure as ListenerFailure, Filter, KafkaConfig,
-    Listener, ListenerBuilder, ListenerOptions, MetricsSnapshot, PayloadFormat, Permanent,
-    StartFrom,
+    DedupeWindow, EncounterEvent, Failure as ListenerFailure, Filter, KafkaConfig, Listener,
+    ListenerBuilder, ListenerOptions, PayloadFormat, Permanent, StartFrom,
 };
 use hie_vc::settings::Settings;
 use hie_vc::vc::ArrivalHandler;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::broker::hievc_memory_broker;
@@ -27,9 +25,7 @@ use crate::config::settings_of;
 use crate::error::Failure;
 use crate::event::hievc_encounter_event;
 use crate::fhir::parse_opts;
-use crate::guard::{
-    arg_out, arg_ref, guard, guard_value, lock, opt_out, opt_str, to_cstring, write_handle,
-};
+use crate::guard::{arg_out, arg_ref, guard, guard_value, lock, opt_out, opt_str, write_handle};
 use crate::json::write_json;
 use crate::runtime::{self, block_on};
 use crate::status::hievc_status::{self, *};
@@ -46,7 +42,7 @@ pub type hievc_encounter_cb =
 /// Called for every record that failed for good (undecodable payload, callback failing on
 /// every attempt, ...) and every source problem (broker unreachable, ...), with a JSON object
 /// `{"reason", "kind", "message", "location", "topic", "partition", "offset", "attempts",
-/// "disposition", "dead_letter_topic"}` valid only during the call. Must return quickly.
+/// "disposition", "deadLetterTopic"}` valid only during the call. Must return quickly.
 pub type hievc_failure_cb =
     Option<unsafe extern "C" fn(userdata: *mut c_void, failure_json: *const c_char)>;
 
@@ -147,31 +143,10 @@ impl Dispatch {
         if lock(&self.on_error).is_none() {
             return;
         }
-        let text = to_cstring(failure_json(f).to_string());
-        if let Some(jobs) = self.jobs.get() {
+        if let (Some(jobs), Ok(text)) = (self.jobs.get(), crate::json::to_cstring(f)) {
             let _ = jobs.send(Job::Failure(text));
         }
     }
-}
-
-fn failure_json(f: &ListenerFailure) -> Value {
-    let (disposition, dlq) = match &f.disposition {
-        Disposition::DeadLettered { topic } => ("dead_lettered", Some(topic.clone())),
-        Disposition::Skipped => ("skipped", None),
-        _ => ("none", None),
-    };
-    json!({
-        "reason": f.reason.to_string(),
-        "kind": f.error.kind().as_str(),
-        "message": f.error.message(),
-        "location": f.error.location(),
-        "topic": f.coordinates.as_ref().map(|c| c.topic.to_string()),
-        "partition": f.coordinates.as_ref().map(|c| c.partition),
-        "offset": f.coordinates.as_ref().map(|c| c.offset),
-        "attempts": f.attempts,
-        "disposition": disposition,
-        "dead_letter_topic": dlq,
-    })
 }
 
 struct State {
@@ -243,9 +218,9 @@ fn build(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct ListenerOpts {
-    format: Option<String>,
-    filter: Option<String>,
-    read_mode: Option<String>,
+    format: Option<PayloadFormat>,
+    filter: Option<Filter>,
+    read_mode: Option<ReadMode>,
     max_message_bytes: Option<usize>,
     dedupe: bool,
     dedupe_max_entries: Option<usize>,
@@ -258,7 +233,7 @@ struct ListenerOpts {
     drain_timeout_ms: Option<u64>,
     close_timeout_ms: Option<u64>,
     metrics_interval_ms: Option<u64>,
-    start_from: Option<String>,
+    start_from: Option<StartFrom>,
     client_id: Option<String>,
     statistics_interval_ms: Option<u64>,
     properties: BTreeMap<String, String>,
@@ -266,10 +241,6 @@ struct ListenerOpts {
 
 fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
-}
-
-fn config_error(message: String) -> Failure {
-    Failure::from(hie_vc::Error::config(message))
 }
 
 impl ListenerOpts {
@@ -280,39 +251,17 @@ impl ListenerOpts {
         parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
     }
 
-    fn start_from(&self) -> Result<StartFrom, Failure> {
-        match self.start_from.as_deref() {
-            None | Some("earliest") => Ok(StartFrom::Earliest),
-            Some("latest") => Ok(StartFrom::Latest),
-            Some(o) => Err(config_error(format!(
-                "start_from '{o}' is unknown: use earliest or latest"
-            ))),
-        }
-    }
-
     fn listener_options(&self, settings: &Settings) -> Result<ListenerOptions, Failure> {
-        let mut o = ListenerOptions::default();
+        let mut o = ListenerOptions::from_settings(settings);
         if let Some(f) = &self.format {
-            o.format = PayloadFormat::parse(f)?;
+            o.format = f.clone();
         }
-        o.filter = match self.filter.as_deref() {
-            None | Some("vc_only") => Filter::VcOnly,
-            Some("all") => Filter::AllEncounters,
-            Some(other) => {
-                return Err(config_error(format!(
-                    "filter '{other}' is unknown: use vc_only or all"
-                )))
-            }
-        };
-        o.read_mode = match self.read_mode.as_deref() {
-            None | Some("strict") => ReadMode::Strict,
-            Some("lenient") => ReadMode::Lenient,
-            Some(other) => {
-                return Err(config_error(format!(
-                    "read_mode '{other}' is unknown: use strict or lenient"
-                )))
-            }
-        };
+        if let Some(f) = self.filter {
+            o.filter = f;
+        }
+        if let Some(m) = self.read_mode {
+            o.read_mode = m;
+        }
         if let Some(n) = self.max_message_bytes {
             o.max_message_bytes = n;
         }
@@ -338,10 +287,9 @@ impl ListenerOpts {
         }
         o.retry = retry;
         o.handler_timeout = self.handler_timeout_ms.map(ms);
-        o.dead_letter_topic = self
-            .dead_letter_topic
-            .clone()
-            .or_else(|| settings.kafka.dead_letter_topic.clone());
+        if let Some(t) = &self.dead_letter_topic {
+            o.dead_letter_topic = Some(t.clone());
+        }
         if let Some(v) = self.drain_timeout_ms {
             o.drain_timeout = ms(v);
         }
@@ -355,7 +303,10 @@ impl ListenerOpts {
     }
 
     fn kafka_config(&self, settings: &Settings) -> Result<KafkaConfig, Failure> {
-        let mut c = settings.kafka.to_config()?.start_from(self.start_from()?);
+        let mut c = settings
+            .kafka
+            .to_config()?
+            .start_from(self.start_from.unwrap_or_default());
         if let Some(id) = &self.client_id {
             c = c.client_id(id.clone());
         }
@@ -434,9 +385,9 @@ pub unsafe extern "C" fn hievc_listener_new_memory(
         // SAFETY: caller contract.
         let settings = unsafe { settings_of(cfg) };
         if settings.kafka.topics.is_empty() {
-            return Err(config_error(
-                "kafka.topics is empty: name at least one topic".to_owned(),
-            ));
+            return Err(Failure::from(hie_vc::Error::config(
+                "kafka.topics is empty: name at least one topic",
+            )));
         }
         let group = settings
             .kafka
@@ -446,7 +397,7 @@ pub unsafe extern "C" fn hievc_listener_new_memory(
         let source = broker
             .broker
             .source(&group, settings.kafka.topics.clone())
-            .start_from(opts.start_from()?);
+            .start_from(opts.start_from.unwrap_or_default());
         let l = build(opts.listener_options(&settings)?, |b| Ok(b.source(source)))?;
         write_handle(out, l);
         Ok(())
@@ -699,7 +650,7 @@ pub unsafe extern "C" fn hievc_listener_start_vc(
         // SAFETY: caller contract.
         let (l, vc) = unsafe { (arg_ref(listener, "listener")?, arg_ref(vc, "vc")?) };
         let practitioner =
-            unsafe { crate::jitsi::ParticipantIn::parse(practitioner_json, "practitioner_json") }?;
+            unsafe { crate::jitsi::participant(practitioner_json, "practitioner_json") }?;
         let mut state = lock(&l.state);
         l.start(
             &mut state,
@@ -711,10 +662,9 @@ pub unsafe extern "C" fn hievc_listener_start_vc(
                     .arrival_handler(move |_| Some(practitioner.clone()))
                     .on_started(move |started| {
                         let Some(d) = weak.upgrade() else { return };
-                        if let (Some(jobs), Ok(text)) = (
-                            d.jobs.get(),
-                            crate::json::to_cstring(&crate::vc::started_doc(started)),
-                        ) {
+                        if let (Some(jobs), Ok(text)) =
+                            (d.jobs.get(), crate::json::to_cstring(started))
+                        {
                             let _ = jobs.send(Job::Started(text));
                         }
                     });
@@ -872,46 +822,9 @@ pub unsafe extern "C" fn hievc_listener_is_running(listener: *const hievc_listen
     })
 }
 
-fn metrics_json(m: &MetricsSnapshot) -> Value {
-    let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    json!({
-        "uptime_ms": u64::try_from(m.uptime.as_millis()).unwrap_or(u64::MAX),
-        "received": m.received,
-        "handled": m.handled,
-        "filtered": m.filtered,
-        "deduplicated": m.deduplicated,
-        "decode_errors": m.decode_errors,
-        "handler_failures": m.handler_failures,
-        "retries": m.retries,
-        "dead_lettered": m.dead_lettered,
-        "dead_letter_failures": m.dead_letter_failures,
-        "source_errors": m.source_errors,
-        "processed": m.processed(),
-        "messages_per_second": m.messages_per_second,
-        "average_messages_per_second": m.average_messages_per_second,
-        "handler_latency_us": {
-            "count": m.handler_latency.count,
-            "mean": us(m.handler_latency.mean),
-            "p50": us(m.handler_latency.p50),
-            "p90": us(m.handler_latency.p90),
-            "p99": us(m.handler_latency.p99),
-            "max": us(m.handler_latency.max),
-        },
-        "total_lag": m.total_lag(),
-        "partitions": m.partitions.iter().map(|p| json!({
-            "topic": p.topic,
-            "partition": p.partition,
-            "lag": p.lag,
-            "lag_stored": p.lag_stored,
-            "high_watermark": p.high_watermark,
-            "committed_offset": p.committed_offset,
-        })).collect::<Vec<_>>(),
-    })
-}
-
 /// The listener's metrics as JSON: counters (`received`, `handled`, `filtered`,
-/// `deduplicated`, `decode_errors`, `handler_failures`, `retries`, `dead_lettered`, ...),
-/// throughput, `handler_latency_us` percentiles and per-partition lag. Free `*out` with
+/// `deduplicated`, `decodeErrors`, `handlerFailures`, `retries`, `deadLettered`, ...),
+/// throughput, `handlerLatencyUs` percentiles and per-partition lag. Free `*out` with
 /// `hievc_string_free`.
 ///
 /// # Safety
@@ -928,7 +841,7 @@ pub unsafe extern "C" fn hievc_listener_metrics(
         let l = unsafe { arg_ref(listener, "listener") }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        write_json(out, &metrics_json(&l.core.metrics()))
+        write_json(out, &l.core.metrics())
     })
 }
 

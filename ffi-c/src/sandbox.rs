@@ -7,9 +7,8 @@ use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hie_vc::settings::SettingsLoader;
 use hie_vc_sandbox::{EventPayload, Faults, KafkaTarget, Sandbox, SandboxConfig, Service};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::broker::hievc_memory_broker;
 use crate::config::hievc_config;
@@ -19,7 +18,7 @@ use crate::guard::{
     arg_out, arg_ref, arg_str, guard, guard_value, lock, opt_out, opt_str, to_cstring, write_handle,
 };
 use crate::hievc_error;
-use crate::json::{raw, write_json};
+use crate::json::write_json;
 use crate::runtime::block_on;
 use crate::status::hievc_status::{self, HIEVC_OTHER};
 
@@ -73,7 +72,7 @@ struct SandboxOpts {
     /// The topic check-ins publish to.
     topic: Option<String>,
     /// `encounter` (default) or `bundle` (the Encounter with its Patient and Appointment).
-    payload: Option<String>,
+    payload: Option<EventPayload>,
     /// MY Core validation of writes (default true).
     validate: Option<bool>,
     /// References to stored types must resolve (default true).
@@ -102,14 +101,8 @@ impl SandboxOpts {
         if let Some(t) = self.topic {
             c = c.topic(t);
         }
-        match self.payload.as_deref() {
-            None | Some("encounter") => {}
-            Some("bundle") => c = c.payload(EventPayload::Bundle),
-            Some(other) => {
-                return Err(Failure::invalid(format!(
-                    "payload '{other}' is unknown: use encounter or bundle"
-                )))
-            }
+        if let Some(p) = self.payload {
+            c = c.payload(p);
         }
         if let Some(v) = self.validate {
             c = c.validate(v);
@@ -236,17 +229,7 @@ pub unsafe extern "C" fn hievc_sandbox_config(
         let out = unsafe { arg_out(out, "out") }?;
         // SAFETY: caller contract.
         let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let loader = with(sb, |s| {
-            let (email, password) = s.notify_login();
-            Ok(SettingsLoader::new()
-                .set("hie", "url", &s.fhir_base())
-                .set("jitsi", "provider", "hie")
-                .set("jitsi", "url", &s.jitsi_base())
-                .set("notify", "url", &s.notify_base())
-                .set("notify", "email", email)
-                .set("notify", "password", password)
-                .set("kafka", "topics", s.topic()))
-        })?;
+        let loader = with(sb, |s| Ok(s.settings()))?;
         write_handle(out, hievc_config::from_loader(loader)?);
         Ok(())
     })
@@ -280,22 +263,12 @@ pub unsafe extern "C" fn hievc_sandbox_broker(
     })
 }
 
-#[derive(Serialize)]
-struct CheckInDoc<'a> {
-    encounter: Box<serde_json::value::RawValue>,
-    encounter_id: &'a str,
-    created: bool,
-    vc_type: &'a str,
-    token: Option<&'a str>,
-    delivery: Option<&'a hie_vc_sandbox::Delivery>,
-}
-
 /// Checks a patient in for an Appointment, as HIE does when the patient checks in on
 /// RekodSaya: creates the VC Encounter (a new Jitsi session token for VCI, the Appointment's
 /// for VCE), stores it and publishes it. `patient_id` (NULL: the Appointment's only patient)
 /// picks one patient of a VCE Appointment with several. Checking in again returns the same
-/// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounter_id",
-/// "created", "vc_type", "token", "delivery": {"topic", "partition", "offset"} | null}`.
+/// Encounter without publishing it again. `*out`: `{"encounter": {...}, "encounterId",
+/// "created", "vcType", "token", "delivery": {"topic", "partition", "offset"} | null}`.
 ///
 /// # Safety
 /// `sb` is live; strings NUL-terminated (`patient_id` may be NULL); `out` writable.
@@ -327,22 +300,12 @@ pub unsafe extern "C" fn hievc_sandbox_check_in(
             };
             Ok(r?)
         })?;
-        write_json(
-            out,
-            &CheckInDoc {
-                encounter: raw(&c.encounter),
-                encounter_id: c.encounter_id(),
-                created: c.created,
-                vc_type: c.vc_type.code(),
-                token: c.token(),
-                delivery: c.delivery.as_ref(),
-            },
-        )
+        write_json(out, &c)
     })
 }
 
 /// Every notification the emulated Notification API accepted, in order: a JSON array of
-/// `{"title", "body", "patient_ids", "sender", "at"}`.
+/// `{"title", "body", "patientIds", "sender", "at"}`.
 ///
 /// # Safety
 /// `sb` is live; `out` writable.
@@ -364,8 +327,8 @@ pub unsafe extern "C" fn hievc_sandbox_notifications(
 }
 
 /// Every Jitsi session of the emulated token service, in creation order: a JSON array of
-/// `{"token", "room", "origin", "created_at", "joins": [...], "activated_at", "activations",
-/// "ended_at", "end_calls"}`.
+/// `{"token", "room", "origin", "createdAt", "joins": [...], "activatedAt", "activations",
+/// "endedAt", "endCalls"}`.
 ///
 /// # Safety
 /// `sb` is live; `out` writable.
@@ -415,7 +378,7 @@ pub unsafe extern "C" fn hievc_sandbox_resource(
                 ))
             })
         })?;
-        write_json(out, &raw(&r))
+        write_json(out, &r)
     })
 }
 
@@ -441,11 +404,7 @@ pub unsafe extern "C" fn hievc_sandbox_set_faults(
                 arg_str(faults_json, "faults_json")?,
             )
         };
-        let service = Service::parse(name).ok_or_else(|| {
-            Failure::invalid(format!(
-                "service '{name}' is unknown: use fhir, jitsi or notify"
-            ))
-        })?;
+        let service: Service = name.parse().map_err(crate::fhir::invalid_name)?;
         let faults: Faults = crate::fhir::parse_json(text, "faults_json")?;
         // SAFETY: caller contract.
         let sb = unsafe { arg_ref(sb, "sandbox") }?;

@@ -4,18 +4,16 @@
 use std::ffi::c_char;
 
 use hie_vc::fhir::Resource;
-use hie_vc::mycore::QuotaWire;
-use hie_vc::vc::{Booked, Started, VirtualConsultation};
-use serde::{Deserialize, Serialize};
+use hie_vc::vc::VirtualConsultation;
+use serde::Deserialize;
 
-use crate::client::{bundle_doc, input_resource, written_doc, BundleDoc, WrittenDoc};
+use crate::client::input_resource;
 use crate::error::Failure;
-use crate::event::{vc_doc, VcDoc};
 use crate::fhir::{parse_json, parse_opts, read_resource};
 use crate::guard::{
     arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
 };
-use crate::jitsi::{end_name, join_doc, sent_doc, session_doc, JoinDoc, ParticipantIn, SentDoc};
+use crate::jitsi::participant;
 use crate::json::write_json;
 use crate::runtime::block_on;
 use crate::status::hievc_status;
@@ -23,7 +21,7 @@ use crate::{hievc_client, hievc_config, hievc_error, hievc_jitsi, hievc_notifier
 
 /// The VC workflow. Thread-safe. `start` and `finish` are idempotent (a session journal in
 /// memory remembers who was notified and what was finished); a failure names the step that
-/// failed and the steps already done (`hievc_error_step`, `completed_steps` in
+/// failed and the steps already done (`hievc_error_step`, `completedSteps` in
 /// `hievc_error_json`), so the caller can resume.
 pub struct hievc_vc {
     pub(crate) vc: VirtualConsultation,
@@ -81,20 +79,8 @@ pub unsafe extern "C" fn hievc_vc_new(
         let settings = unsafe { crate::config::settings_of(cfg) }.vc;
         let mut b = VirtualConsultation::builder(client.client.clone())
             .jitsi(jitsi.provider.clone())
-            .notifier(notifier.client.clone());
-        if settings.quota_as_string == Some(true) {
-            b = b.quota_wire(QuotaWire::String);
-        }
-        if settings.notify_title.is_some() || settings.notify_body.is_some() {
-            b = b.notification_text(
-                settings
-                    .notify_title
-                    .unwrap_or_else(|| hie_vc::vc::DEFAULT_NOTIFY_TITLE.to_owned()),
-                settings
-                    .notify_body
-                    .unwrap_or_else(|| hie_vc::vc::DEFAULT_NOTIFY_BODY.to_owned()),
-            );
-        }
+            .notifier(notifier.client.clone())
+            .settings(&settings);
         if let Some(systems) = opts.patient_id_systems {
             b = b.patient_id_systems(systems);
         }
@@ -155,13 +141,8 @@ pub unsafe extern "C" fn hievc_vc_create_session(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.create_session())??;
-        write_json(out, &session_doc(&s))
+        write_json(out, &s)
     })
-}
-
-#[derive(Serialize)]
-struct ScheduledDoc<'a> {
-    outcome: BundleDoc<'a>,
 }
 
 /// VCI step 1 / VCE step 2: PUTs the Schedule (`schedule_json`) and its Slots
@@ -206,45 +187,14 @@ pub unsafe extern "C" fn hievc_vc_schedule(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.schedule(schedule, slots))??;
-        write_json(
-            out,
-            &ScheduledDoc {
-                outcome: bundle_doc(&s.outcome),
-            },
-        )
+        write_json(out, &s)
     })
-}
-
-#[derive(Serialize)]
-struct SlotDoc<'a> {
-    id: &'a str,
-    quota: i64,
-    available: i64,
-}
-
-#[derive(Serialize)]
-struct BookedDoc<'a> {
-    appointment_id: &'a str,
-    slot: Option<SlotDoc<'a>>,
-    outcome: Option<BundleDoc<'a>>,
-}
-
-fn booked_doc(b: &Booked) -> BookedDoc<'_> {
-    BookedDoc {
-        appointment_id: &b.appointment_id,
-        slot: b.slot.as_ref().map(|(id, q)| SlotDoc {
-            id,
-            quota: q.quota,
-            available: q.available,
-        }),
-        outcome: b.outcome.as_ref().map(bundle_doc),
-    }
 }
 
 /// VCI step 2 / VCE step 3: books an Appointment (`appointment_json`, with its client-chosen
 /// id; for VCE with the session token). With `slot_id` (NULL for none), the Appointment and the
 /// Slot with its `available` decremented go in one transaction (`HIEVC_CONFLICT`-like errors
-/// when the slot is full); without, the Appointment is PUT. `*out`: `{"appointment_id",
+/// when the slot is full); without, the Appointment is PUT. `*out`: `{"appointmentId",
 /// "slot": {"id", "quota", "available"} | null, "outcome": <bundle> | null}`.
 ///
 /// # Safety
@@ -275,31 +225,8 @@ pub unsafe extern "C" fn hievc_vc_book(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let b = block_on(vc.book(appt, slot))??;
-        write_json(out, &booked_doc(&b))
+        write_json(out, &b)
     })
-}
-
-/// `hievc_vc_start`'s result (also handed to the arrival callback of
-/// `hievc_listener_start_vc`).
-#[derive(Serialize)]
-pub(crate) struct StartedDoc<'a> {
-    encounter: VcDoc<'a>,
-    practitioner_join: JoinDoc<'a>,
-    activated_now: bool,
-    notified: &'a [String],
-    already_notified: &'a [String],
-    sent: Option<SentDoc<'a>>,
-}
-
-pub(crate) fn started_doc(s: &Started) -> StartedDoc<'_> {
-    StartedDoc {
-        encounter: vc_doc(&s.encounter),
-        practitioner_join: join_doc(&s.practitioner_join),
-        activated_now: s.activated_now,
-        notified: &s.notified,
-        already_notified: &s.already_notified,
-        sent: s.sent.as_ref().map(sent_doc),
-    }
 }
 
 /// Steps 6–7 when an Encounter arrived (`encounter_json`, e.g. `hievc_event_encounter_json`):
@@ -309,9 +236,9 @@ pub(crate) fn started_doc(s: &Started) -> StartedDoc<'_> {
 /// array of resources that came with the Encounter (Patients, Appointments), saving reads.
 /// Idempotent: running it again returns a fresh join but notifies nobody twice.
 ///
-/// `*out`: `{"encounter": <VC view>, "practitioner_join": {"role", "room", "url", "token",
-/// "expires_at_ms"}, "activated_now", "notified": [ids], "already_notified": [ids], "sent":
-/// {"status", "request_id", "response"} | null}` — the join URL and token are credentials.
+/// `*out`: `{"encounter": <VC view>, "practitionerJoin": {"role", "room", "url", "token",
+/// "expiresAtMs"}, "activatedNow", "notified": [ids], "alreadyNotified": [ids], "sent":
+/// {"status", "requestId", "response"} | null}` — the join URL and token are credentials.
 ///
 /// # Safety
 /// `vc` is live; strings NUL-terminated (`included_json` may be NULL); `out` writable.
@@ -338,7 +265,7 @@ pub unsafe extern "C" fn hievc_vc_start(
             },
         )?;
         // SAFETY: caller contract.
-        let practitioner = unsafe { ParticipantIn::parse(practitioner_json, "practitioner_json") }?;
+        let practitioner = unsafe { participant(practitioner_json, "practitioner_json") }?;
         // SAFETY: caller contract.
         let included = match unsafe { opt_str(included_json, "included_json") }? {
             None => Vec::new(),
@@ -362,19 +289,12 @@ pub unsafe extern "C" fn hievc_vc_start(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let s = block_on(vc.start(&encounter, &practitioner, &included))??;
-        write_json(out, &started_doc(&s))
+        write_json(out, &s)
     })
 }
 
-#[derive(Serialize)]
-struct FinishedDoc<'a> {
-    encounter_id: &'a str,
-    written: Option<WrittenDoc<'a>>,
-    ended: Option<&'static str>,
-}
-
 /// Steps 9–10: PUTs the Encounter `finished` with `period.end` (unless it already is) and ends
-/// the Jitsi session (unless it already was). Idempotent. `*out`: `{"encounter_id",
+/// the Jitsi session (unless it already was). Idempotent. `*out`: `{"encounterId",
 /// "written": <as hievc_client_update> | null (already finished), "ended": "ended" |
 /// "not_running" | "unsupported" | null (already ended)}`.
 ///
@@ -396,13 +316,6 @@ pub unsafe extern "C" fn hievc_vc_finish(
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let f = block_on(vc.finish(id))??;
-        write_json(
-            out,
-            &FinishedDoc {
-                encounter_id: &f.encounter_id,
-                written: f.written.as_ref().map(written_doc),
-                ended: f.ended.map(end_name),
-            },
-        )
+        write_json(out, &f)
     })
 }

@@ -28,6 +28,10 @@ use crate::publish::Delivery;
 use crate::records::{PublishedEvent, SessionOrigin};
 
 /// The result of a check-in.
+///
+/// JSON (camelCase): `{"encounter", "encounterId", "created", "vcType", "token", "delivery":
+/// {"topic", "partition", "offset"} | null}`, the Encounter as FHIR JSON. It holds the
+/// vc-token (as the Encounter does).
 #[derive(Clone)]
 pub struct CheckIn {
     /// The Encounter as stored.
@@ -49,6 +53,20 @@ impl CheckIn {
     /// The session token in the Encounter's vc-token identifier.
     pub fn token(&self) -> Option<&str> {
         vc_token(&self.encounter.identifier)
+    }
+}
+
+impl serde::Serialize for CheckIn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("CheckIn", 6)?;
+        m.serialize_field("encounter", &self.encounter)?;
+        m.serialize_field("encounterId", self.encounter_id())?;
+        m.serialize_field("created", &self.created)?;
+        m.serialize_field("vcType", &self.vc_type)?;
+        m.serialize_field("token", &self.token())?;
+        m.serialize_field("delivery", &self.delivery)?;
+        m.end()
     }
 }
 

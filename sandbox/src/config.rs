@@ -61,6 +61,45 @@ pub enum EventPayload {
     Bundle,
 }
 
+impl EventPayload {
+    /// `encounter` or `bundle`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Encounter => "encounter",
+            Self::Bundle => "bundle",
+        }
+    }
+}
+
+impl std::str::FromStr for EventPayload {
+    type Err = hie_vc::Error;
+    fn from_str(name: &str) -> Result<Self, hie_vc::Error> {
+        match name {
+            "encounter" => Ok(Self::Encounter),
+            "bundle" => Ok(Self::Bundle),
+            _ => Err(hie_vc::Error::unknown_name(
+                "check-in payload",
+                name,
+                &["encounter", "bundle"],
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for EventPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EventPayload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        name.parse()
+            .map_err(|e: hie_vc::Error| serde::de::Error::custom(e.message()))
+    }
+}
+
 /// A Kafka cluster to publish check-in Encounters to.
 #[derive(Clone)]
 pub struct KafkaTarget {

@@ -42,6 +42,15 @@ impl Service {
     }
 }
 
+impl std::str::FromStr for Service {
+    type Err = hie_vc::Error;
+    fn from_str(name: &str) -> Result<Self, hie_vc::Error> {
+        Self::parse(name).ok_or_else(|| {
+            hie_vc::Error::unknown_name("sandbox service", name, &["fhir", "jitsi", "notify"])
+        })
+    }
+}
+
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

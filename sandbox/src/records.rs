@@ -83,6 +83,7 @@ impl fmt::Debug for JoinRecord {
 
 /// A Jitsi session of the emulated token service.
 #[derive(Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct JitsiSessionRecord {
     /// The session token (what the Encounter's vc-token identifier carries).
     pub token: String,
@@ -192,6 +193,7 @@ mod tests {
         );
         let j = serde_json::to_value(&s).unwrap();
         assert_eq!(j["joins"][0]["userId"], "950728106051");
-        assert_eq!(j["created_at"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(j["createdAt"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(j["endCalls"], 0);
     }
 }

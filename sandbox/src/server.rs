@@ -12,6 +12,7 @@ use hie_vc::hie::{HieClient, HieConfigBuilder};
 use hie_vc::jitsi::{JitsiRestContract, RestJitsiConfig, RestJitsiConfigBuilder, TokenVerifier};
 use hie_vc::listener::MemoryBroker;
 use hie_vc::notify::{NotificationConfig, NotificationConfigBuilder, NotificationContract};
+use hie_vc::settings::SettingsLoader;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -149,6 +150,33 @@ impl Sandbox {
         NotificationConfig::builder(self.notify_base())
             .credentials(email, password.to_owned())
             .contract(self.notify_contract().clone())
+    }
+    /// The settings of a front end pointed at this sandbox: `hie.url` (its FHIR API, with its
+    /// credentials when the FHIR API demands them), `jitsi.provider` = `hie` with `jitsi.url`
+    /// (its token service), `notify.url`, `notify.email`, `notify.password`, and `kafka.topics`
+    /// (the topic check-ins publish to). A loader, so callers can add layers before loading.
+    pub fn settings(&self) -> SettingsLoader {
+        let (email, password) = self.notify_login();
+        let mut loader = SettingsLoader::new()
+            .set("hie", "url", &self.fhir_base())
+            .set("jitsi", "provider", "hie")
+            .set("jitsi", "url", &self.jitsi_base())
+            .set("notify", "url", &self.notify_base())
+            .set("notify", "email", email)
+            .set("notify", "password", password)
+            .set("kafka", "topics", self.topic());
+        match &self.app.config.fhir_auth {
+            Some(FhirAuth::Bearer(t)) => loader = loader.set("hie", "bearer_token", t),
+            Some(FhirAuth::Basic { username, password }) => {
+                loader = loader.set("hie", "basic_username", username).set(
+                    "hie",
+                    "basic_password",
+                    password,
+                );
+            }
+            None => {}
+        }
+        loader
     }
     /// The in-process broker check-ins publish to (`None` when publishing to Kafka).
     pub fn broker(&self) -> Option<MemoryBroker> {

@@ -54,7 +54,7 @@ static void test_misuse_offline(void) {
     EXPECT(HIEVC_INVALID_INPUT, hievc_client_bundle(c, "{\"resourceType\":\"Bundle\",\"type\":\"collection\"}", NULL, &out, &E));
     EXPECT(HIEVC_INVALID_ARGUMENT, hievc_client_bundle(c, "{\"resourceType\":\"Bundle\",\"type\":\"batch\"}", "{\"method\":\"P UT\"}", &out, &E));
     EXPECT(HIEVC_INVALID_ARGUMENT, hievc_client_history(c, NULL, "p1", NULL, &out, &E));
-    EXPECT(HIEVC_INVALID_INPUT, hievc_client_history(c, "Observation", NULL, NULL, &out, &E));
+    EXPECT(HIEVC_INVALID_INPUT, hievc_client_history(c, "observation", NULL, NULL, &out, &E)); /* not a type name */
     EXPECT(HIEVC_INVALID_ARGUMENT, hievc_client_create(c, patient("p", "X"), "{\"prefer\":\"everything\"}", &out, &E));
     CHECK(out == NULL);
 
@@ -90,7 +90,7 @@ static void test_server(const char *url) {
     char *out = NULL;
 
     EXPECT(HIEVC_OK, hievc_client_capabilities(c, NULL, &out, &E));
-    CHECK(CONTAINS(out, "\"fhir_version\":\"4.0.1\""));
+    CHECK(CONTAINS(out, "\"fhirVersion\":\"4.0.1\""));
     CHECK(CONTAINS(out, "\"statement\":{"));
     hievc_string_free(out);
 
@@ -103,8 +103,8 @@ static void test_server(const char *url) {
     hievc_string_free(out);
     EXPECT(HIEVC_OK, hievc_client_update(c, patient(id, "Lim"), "{\"prefer\":\"representation\",\"request_id\":\"req-upd\"}", &out, &E));
     CHECK(CONTAINS(out, "\"kind\":\"updated\""));
-    CHECK(CONTAINS(out, "\"version_id\":\"2\""));
-    CHECK(CONTAINS(out, "\"request_id\":\"req-upd\""));
+    CHECK(CONTAINS(out, "\"versionId\":\"2\""));
+    CHECK(CONTAINS(out, "\"requestId\":\"req-upd\""));
     hievc_string_free(out);
     out = NULL;
     EXPECT_KEEP(HIEVC_PRECONDITION_FAILED, hievc_client_update(c, patient(id, "Wong"), "{\"if_match\":\"1\",\"request_id\":\"req-stale\"}", &out, &E));
@@ -118,7 +118,7 @@ static void test_server(const char *url) {
 
     EXPECT(HIEVC_OK, hievc_client_read(c, "Patient", id, NULL, &out, &E));
     CHECK(CONTAINS(out, "\"family\":\"Lim\""));
-    CHECK(CONTAINS(out, "\"version_id\":\"2\""));
+    CHECK(CONTAINS(out, "\"versionId\":\"2\""));
     CHECK(CONTAINS(out, "\"etag\":\"W/\\\"2\\\"\""));
     hievc_string_free(out);
     EXPECT(HIEVC_OK, hievc_client_vread(c, "Patient", id, "1", NULL, &out, &E));
@@ -148,7 +148,7 @@ static void test_server(const char *url) {
 
     /* history: instance, type, system. */
     EXPECT(HIEVC_OK, hievc_client_history(c, "Patient", id, NULL, &out, &E));
-    CHECK(CONTAINS(out, "\"version_id\":\"2\"") && CONTAINS(out, "\"version_id\":\"1\""));
+    CHECK(CONTAINS(out, "\"versionId\":\"2\"") && CONTAINS(out, "\"versionId\":\"1\""));
     hievc_string_free(out);
     EXPECT(HIEVC_OK, hievc_client_history(c, "Patient", NULL, "{\"count\":2}", &out, &E));
     CHECK(CONTAINS(out, "\"entries\":["));

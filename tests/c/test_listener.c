@@ -199,7 +199,7 @@ static void test_memory_callback(void) {
     EXPECT(HIEVC_OK, hievc_listener_metrics(l, &metrics, &E));
     CHECK(CONTAINS(metrics, "\"handled\":4"));
     CHECK(CONTAINS(metrics, "\"filtered\":1"));
-    CHECK(CONTAINS(metrics, "\"decode_errors\":1"));
+    CHECK(CONTAINS(metrics, "\"decodeErrors\":1"));
     CHECK(CONTAINS(metrics, "\"retries\":1"));
     hievc_string_free(metrics);
 
@@ -265,7 +265,7 @@ static void test_memory_poll(void) {
     EXPECT(HIEVC_OK, hievc_config_set(cfg, "kafka.group", "puller", &E));
     hievc_listener *l = NULL;
     EXPECT(HIEVC_INVALID_JSON, hievc_listener_new_memory(cfg, b, "{", &l, &E));
-    EXPECT(HIEVC_CONFIG, hievc_listener_new_memory(cfg, b, "{\"filter\":\"some\"}", &l, &E));
+    EXPECT(HIEVC_INVALID_ARGUMENT, hievc_listener_new_memory(cfg, b, "{\"filter\":\"some\"}", &l, &E));
     EXPECT(HIEVC_INVALID_ARGUMENT, hievc_listener_new_memory(cfg, b, "{\"filtre\":\"all\"}", &l, &E));
     EXPECT(HIEVC_NULL_ARGUMENT, hievc_listener_new_memory(cfg, NULL, NULL, &l, &E));
     CHECK(l == NULL);

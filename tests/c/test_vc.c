@@ -187,18 +187,18 @@ static void test_vci_vce_memory(void) {
     /* The patient checks in: HIE creates the Encounter with a new session token and publishes it. */
     EXPECT(HIEVC_OK, hievc_sandbox_check_in(w.sb, "vci-app-ffi", NULL, &out, &E));
     char enc_id[128], token[256];
-    json_str(out, "encounter_id", enc_id, sizeof enc_id);
+    json_str(out, "encounterId", enc_id, sizeof enc_id);
     json_str(out, "token", token, sizeof token);
     CHECK(CONTAINS(out, "\"created\":true"));
-    CHECK(CONTAINS(out, "\"vc_type\":\"VCI\""));
+    CHECK(CONTAINS(out, "\"vcType\":\"VCI\""));
     CHECK(enc_id[0] && token[0]);
     hievc_string_free(out);
     CHECK(wait_started(&st, 1, 15000));
     pthread_mutex_lock(&st.lock);
     CHECK(CONTAINS(st.last, "\"notified\":[\"950728106051\"]"));
-    CHECK(CONTAINS(st.last, "\"practitioner_join\":{\"role\":\"practitioner\""));
+    CHECK(CONTAINS(st.last, "\"practitionerJoin\":{\"role\":\"practitioner\""));
     CHECK(CONTAINS(st.last, token));
-    CHECK(CONTAINS(st.last, "\"activated_now\":true"));
+    CHECK(CONTAINS(st.last, "\"activatedNow\":true"));
     CHECK(st.on_main == 0);
     pthread_mutex_unlock(&st.lock);
 
@@ -237,14 +237,14 @@ static void test_vci_vce_memory(void) {
         snprintf(appt, sizeof appt, "vce-app-ffi-%d", i + 1);
         EXPECT(HIEVC_OK, hievc_sandbox_check_in(w.sb, appt, NULL, &out, &E));
         CHECK(CONTAINS(out, vce_token)); /* HIE reuses the Appointment's token */
-        json_str(out, "encounter_id", vce_enc[i], sizeof vce_enc[i]);
+        json_str(out, "encounterId", vce_enc[i], sizeof vce_enc[i]);
         hievc_string_free(out);
         CHECK(wait_started(&st, 2 + i, 15000));
     }
     /* The first start notified both patients of the session; the second nobody new. */
     pthread_mutex_lock(&st.lock);
     CHECK(CONTAINS(st.last, "\"notified\":[]"));
-    CHECK(CONTAINS(st.last, "\"already_notified\":[\""));
+    CHECK(CONTAINS(st.last, "\"alreadyNotified\":[\""));
     pthread_mutex_unlock(&st.lock);
     EXPECT(HIEVC_OK, hievc_sandbox_notifications(w.sb, &out, &E));
     CHECK(count(out, "880314085523") == 1 && count(out, "910605145678") == 1);
@@ -255,7 +255,7 @@ static void test_vci_vce_memory(void) {
         hievc_string_free(out);
     }
     EXPECT(HIEVC_OK, hievc_sandbox_jitsi_sessions(w.sb, &out, &E));
-    CHECK(CONTAINS(out, vce_token) && CONTAINS(out, "\"ended_at\":\""));
+    CHECK(CONTAINS(out, vce_token) && CONTAINS(out, "\"endedAt\":\""));
     hievc_string_free(out);
 
     EXPECT(HIEVC_OK, hievc_listener_close(l, &E));
@@ -276,20 +276,20 @@ static void test_vci_vce_memory(void) {
     {
         /* The Encounter as HIE stored it. */
         char id2[128];
-        json_str(out, "encounter_id", id2, sizeof id2);
+        json_str(out, "encounterId", id2, sizeof id2);
         hievc_string_free(out);
         EXPECT(HIEVC_OK, hievc_sandbox_resource(w.sb, "Encounter", id2, &enc_json, &E));
     }
     EXPECT(HIEVC_OK, hievc_sandbox_set_faults(w.sb, "notify", "{\"down\":true}", &E));
     EXPECT_KEEP(HIEVC_TRANSPORT, hievc_vc_start(w.vc, enc_json, PRACTITIONER, NULL, &out, &E));
     CHECK(hievc_error_step(E) && strcmp(hievc_error_step(E), "notify") == 0);
-    CHECK(CONTAINS(hievc_error_json(E), "\"completed_steps\":[\"practitioner-join\",\"activate\""));
+    CHECK(CONTAINS(hievc_error_json(E), "\"completedSteps\":[\"practitioner_join\",\"activate\""));
     hievc_error_free(E);
     E = NULL;
     EXPECT(HIEVC_OK, hievc_sandbox_set_faults(w.sb, "notify", "{}", &E));
     EXPECT(HIEVC_OK, hievc_vc_start(w.vc, enc_json, PRACTITIONER, NULL, &out, &E));
     CHECK(CONTAINS(out, "\"notified\":[\"950728106051\"]"));
-    CHECK(CONTAINS(out, "\"activated_now\":false")); /* done before the failure */
+    CHECK(CONTAINS(out, "\"activatedNow\":false")); /* done before the failure */
     hievc_string_free(out);
     EXPECT(HIEVC_OK, hievc_vc_start(w.vc, enc_json, PRACTITIONER, "[]", &out, &E));
     CHECK(CONTAINS(out, "\"notified\":[]")); /* idempotent */
@@ -419,7 +419,7 @@ static void test_vci_kafka(void) {
     EXPECT(HIEVC_OK, hievc_sandbox_check_in(w.sb, "vci-app-ffi", NULL, &out, &E));
     CHECK(CONTAINS(out, "\"delivery\":{\"topic\":\"hievc-ffi-vc-"));
     char enc_id[128];
-    json_str(out, "encounter_id", enc_id, sizeof enc_id);
+    json_str(out, "encounterId", enc_id, sizeof enc_id);
     hievc_string_free(out);
     CHECK(wait_started(&st, 1, 60000));
     pthread_mutex_lock(&st.lock);

@@ -192,7 +192,7 @@ public class HievcTest {
                 String id = "java-" + ProcessHandle.current().pid() + "-" + System.currentTimeMillis() % 100000;
                 String patient = "{\"resourceType\":\"Patient\",\"id\":\"" + id + "\",\"name\":[{\"family\":\"Abdullah\"}]}";
                 ok((int) clientCapabilities.invokeExact(client, MemorySegment.NULL, out, err), "capabilities");
-                check(take(out).contains("\"fhir_version\":\"4.0.1\""), "fhir version");
+                check(take(out).contains("\"fhirVersion\":\"4.0.1\""), "fhir version");
                 ok((int) clientUpdate.invokeExact(client, arena.allocateFrom(patient), MemorySegment.NULL, out, err), "update-as-create");
                 check(take(out).contains("\"kind\":\"created\""), "created");
                 ok((int) clientRead.invokeExact(client, arena.allocateFrom("Patient"), arena.allocateFrom(id), MemorySegment.NULL, out, err), "read");
@@ -204,7 +204,7 @@ public class HievcTest {
                 check((short) errorHttpStatus.invokeExact(e) == 412, "http status 412");
                 String oo = str((MemorySegment) errorOutcome.invokeExact(e));
                 check(oo != null && oo.contains("OperationOutcome"), "OperationOutcome kept");
-                check(str((MemorySegment) errorJson.invokeExact(e)).contains("\"status_name\":\"precondition_failed\""), "error json");
+                check(str((MemorySegment) errorJson.invokeExact(e)).contains("\"statusName\":\"precondition_failed\""), "error json");
                 errorFree.invokeExact(e);
                 err.set(ADDRESS, 0, MemorySegment.NULL);
                 st = (int) clientRead.invokeExact(client, arena.allocateFrom("Patient"), arena.allocateFrom("nobody-" + id), MemorySegment.NULL, out, err);

@@ -19,6 +19,8 @@ pub enum ReadMode {
     Lenient,
 }
 
+crate::names::names!(ReadMode, "read mode" { Strict => "strict", Lenient => "lenient" });
+
 /// Options of one read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReadOptions {
@@ -78,27 +80,24 @@ pub enum WarningKind {
     Misaligned,
 }
 
-impl WarningKind {
-    /// Stable snake_case name, used in reports and across the bindings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::UnknownElement => "unknown_element",
-            Self::SingleForArray => "single_for_array",
-            Self::StringForPrimitive => "string_for_primitive",
-            Self::MissingRequired => "missing_required",
-            Self::Null => "null",
-            Self::Empty => "empty",
-            Self::InvalidFormat => "invalid_format",
-            Self::UnknownCode => "unknown_code",
-            Self::FilledIn => "filled_in",
-            Self::MissingResourceType => "missing_resource_type",
-            Self::Misaligned => "misaligned",
-        }
-    }
-}
+crate::names::names!(WarningKind, "read warning kind" {
+    UnknownElement => "unknown_element",
+    SingleForArray => "single_for_array",
+    StringForPrimitive => "string_for_primitive",
+    MissingRequired => "missing_required",
+    Null => "null",
+    Empty => "empty",
+    InvalidFormat => "invalid_format",
+    UnknownCode => "unknown_code",
+    FilledIn => "filled_in",
+    MissingResourceType => "missing_resource_type",
+    Misaligned => "misaligned",
+});
 
-/// Something a read accepted but that is not clean R4, with where it was.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Something a read accepted but that is not clean R4, with where it was. JSON:
+/// `{"kind", "location", "message"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReadWarning {
     /// What kind of departure.
     pub kind: WarningKind,

@@ -24,6 +24,7 @@ mod macros;
 pub mod context;
 pub mod datatypes;
 pub mod element;
+pub mod embed;
 pub mod extension;
 mod intern;
 pub mod primitives;
@@ -96,6 +97,19 @@ pub struct Read<T> {
     pub value: T,
     /// Departures from R4 that were accepted (and unknown elements that were kept).
     pub warnings: Vec<ReadWarning>,
+}
+
+/// JSON (camelCase), what the bindings' read returns: `{"resource", "resourceType",
+/// "warnings"}`, the resource as FHIR JSON.
+impl serde::Serialize for Read<Resource> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Read", 3)?;
+        m.serialize_field("resource", &self.value)?;
+        m.serialize_field("resourceType", self.value.resource_type())?;
+        m.serialize_field("warnings", &self.warnings)?;
+        m.end()
+    }
 }
 
 /// Reads a FHIR JSON document.

@@ -19,7 +19,11 @@ use crate::fhir::{
 };
 
 /// What the server did with one entry.
-#[derive(Debug, Clone)]
+///
+/// JSON (camelCase): `{"index", "method", "url", "status", "statusText", "location", "id",
+/// "versionId", "etag", "lastModified", "outcome", "resource"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct EntryOutcome {
     /// The position of the entry in the request (and in the response).
@@ -79,6 +83,9 @@ impl EntryOutcome {
 }
 
 /// The answer to a batch or transaction.
+///
+/// JSON (camelCase): `{"kind", "success", "entries", "requestId"}` (`success`:
+/// [`BundleOutcome::is_success`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BundleOutcome {
@@ -88,6 +95,18 @@ pub struct BundleOutcome {
     pub entries: Vec<EntryOutcome>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+impl serde::Serialize for BundleOutcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("BundleOutcome", 4)?;
+        m.serialize_field("kind", &self.kind)?;
+        m.serialize_field("success", &self.is_success())?;
+        m.serialize_field("entries", &self.entries)?;
+        m.serialize_field("requestId", &self.request_id)?;
+        m.end()
+    }
 }
 
 impl BundleOutcome {

@@ -19,6 +19,22 @@ pub struct Capabilities {
     pub request_id: String,
 }
 
+/// JSON (camelCase): `{"fhirVersion", "software", "formats", "resourceTypes", "statement",
+/// "requestId"}` (`statement`: the whole CapabilityStatement as the server sent it).
+impl serde::Serialize for Capabilities {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Capabilities", 6)?;
+        m.serialize_field("fhirVersion", &self.fhir_version())?;
+        m.serialize_field("software", &self.software())?;
+        m.serialize_field("formats", &self.formats())?;
+        m.serialize_field("resourceTypes", &self.resource_types())?;
+        m.serialize_field("statement", &self.json)?;
+        m.serialize_field("requestId", &self.request_id)?;
+        m.end()
+    }
+}
+
 impl Capabilities {
     /// `fhirVersion` (e.g. `4.0.1`).
     pub fn fhir_version(&self) -> Option<&str> {

@@ -176,6 +176,21 @@ impl HieClient {
     pub fn type_history<T: TypedResource>(&self) -> HistoryRequest<T> {
         HistoryRequest::new(self.clone(), Some(T::NAME.to_owned()), None)
     }
+    /// `history` of a type named at run time: of the instance `id`
+    /// (`GET [base]/[type]/[id]/_history`) or, without one, of the type
+    /// (`GET [base]/[type]/_history`). Any resource type the server knows; versions of types
+    /// the model does not type come back as [`Resource::Other`].
+    pub fn history_type(
+        &self,
+        resource_type: impl Into<String>,
+        id: Option<&str>,
+    ) -> HistoryRequest<Resource> {
+        HistoryRequest::new(
+            self.clone(),
+            Some(resource_type.into()),
+            id.map(str::to_owned),
+        )
+    }
     /// System `history`: `GET [base]/_history`.
     pub fn system_history(&self) -> HistoryRequest<Resource> {
         HistoryRequest::new(self.clone(), None, None)

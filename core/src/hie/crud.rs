@@ -17,7 +17,7 @@ use super::resource::{
 };
 use super::transport::{CallOptions, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fhir::{self, OperationOutcome, ReadWarning, Resource};
+use crate::fhir::{self, FhirType, OperationOutcome, ReadWarning, Resource};
 
 /// What a write did on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -31,8 +31,27 @@ pub enum WriteKind {
     Existing,
 }
 
+crate::names::names!(WriteKind, "write kind" {
+    Created => "created",
+    Updated => "updated",
+    Existing => "existing",
+});
+
+// `Prefer` is declared with the client's configuration; its names live here, with the writes
+// that send it.
+crate::names::names!(Prefer, "Prefer return value" {
+    Minimal => "minimal",
+    Representation => "representation",
+    OperationOutcome => "operation_outcome" | "OperationOutcome",
+});
+
 /// The result of a create or update.
-#[derive(Debug, Clone)]
+///
+/// JSON (camelCase): `{"status", "kind", "id", "versionId", "location", "etag",
+/// "lastModified", "resource", "outcome", "warnings", "bodyError", "requestId"}`; the resource
+/// and outcome as FHIR JSON, `bodyError` as [`crate::error::ErrorInfo`].
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct Written<T> {
     /// The HTTP status (201 or 200).
@@ -52,6 +71,7 @@ pub struct Written<T> {
     /// The `Last-Modified` header.
     pub last_modified: Option<String>,
     /// The resource as stored, when the server returned it (`Prefer: return=representation`).
+    #[serde(serialize_with = "fhir::embed::option")]
     pub resource: Option<T>,
     /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
     pub outcome: Option<OperationOutcome>,
@@ -59,9 +79,17 @@ pub struct Written<T> {
     pub warnings: Vec<ReadWarning>,
     /// The write succeeded but the returned body could not be read. Kept here rather than
     /// failing the call, because a caller that sees an error would retry a write that happened.
+    #[serde(serialize_with = "shared_error")]
     pub body_error: Option<std::sync::Arc<crate::Error>>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+fn shared_error<S: serde::Serializer>(
+    e: &Option<std::sync::Arc<crate::Error>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&e.as_deref(), s)
 }
 
 impl<T> Written<T> {
@@ -71,11 +99,14 @@ impl<T> Written<T> {
     }
 }
 
-/// The result of a read or vread.
-#[derive(Debug, Clone)]
+/// The result of a read or vread. JSON (camelCase): `{"resource", "etag", "versionId",
+/// "lastModified", "warnings", "requestId"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct Fetched<T> {
     /// The resource.
+    #[serde(serialize_with = "fhir::embed::one")]
     pub resource: T,
     /// The `ETag` header.
     pub etag: Option<String>,
@@ -89,8 +120,9 @@ pub struct Fetched<T> {
     pub request_id: String,
 }
 
-/// The result of a delete.
-#[derive(Debug, Clone)]
+/// The result of a delete. JSON (camelCase): `{"status", "outcome", "requestId"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Deleted {
     /// 200 (with a body) or 204 (without).

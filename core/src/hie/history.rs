@@ -11,9 +11,12 @@ use super::params::SearchParams;
 use super::resource::{check_id, check_type, etag_version, FhirResource, ResourceLocation};
 use super::transport::{Call, CallOptions};
 use crate::error::Result;
-use crate::fhir::{Bundle, HttpVerb, ReadWarning, Uri};
+use crate::fhir::{self, Bundle, FhirType, HttpVerb, ReadWarning, Uri};
 
 /// One version in a history.
+///
+/// JSON (camelCase): `{"resource", "fullUrl", "method", "requestUrl", "status", "versionId",
+/// "lastModified", "deleted"}` (`deleted`: [`HistoryEntry::is_delete`]).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct HistoryEntry<T> {
@@ -40,8 +43,28 @@ impl<T> HistoryEntry<T> {
     }
 }
 
-/// One page of a history.
-#[derive(Debug, Clone)]
+impl<T: FhirType> serde::Serialize for HistoryEntry<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("HistoryEntry", 8)?;
+        m.serialize_field("resource", &self.resource.as_ref().map(fhir::embed::Fhir))?;
+        m.serialize_field("fullUrl", &self.full_url)?;
+        m.serialize_field("method", &self.method)?;
+        m.serialize_field("requestUrl", &self.request_url)?;
+        m.serialize_field("status", &self.status)?;
+        m.serialize_field("versionId", &self.version_id)?;
+        m.serialize_field("lastModified", &self.last_modified)?;
+        m.serialize_field("deleted", &self.is_delete())?;
+        m.end()
+    }
+}
+
+/// One page of a history, or several merged ([`HistoryPage::merge`],
+/// [`HistoryRequest::send_all`]).
+///
+/// JSON (camelCase): `{"entries", "total", "next", "pages", "warnings", "requestId"}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct HistoryPage<T> {
     /// The versions, newest first (as servers send them).
@@ -50,10 +73,28 @@ pub struct HistoryPage<T> {
     pub total: Option<u64>,
     /// The server's `next` link.
     pub next: Option<String>,
+    /// How many server pages this holds (1, more once merged).
+    pub pages: usize,
     /// What was off in the Bundle (read leniently).
     pub warnings: Vec<ReadWarning>,
-    /// The `X-Request-Id` of the request.
+    /// The `X-Request-Id` of the request (of the first page, once merged).
     pub request_id: String,
+}
+
+impl<T> HistoryPage<T> {
+    /// Pages as one, in order: their entries and warnings; the first page's total and
+    /// request id; the last page's `next` link. `None` for no page.
+    pub fn merge(pages: impl IntoIterator<Item = Self>) -> Option<Self> {
+        let mut pages = pages.into_iter();
+        let mut merged = pages.next()?;
+        for p in pages {
+            merged.entries.extend(p.entries);
+            merged.next = p.next;
+            merged.pages += p.pages;
+            merged.warnings.extend(p.warnings);
+        }
+        Some(merged)
+    }
 }
 
 impl<T: FhirResource> Page for HistoryPage<T> {
@@ -102,6 +143,7 @@ impl<T: FhirResource> Page for HistoryPage<T> {
             entries,
             total,
             next,
+            pages: 1,
             warnings,
             request_id,
         })
@@ -211,6 +253,12 @@ impl<T: FhirResource> HistoryRequest<T> {
             self.max_entries,
             None,
         )
+    }
+
+    /// Every page (within [`Self::max_entries`]) merged into one ([`HistoryPage::merge`]).
+    pub async fn send_all(self) -> Result<HistoryPage<T>> {
+        let pages: Vec<HistoryPage<T>> = self.pages().try_collect().await?;
+        HistoryPage::merge(pages).ok_or_else(super::search::no_page)
     }
 
     /// Every version across pages, up to [`Self::max_entries`].

@@ -12,14 +12,22 @@ use super::paging::{self, Page};
 use super::params::{Prefix, SearchParams};
 use super::resource::{check_type, FhirResource};
 use super::transport::{Call, CallOptions};
-use crate::error::Result;
-use crate::fhir::{Bundle, OperationOutcome, ReadWarning, Resource, SearchEntryMode};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fhir::{
+    self, Bundle, FhirType, OperationOutcome, ReadWarning, Resource, SearchEntryMode,
+};
 
-/// One page of search results.
-#[derive(Debug, Clone)]
+/// One page of search results, or several merged ([`SearchPage::merge`],
+/// [`SearchRequest::send_all`]).
+///
+/// JSON (camelCase): `{"matches", "included", "outcome", "total", "next", "pages",
+/// "warnings", "requestId"}`, resources as FHIR JSON.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct SearchPage<T> {
     /// The resources that matched, in the server's order.
+    #[serde(serialize_with = "fhir::embed::seq")]
     pub matches: Vec<T>,
     /// Resources added by `_include` / `_revinclude`.
     pub included: Vec<Resource>,
@@ -29,9 +37,11 @@ pub struct SearchPage<T> {
     pub total: Option<u64>,
     /// The server's `next` link, when there are more pages.
     pub next: Option<String>,
+    /// How many server pages this holds (1, more once merged).
+    pub pages: usize,
     /// What was off in the Bundle (read leniently).
     pub warnings: Vec<ReadWarning>,
-    /// The `X-Request-Id` of the request.
+    /// The `X-Request-Id` of the request (of the first page, once merged).
     pub request_id: String,
 }
 
@@ -39,6 +49,24 @@ impl<T> SearchPage<T> {
     /// Whether the server has more pages.
     pub fn has_next(&self) -> bool {
         self.next.is_some()
+    }
+    /// Pages as one, in order: their matches, includes and warnings; the first page's total
+    /// and request id; the first outcome any page has; the last page's `next` link. `None`
+    /// for no page.
+    pub fn merge(pages: impl IntoIterator<Item = Self>) -> Option<Self> {
+        let mut pages = pages.into_iter();
+        let mut merged = pages.next()?;
+        for p in pages {
+            merged.matches.extend(p.matches);
+            merged.included.extend(p.included);
+            if merged.outcome.is_none() {
+                merged.outcome = p.outcome;
+            }
+            merged.next = p.next;
+            merged.pages += p.pages;
+            merged.warnings.extend(p.warnings);
+        }
+        Some(merged)
     }
 }
 
@@ -55,6 +83,7 @@ impl<T: FhirResource> Page for SearchPage<T> {
             outcome: None,
             total,
             next,
+            pages: 1,
             warnings,
             request_id,
         };
@@ -253,6 +282,13 @@ impl<T: FhirResource> SearchRequest<T> {
         )
     }
 
+    /// Every page (within [`Self::max_results`] and [`Self::max_pages`]) merged into one
+    /// ([`SearchPage::merge`]).
+    pub async fn send_all(self) -> Result<SearchPage<T>> {
+        let pages: Vec<SearchPage<T>> = self.pages().try_collect().await?;
+        SearchPage::merge(pages).ok_or_else(no_page)
+    }
+
     /// Every match across pages, up to [`Self::max_results`]. Pages are fetched as the stream
     /// is consumed; an error ends the stream after it is yielded.
     pub fn stream(self) -> impl Stream<Item = Result<T>> + Send + 'static {
@@ -267,6 +303,14 @@ impl<T: FhirResource> SearchRequest<T> {
     pub async fn all(self) -> Result<Vec<T>> {
         self.stream().try_collect().await
     }
+}
+
+/// Paging capped at zero pages or items fetches nothing to merge.
+pub(crate) fn no_page() -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        "no page was fetched: a maximum of 0 pages or results leaves nothing to return",
+    )
 }
 
 impl HieClient {

@@ -71,21 +71,10 @@ pub enum Role {
     Patient,
 }
 
-impl Role {
-    /// `practitioner` or `patient`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Practitioner => "practitioner",
-            Self::Patient => "patient",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::names::names!(Role, "participant role" {
+    Practitioner => "practitioner",
+    Patient => "patient",
+});
 
 /// A participant to let into a session: role, id, display name and optional e-mail/avatar.
 ///
@@ -96,13 +85,20 @@ impl fmt::Display for Role {
 /// assert!(!p.is_moderator());
 /// assert!(Participant::practitioner("d1", "Dr Lee").is_moderator());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON, as the bindings take it: `{"role": "practitioner" | "patient", "id", "name",
+/// "email"?, "avatar"?, "moderator"?}`; other keys are refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Participant {
     role: Role,
     id: String,
     name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     avatar: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     moderator: Option<bool>,
 }
 
@@ -197,8 +193,9 @@ impl Participant {
     }
 }
 
-/// A created session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A created session. JSON: `{"token", "room"}` (the token is the session's identifier, as
+/// the vc-token of its Encounters).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JitsiSession {
     /// The session token: the value of the VC Encounter's `vc-token` identifier.
     pub token: String,
@@ -265,6 +262,25 @@ impl Join {
     }
 }
 
+/// JSON (camelCase): `{"role", "room", "url", "token", "expiresAtMs"}`. Unlike `Debug`, it
+/// holds the URL and the token: serialize a join only to hand it to its participant.
+impl serde::Serialize for Join {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let expires_at_ms = self
+            .expires_at
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let mut m = s.serialize_struct("Join", 5)?;
+        m.serialize_field("role", &self.role)?;
+        m.serialize_field("room", &self.room)?;
+        m.serialize_field("url", self.url.expose_secret())?;
+        m.serialize_field("token", self.token.expose_secret())?;
+        m.serialize_field("expiresAtMs", &expires_at_ms)?;
+        m.end()
+    }
+}
+
 impl fmt::Debug for Join {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Join")
@@ -291,6 +307,12 @@ pub enum EndOutcome {
     /// new participant can join once the tokens expire.
     Unsupported,
 }
+
+crate::names::names!(EndOutcome, "session end outcome" {
+    Ended => "ended",
+    NotRunning => "not_running",
+    Unsupported => "unsupported",
+});
 
 /// A Jitsi back end: creates sessions, lets participants join, starts and ends sessions.
 ///

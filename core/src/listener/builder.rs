@@ -20,6 +20,7 @@ use super::runner::{Listener, ShutdownHandle};
 use super::source::EventSource;
 use super::worker::Pipeline;
 use crate::fhir::ReadMode;
+use crate::settings::Settings;
 use crate::Error;
 
 enum SourceSpec {
@@ -81,6 +82,15 @@ impl Listener {
 }
 
 impl ListenerBuilder {
+    /// A Kafka listener as the settings describe it: the consumer from `[kafka]`
+    /// ([`crate::settings::KafkaSettings::to_config`]) and the options from
+    /// [`ListenerOptions::from_settings`] (the dead-letter topic). Add the handler, and any
+    /// option the settings do not hold, then build.
+    pub fn from_settings(settings: &Settings) -> Result<Self, Error> {
+        Ok(Listener::builder()
+            .kafka(settings.kafka.to_config()?)
+            .options(ListenerOptions::from_settings(settings)))
+    }
     /// Reads from Kafka (the production source).
     pub fn kafka(mut self, config: KafkaConfig) -> Self {
         self.source = Some(SourceSpec::Kafka(Box::new(config)));
@@ -227,5 +237,35 @@ impl ListenerBuilder {
             closed: AtomicBool::new(false),
             description,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(toml: &str) -> Settings {
+        Settings::from_toml_str(toml).unwrap()
+    }
+
+    #[test]
+    fn a_listener_from_settings_reads_kafka_and_the_dead_letter_topic() {
+        let s = settings(
+            "[kafka]\nbootstrap = \"127.0.0.1:9\"\ntopics = [\"vc\"]\ndead_letter_topic = \"vc-dlq\"\n",
+        );
+        let b = ListenerBuilder::from_settings(&s).unwrap();
+        assert_eq!(b.options.dead_letter_topic.as_deref(), Some("vc-dlq"));
+        assert!(matches!(b.source, Some(SourceSpec::Kafka(_))));
+        // Later options win over the settings.
+        let b = b.dead_letter_topic("other");
+        assert_eq!(b.options.dead_letter_topic.as_deref(), Some("other"));
+    }
+
+    #[test]
+    fn a_listener_from_settings_without_kafka_is_a_config_error() {
+        let e =
+            ListenerBuilder::from_settings(&settings("[kafka]\ntopics = [\"vc\"]\n")).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
+        assert!(e.message().contains("kafka.bootstrap"), "{e}");
     }
 }

@@ -204,6 +204,8 @@ pub enum StartFrom {
     Latest,
 }
 
+crate::names::names!(StartFrom, "start position" { Earliest => "earliest", Latest => "latest" });
+
 /// Connection to the Kafka cluster HIE publishes Encounters on.
 ///
 /// ```

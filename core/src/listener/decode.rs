@@ -58,21 +58,46 @@ impl PayloadFormat {
         }
         Ok(Self::Envelope { pointer })
     }
-    /// Parses `auto`, `encounter`, `bundle` or `envelope:<pointer>` (the form the bindings use).
+    /// Parses `auto`, `encounter`, `bundle` or `envelope:<pointer>` (the form the bindings use;
+    /// the same as `FromStr`).
     pub fn parse(s: &str) -> Result<Self, Error> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for PayloadFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
         match s {
             "auto" => Ok(Self::Auto),
             "encounter" => Ok(Self::Encounter),
             "bundle" => Ok(Self::Bundle),
             _ => match s.strip_prefix("envelope:") {
-                Some(p) => Self::envelope(p),
-                None => Err(Error::config(format!(
-                    "unknown payload format '{s}': use auto, encounter, bundle or envelope:<json-pointer>"
-                ))),
+                Some(p) => Self::envelope(p)
+                    .map_err(|e| Error::new(ErrorKind::InvalidInput, e.message().to_owned())),
+                None => Err(crate::names::unknown(
+                    "payload format",
+                    s,
+                    &["auto", "encounter", "bundle", "envelope:<json-pointer>"],
+                )),
             },
         }
     }
 }
+
+/// The name `FromStr` reads: `auto`, `encounter`, `bundle` or `envelope:<pointer>`.
+impl fmt::Display for PayloadFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auto => f.write_str("auto"),
+            Self::Encounter => f.write_str("encounter"),
+            Self::Bundle => f.write_str("bundle"),
+            Self::Envelope { pointer } => write!(f, "envelope:{pointer}"),
+        }
+    }
+}
+
+crate::names::string_serde!(PayloadFormat);
 
 /// What kind of decode failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

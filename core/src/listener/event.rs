@@ -66,6 +66,18 @@ impl Header {
     }
 }
 
+/// JSON: `{"key", "value"}`, the value as text (invalid UTF-8 replaced), `null` for a null
+/// header.
+impl serde::Serialize for Header {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Header", 2)?;
+        m.serialize_field("key", &self.key)?;
+        m.serialize_field("value", &self.value.as_deref().map(String::from_utf8_lossy))?;
+        m.end()
+    }
+}
+
 impl fmt::Debug for Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
@@ -149,8 +161,10 @@ impl fmt::Debug for SourceMessage {
     }
 }
 
-/// How the payload was laid out.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the payload was laid out. JSON: `{"kind": "encounter" | "bundle"}` or `{"kind":
+/// "envelope", "pointer", "bundle"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Layout {
     /// A bare Encounter.
@@ -167,8 +181,9 @@ pub enum Layout {
 }
 
 /// An included resource and the `fullUrl` it had in the Bundle. `Debug` shows the type and id
-/// only (an included Patient is all patient data).
-#[derive(Clone, PartialEq)]
+/// only (an included Patient is all patient data). JSON: `{"fullUrl", "resource"}`.
+#[derive(Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Included {
     /// `Bundle.entry.fullUrl`, when there was one.
     pub full_url: Option<String>,
@@ -191,6 +206,12 @@ impl fmt::Debug for Included {
 ///
 /// Cheap to clone (shared), so a handler may keep it or move it into a task. `Debug` shows
 /// coordinates, ids and counts only.
+///
+/// JSON (camelCase), what a handler in another language receives: `{"encounter",
+/// "encounterId", "versionId", "vc", "included", "warnings", "layout", "topic", "partition",
+/// "offset", "key", "timestampMs", "headers"}` — the Encounter as FHIR JSON, `vc` as
+/// [`VcEncounter`] (`null` for a non-VC Encounter), the key and header values as text. It
+/// holds patient data and the vc-token: it goes only where the caller sends it.
 #[derive(Clone)]
 pub struct EncounterEvent {
     inner: Arc<EventInner>,
@@ -320,5 +341,73 @@ impl fmt::Debug for EncounterEvent {
             .field("layout", &self.inner.layout)
             .field("payload_len", &self.inner.message.len())
             .finish()
+    }
+}
+
+impl serde::Serialize for EncounterEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("EncounterEvent", 13)?;
+        m.serialize_field("encounter", self.encounter())?;
+        m.serialize_field("encounterId", &self.encounter_id())?;
+        m.serialize_field("versionId", &self.version_id())?;
+        m.serialize_field("vc", &self.vc())?;
+        m.serialize_field("included", self.included())?;
+        m.serialize_field("warnings", self.warnings())?;
+        m.serialize_field("layout", self.layout())?;
+        m.serialize_field("topic", self.topic())?;
+        m.serialize_field("partition", &self.partition())?;
+        m.serialize_field("offset", &self.offset())?;
+        m.serialize_field("key", &self.key().map(String::from_utf8_lossy))?;
+        m.serialize_field("timestampMs", &self.timestamp().map(Timestamp::millis))?;
+        m.serialize_field("headers", self.headers())?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fhir;
+    use crate::json_tests::{encounter, json, patient, vc_golden, ENCOUNTER, PATIENT};
+
+    #[test]
+    fn event_golden() {
+        let e = encounter();
+        let vc = VcEncounter::from_encounter(&e).unwrap();
+        let mut message = SourceMessage::new(Coordinates::new("vc", 1, 42), ENCOUNTER);
+        message.key = Some(Bytes::from_static(b"e1"));
+        message.timestamp = Some(Timestamp::Create(1_700_000_000_000));
+        message.headers = vec![Header::new("content-type", "application/fhir+json")];
+        let event = EncounterEvent::new(EventInner {
+            message,
+            encounter: e.clone(),
+            vc: Some(vc),
+            included: vec![Included {
+                full_url: Some("urn:uuid:p".to_owned()),
+                resource: patient(),
+            }],
+            warnings: vec![],
+            layout: Layout::Envelope {
+                pointer: "/payload".to_owned(),
+                bundle: true,
+            },
+        });
+        assert_eq!(
+            json(&event),
+            format!(
+                concat!(
+                    r#"{{"encounter":{},"encounterId":"e1","versionId":"3","vc":{},"#,
+                    r#""included":[{{"fullUrl":"urn:uuid:p","resource":{}}}],"warnings":[],"#,
+                    r#""layout":{{"kind":"envelope","pointer":"/payload","bundle":true}},"#,
+                    r#""topic":"vc","partition":1,"offset":42,"key":"e1","timestampMs":1700000000000,"#,
+                    r#""headers":[{{"key":"content-type","value":"application/fhir+json"}}]}}"#
+                ),
+                fhir::to_json(&e),
+                vc_golden(),
+                PATIENT
+            )
+        );
+        assert_eq!(json(&Layout::Bundle), r#"{"kind":"bundle"}"#);
     }
 }

@@ -188,6 +188,45 @@ pub struct Failure {
     pub(crate) message: Option<SourceMessage>,
 }
 
+impl Disposition {
+    /// Stable snake_case name: `dead_lettered`, `skipped` or `none`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::DeadLettered { .. } => "dead_lettered",
+            Self::Skipped => "skipped",
+            Self::None => "none",
+        }
+    }
+}
+
+/// JSON (camelCase), what a binding's error callback receives: `{"reason", "kind", "message",
+/// "location", "topic", "partition", "offset", "attempts", "disposition",
+/// "deadLetterTopic"}` — `reason` as its `Display` (`decode/not_json`, `handler`, ...),
+/// `kind`, `message` and `location` of the error, the coordinates `null` for source problems.
+/// Never the record itself (patient data).
+impl serde::Serialize for Failure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let c = self.coordinates.as_ref();
+        let dead_letter_topic = match &self.disposition {
+            Disposition::DeadLettered { topic } => Some(topic.as_str()),
+            _ => None,
+        };
+        let mut m = s.serialize_struct("Failure", 10)?;
+        m.serialize_field("reason", &format_args!("{}", self.reason))?;
+        m.serialize_field("kind", &self.error.kind())?;
+        m.serialize_field("message", self.error.message())?;
+        m.serialize_field("location", &self.error.location())?;
+        m.serialize_field("topic", &c.map(|c| &*c.topic))?;
+        m.serialize_field("partition", &c.map(|c| c.partition))?;
+        m.serialize_field("offset", &c.map(|c| c.offset))?;
+        m.serialize_field("attempts", &self.attempts)?;
+        m.serialize_field("disposition", self.disposition.as_str())?;
+        m.serialize_field("deadLetterTopic", &dead_letter_topic)?;
+        m.end()
+    }
+}
+
 impl Failure {
     /// The record that failed (key, payload, headers), when the failure is about one.
     pub fn message(&self) -> Option<&SourceMessage> {

@@ -11,8 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Lag of one partition, from librdkafka statistics (Kafka) or the in-memory log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Lag of one partition, from librdkafka statistics (Kafka) or the in-memory log. JSON
+/// (camelCase): `{"topic", "partition", "lag", "lagStored", "highWatermark",
+/// "committedOffset"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PartitionLag {
     /// Topic.
     pub topic: String,
@@ -105,7 +108,8 @@ impl Histogram {
     }
 }
 
-/// Handler latency (per successful or failed attempt).
+/// Handler latency (per successful or failed attempt). JSON: `{"count", "mean", "p50",
+/// "p90", "p99", "max"}`, durations in whole microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LatencySummary {
     /// Attempts measured.
@@ -123,6 +127,12 @@ pub struct LatencySummary {
 }
 
 /// A point-in-time view of a listener's metrics.
+///
+/// JSON (camelCase): `{"uptimeMs", "received", "handled", "filtered", "deduplicated",
+/// "decodeErrors", "handlerFailures", "retries", "deadLettered", "deadLetterFailures",
+/// "sourceErrors", "processed", "messagesPerSecond", "averageMessagesPerSecond",
+/// "handlerLatencyUs", "totalLag", "partitions"}` (`processed` and `totalLag` as the methods
+/// of those names; `handlerLatencyUs` as [`LatencySummary`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricsSnapshot {
     /// Since the listener was built.
@@ -156,6 +166,53 @@ pub struct MetricsSnapshot {
     pub handler_latency: LatencySummary,
     /// Per-partition lag (Kafka: from the latest librdkafka statistics).
     pub partitions: Vec<PartitionLag>,
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+impl serde::Serialize for LatencySummary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("LatencySummary", 6)?;
+        m.serialize_field("count", &self.count)?;
+        m.serialize_field("mean", &micros(self.mean))?;
+        m.serialize_field("p50", &micros(self.p50))?;
+        m.serialize_field("p90", &micros(self.p90))?;
+        m.serialize_field("p99", &micros(self.p99))?;
+        m.serialize_field("max", &micros(self.max))?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for MetricsSnapshot {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("MetricsSnapshot", 17)?;
+        let uptime_ms = u64::try_from(self.uptime.as_millis()).unwrap_or(u64::MAX);
+        m.serialize_field("uptimeMs", &uptime_ms)?;
+        m.serialize_field("received", &self.received)?;
+        m.serialize_field("handled", &self.handled)?;
+        m.serialize_field("filtered", &self.filtered)?;
+        m.serialize_field("deduplicated", &self.deduplicated)?;
+        m.serialize_field("decodeErrors", &self.decode_errors)?;
+        m.serialize_field("handlerFailures", &self.handler_failures)?;
+        m.serialize_field("retries", &self.retries)?;
+        m.serialize_field("deadLettered", &self.dead_lettered)?;
+        m.serialize_field("deadLetterFailures", &self.dead_letter_failures)?;
+        m.serialize_field("sourceErrors", &self.source_errors)?;
+        m.serialize_field("processed", &self.processed())?;
+        m.serialize_field("messagesPerSecond", &self.messages_per_second)?;
+        m.serialize_field(
+            "averageMessagesPerSecond",
+            &self.average_messages_per_second,
+        )?;
+        m.serialize_field("handlerLatencyUs", &self.handler_latency)?;
+        m.serialize_field("totalLag", &self.total_lag())?;
+        m.serialize_field("partitions", &self.partitions)?;
+        m.end()
+    }
 }
 
 impl MetricsSnapshot {

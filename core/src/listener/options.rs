@@ -21,6 +21,8 @@ pub enum Filter {
     AllEncounters,
 }
 
+crate::names::names!(Filter, "listener filter" { VcOnly => "vc_only", AllEncounters => "all" });
+
 // Handler retries use the SDK's one retry policy (see its docs for what the listener reads).
 pub use crate::retry::RetryPolicy;
 
@@ -77,6 +79,15 @@ impl Default for ListenerOptions {
 }
 
 impl ListenerOptions {
+    /// The defaults with what the settings say about listening: `[kafka] dead_letter_topic`
+    /// (what every front end must apply, so it is applied here once).
+    pub fn from_settings(settings: &crate::settings::Settings) -> Self {
+        Self {
+            dead_letter_topic: settings.kafka.dead_letter_topic.clone(),
+            ..Self::default()
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.max_message_bytes == 0 {
             return Err(Error::config("max_message_bytes must be above 0"));

@@ -14,12 +14,19 @@ pub fn is_vc_encounter(e: &Encounter) -> bool {
 }
 
 /// A VC Encounter, flattened. `Debug` hides the token and names.
-#[derive(Clone, PartialEq)]
+///
+/// JSON (camelCase): `{"id", "versionId", "type", "token", "encounterNumber", "status",
+/// "patient", "practitioners", "organisation", "appointments", "period"}` — references and the
+/// period as FHIR JSON. The JSON holds the vc-token: it is what a caller asks the view for,
+/// so it goes only where the caller sends it.
+#[derive(Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct VcEncounter {
     /// Logical id.
     pub id: Option<String>,
     /// `meta.versionId` (with `id`, the dedupe key).
     pub version_id: Option<String>,
+    #[serde(rename = "type")]
     /// VCI, VCE, ... ; `Other` when the serviceType is not a VC one (a VR class or a token made it VC).
     pub vc_type: VcType,
     /// The vc-token (the Jitsi session token HIE created, or the VCE session's).

@@ -13,8 +13,10 @@ pub enum QuotaWire {
     String,
 }
 
-/// A slot's quota and remaining availability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+crate::names::names!(QuotaWire, "quota wire format" { Integer => "integer", String => "string" });
+
+/// A slot's quota and remaining availability. JSON: `{"quota", "available"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SlotQuota {
     /// Maximum number of bookings.
     pub quota: i64,

@@ -15,19 +15,15 @@ pub enum Severity {
     Information,
 }
 
-impl Severity {
-    /// The FHIR IssueSeverity code.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Information => "information",
-        }
-    }
-}
+// The FHIR IssueSeverity codes.
+crate::names::names!(Severity, "issue severity" {
+    Error => "error",
+    Warning => "warning",
+    Information => "information",
+});
 
-/// One finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One finding. JSON: `{"severity", "code", "rule", "location", "message"}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Issue {
     /// How serious.
     pub severity: Severity,
@@ -54,11 +50,25 @@ impl fmt::Display for Issue {
     }
 }
 
-/// The findings of a validation.
+/// The findings of a validation. JSON: `{"valid", "errors", "warnings", "summary", "issues"}`
+/// (`errors` and `warnings` are counts; `issues` as [`Issue`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// Every finding, in document order.
     pub issues: Vec<Issue>,
+}
+
+impl serde::Serialize for Report {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("Report", 5)?;
+        m.serialize_field("valid", &self.is_valid())?;
+        m.serialize_field("errors", &self.errors().count())?;
+        m.serialize_field("warnings", &self.warnings().count())?;
+        m.serialize_field("summary", &self.summary())?;
+        m.serialize_field("issues", &self.issues)?;
+        m.end()
+    }
 }
 
 impl Report {

@@ -24,6 +24,20 @@ pub enum VcType {
     Other(String),
 }
 
+/// JSON: the serviceType code (`"VCI"`, ...).
+impl serde::Serialize for VcType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VcType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        Ok(Self::from_code(&code))
+    }
+}
+
 impl VcType {
     /// The serviceType code.
     pub fn code(&self) -> &str {

@@ -92,8 +92,10 @@ impl Notification {
     }
 }
 
-/// The API's answer to a sent notification.
-#[derive(Debug, Clone, PartialEq)]
+/// The API's answer to a sent notification. JSON (camelCase): `{"status", "requestId",
+/// "response"}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Sent {
     /// The HTTP status (2xx).
     pub status: u16,

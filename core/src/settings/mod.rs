@@ -12,6 +12,8 @@
 //! refused with the key's name.
 //!
 //! Later layers override earlier ones: file, then environment, then explicit overrides (flags).
+//! [`Settings::load`] is what every front end starts from: the file `HIE_VC_CONFIG` names,
+//! then the environment.
 //! Unknown names are refused (a typo must not silently drop a setting). Secrets (`*password`,
 //! `*secret`, `*token`) never appear in `Debug`.
 //!
@@ -37,6 +39,7 @@ mod kafka;
 mod keys;
 mod loader;
 mod notify;
+mod sources;
 
 use serde::Deserialize;
 
@@ -46,6 +49,7 @@ pub use kafka::KafkaSettings;
 pub use keys::{Key, Kind, KEYS};
 pub use loader::SettingsLoader;
 pub use notify::NotifySettings;
+pub use sources::CONFIG_ENV;
 
 /// The sections, in the order environment names are matched.
 pub const SECTIONS: [&str; 5] = ["hie", "kafka", "notify", "jitsi", "vc"];

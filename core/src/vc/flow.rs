@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use super::journal::{Progress, Step};
 use super::patients::{patient_number, resolve_patient, session_patients};
+use super::step::{Progress, Step};
 use super::VirtualConsultation;
 use crate::fhir::{Appointment, DateTime, Encounter, Id, Resource, Schedule, Slot};
 use crate::hie::{BundleOutcome, Written};
@@ -14,26 +14,47 @@ use crate::mycore::{
 use crate::notify::{Notification, Sent};
 use crate::{Error, ErrorKind, Result};
 
-/// What [`VirtualConsultation::schedule`] stored.
-#[derive(Debug, Clone)]
+/// What [`VirtualConsultation::schedule`] stored. JSON: `{"outcome"}`.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Scheduled {
     /// The transaction's outcome (one entry per resource, in order).
     pub outcome: BundleOutcome,
 }
 
-/// What [`VirtualConsultation::book`] stored.
-#[derive(Debug, Clone)]
+/// What [`VirtualConsultation::book`] stored. JSON (camelCase): `{"appointmentId", "slot":
+/// {"id", "quota", "available"} | null, "outcome": <BundleOutcome> | null}`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Booked {
     /// The Appointment's id.
     pub appointment_id: String,
     /// The Slot booked and its remaining availability, when booked against a slot.
+    #[serde(serialize_with = "booked_slot")]
     pub slot: Option<(String, SlotQuota)>,
     /// The transaction's outcome (booking with a slot) or `None` (a slot-less PUT).
     pub outcome: Option<BundleOutcome>,
 }
 
+fn booked_slot<S: serde::Serializer>(
+    slot: &Option<(String, SlotQuota)>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(serde::Serialize)]
+    struct Slot<'a> {
+        id: &'a str,
+        #[serde(flatten)]
+        quota: &'a SlotQuota,
+    }
+    serde::Serialize::serialize(&slot.as_ref().map(|(id, quota)| Slot { id, quota }), s)
+}
+
 /// What [`VirtualConsultation::start`] did.
-#[derive(Clone)]
+///
+/// JSON (camelCase): `{"encounter": <VcEncounter>, "practitionerJoin": <Join>,
+/// "activatedNow", "notified", "alreadyNotified", "sent": <Sent> | null}`. Unlike `Debug`, it
+/// holds the practitioner's join URL and token: serialize it only to hand it to them.
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Started {
     /// The VC view of the Encounter.
     pub encounter: VcEncounter,
@@ -61,8 +82,11 @@ impl fmt::Debug for Started {
     }
 }
 
-/// What [`VirtualConsultation::finish`] did.
-#[derive(Debug)]
+/// What [`VirtualConsultation::finish`] did. JSON (camelCase): `{"encounterId", "written":
+/// <Written> | null (already finished), "ended": "ended" | "not_running" | "unsupported" |
+/// null (already ended)}`.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finished {
     /// The Encounter's id.
     pub encounter_id: String,

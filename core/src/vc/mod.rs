@@ -21,18 +21,21 @@ mod flow;
 mod handler;
 mod journal;
 mod patients;
+mod step;
 
 use std::sync::Arc;
 
 pub use flow::{Booked, Finished, Scheduled, Started};
 pub use handler::{ArrivalHandler, PractitionerFor};
-pub use journal::{Journal, MemoryJournal, SessionRecord, Step};
+pub use journal::{Journal, MemoryJournal, SessionRecord};
+pub use step::Step;
 
 use crate::hie::HieClient;
 use crate::jitsi::JitsiProvider;
 use crate::mycore::consts::{MYKAD_SYSTEM, MYKAD_SYSTEM_ALT};
 use crate::mycore::QuotaWire;
 use crate::notify::Notifier;
+use crate::settings::VcSettings;
 use crate::{Error, Result};
 
 /// Default title of the "session starts" notification.
@@ -129,6 +132,25 @@ impl VirtualConsultationBuilder {
         self.notify_body = body.into();
         self
     }
+    /// Applies the `[vc]` settings: `quota_as_string` ([`QuotaWire::String`]), and
+    /// `notify_title` / `notify_body` (either alone keeps the default of the other). Unset
+    /// settings leave the builder as it is.
+    pub fn settings(mut self, settings: &VcSettings) -> Self {
+        if let Some(as_string) = settings.quota_as_string {
+            self.quota_wire = if as_string {
+                QuotaWire::String
+            } else {
+                QuotaWire::Integer
+            };
+        }
+        if let Some(title) = &settings.notify_title {
+            self.notify_title = title.clone();
+        }
+        if let Some(body) = &settings.notify_body {
+            self.notify_body = body.clone();
+        }
+        self
+    }
     /// Identifier systems of the patient id the Notification API wants, in order of preference
     /// (default: MyKad, then the alternative MyKad system one profile uses).
     pub fn patient_id_systems<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -165,5 +187,44 @@ impl VirtualConsultationBuilder {
                 patient_id_systems: self.patient_id_systems,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hie::HieConfig;
+
+    fn builder() -> VirtualConsultationBuilder {
+        let hie = HieClient::new(
+            HieConfig::builder("http://127.0.0.1:9/fhir/")
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        VirtualConsultation::builder(hie)
+    }
+
+    #[test]
+    fn vc_settings_apply_to_the_builder() {
+        let b = builder().settings(&VcSettings {
+            quota_as_string: Some(true),
+            notify_title: Some("Konsultasi".to_owned()),
+            notify_body: None,
+        });
+        assert_eq!(b.quota_wire, QuotaWire::String);
+        assert_eq!(b.notify_title, "Konsultasi");
+        assert_eq!(b.notify_body, DEFAULT_NOTIFY_BODY);
+        let b = b.settings(&VcSettings {
+            quota_as_string: Some(false),
+            notify_title: None,
+            notify_body: Some("Body {start}".to_owned()),
+        });
+        assert_eq!(b.quota_wire, QuotaWire::Integer);
+        assert_eq!(b.notify_title, "Konsultasi");
+        assert_eq!(b.notify_body, "Body {start}");
+        let unchanged = builder().settings(&VcSettings::default());
+        assert_eq!(unchanged.quota_wire, QuotaWire::Integer);
+        assert_eq!(unchanged.notify_title, DEFAULT_NOTIFY_TITLE);
     }
 }
