@@ -234,7 +234,7 @@ mod tests {
             // SAFETY: caller contract.
             let out = unsafe { arg_out(out, "out") }?;
             let parts = ["a", "b"];
-            write_string(out, parts[index].to_owned());
+            out.write(to_cstring(parts[index]).into_raw());
             Ok(())
         })
     }
@@ -263,7 +263,7 @@ mod tests {
                     && message.ends_with("please report it"),
                 "{message}"
             );
-            assert!(text(hievc_error_json(err)).contains("\"status_name\":\"panic\""));
+            assert!(text(hievc_error_json(err)).contains("\"statusName\":\"panic\""));
             hievc_error_free(err);
         }
         // The same export still works, and with a NULL `err` a panic is the status alone.
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn panic_payloads_of_any_type_become_a_message() {
-        let of = |p: Box<dyn Any + Send>| panic_failure(p.as_ref()).message.clone();
+        let of = |p: Box<dyn Any + Send>| panic_failure(p.as_ref()).info.message.clone();
         assert!(of(Box::new("static text")).contains(": static text;"));
         assert!(of(Box::new(String::from("formatted 7"))).contains(": formatted 7;"));
         assert!(of(Box::new(42_u8)).contains(": unknown panic payload;"));
