@@ -339,12 +339,12 @@ fn the_error_says_what_went_wrong_in_text_and_json() {
         assert!(!hievc_error_is_retryable(err.0));
         let j = err.json();
         assert_eq!(j["status"], hievc_status::HIEVC_CONFIG as i32);
-        assert_eq!(j["status_name"], "config");
+        assert_eq!(j["statusName"], "config");
         assert_eq!(j["kind"], "config");
         assert_eq!(j["message"], err.message().as_str());
-        assert_eq!(j["http_status"], Value::Null);
+        assert_eq!(j["httpStatus"], Value::Null);
         assert_eq!(j["retryable"], false);
-        assert_eq!(j["completed_steps"], serde_json::json!([]));
+        assert_eq!(j["completedSteps"], serde_json::json!([]));
 
         // A decode error points at the element.
         let quirky = c(
