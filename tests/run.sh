@@ -5,7 +5,7 @@
 #
 #   tests/run.sh            everything
 #   HIEVC_FUZZ_SECONDS=30   length of the fuzz run (default 60)
-#   HIEVC_NO_SERVICES=1     skip the service-backed suites (they print that they skipped)
+#   HIEVC_NO_SERVICES=1     leave out the service-backed tests (reported ignored, and said so)
 #
 # Caches between runs: ~/.cargo (crates, installed binaries: helios `hfs`, cargo-fuzz), ~/.m2
 # and ~/.cache/hie-vc (build outputs, Kafka jars, Helios search parameters).

@@ -144,6 +144,44 @@ fn settings_layers_flags_over_env_over_file() {
     assert!(!err.contains("from-env"));
 }
 
+/// A password that looks like a switch or a number is a password, from the environment, a
+/// flag or the file: it reaches HIE as text.
+#[test]
+fn settings_are_typed_by_their_key_not_by_their_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hie-vc.toml");
+    std::fs::write(
+        &file,
+        "[notify]\npassword = \"false\"\n[jitsi]\napp_secret = \"0\"\n",
+    )
+    .unwrap();
+    // base64("nurse:true"), base64("nurse:12345")
+    for (env, flag, basic) in [
+        ("true", None, "bnVyc2U6dHJ1ZQ=="),
+        ("true", Some("12345"), "bnVyc2U6MTIzNDU="),
+    ] {
+        let (url, server) = serve(r#"{"resourceType":"Patient","id":"p1"}"#, "200 OK");
+        let mut c = bin();
+        c.env("HIE_VC_CONFIG", &file)
+            .env("HIE_VC_HIE_BASIC_PASSWORD", env)
+            .args(["--hie-url", &url, "--hie-basic-username", "nurse"]);
+        if let Some(flag) = flag {
+            c.args(["--hie-basic-password", flag]);
+        }
+        let (code, _, err) = run(c.args(["get", "Patient/p1"]));
+        assert_eq!(code, 0, "{err}");
+        let seen = server.join().unwrap();
+        assert!(
+            seen.iter().any(|l| l.ends_with(&format!("Basic {basic}"))),
+            "{seen:?}"
+        );
+    }
+    // A switch that is not one is refused, naming the setting.
+    let (code, _, err) = run(bin().args(["--hie-validate", "yes", "get", "Patient/p1"]));
+    assert_eq!(code, 3);
+    assert!(err.contains("hie.validate"), "{err}");
+}
+
 #[test]
 fn http_errors_map_to_exit_codes() {
     let (url, server) = serve(

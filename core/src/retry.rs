@@ -186,15 +186,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_and_is_capped() {
-        let p = RetryPolicy::default()
+    fn the_multiplier_sets_the_growth_and_the_cap_holds_under_full_jitter() {
+        let exact = RetryPolicy::default()
             .jitter(0.0)
-            .initial_backoff(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(350));
-        assert_eq!(p.backoff(1), Duration::from_millis(100));
-        assert_eq!(p.backoff(2), Duration::from_millis(200));
-        assert_eq!(p.backoff(3), Duration::from_millis(350));
-        assert_eq!(p.backoff(60), Duration::from_millis(350));
+            .multiplier(3.0)
+            .initial_backoff(Duration::from_millis(10))
+            .max_backoff(Duration::from_secs(1));
+        let grown: Vec<u64> = (1..=6)
+            .map(|r| exact.backoff(r).as_millis() as u64)
+            .collect();
+        assert_eq!(grown, [10, 30, 90, 270, 810, 1000]);
+        assert_eq!(
+            RetryPolicy::default().multiplier(0.5),
+            RetryPolicy::default().multiplier(1.0)
+        );
+        let full = exact.jitter(1.0);
+        for r in [1, 6, 40] {
+            assert!(full.backoff(r) <= Duration::from_secs(1));
+        }
     }
 
     #[test]

@@ -14,7 +14,10 @@
 //!   future is driven on a short-lived helper thread while the caller waits. The caller's
 //!   runtime is blocked meanwhile — exactly as with any other blocking call made there.
 //!
-//! (`block_in_place` alone, or `Handle::block_on` alone, panics in the third case.)
+//! (`block_in_place` alone, or `Handle::block_on` alone, panics in the third case.) One nesting
+//! is still refused by tokio with a panic: a multi-thread runtime's handle entered with
+//! `Handle::enter` from inside a current-thread runtime's `block_on` looks like the second
+//! case but may not hand its thread over; no binding creates it.
 
 use std::fmt;
 use std::future::Future;

@@ -212,3 +212,88 @@ pub unsafe extern "C" fn hievc_string_free(s: *mut c_char) {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{hievc_error_free, hievc_error_json, hievc_error_kind, hievc_error_message};
+
+    /// An export shaped like every other, whose body panics after checking its out-parameter
+    /// — what a bug in the library would do. (A real export cannot be made to panic on purpose,
+    /// and a host callback may not unwind into Rust.)
+    ///
+    /// # Safety
+    /// `out` is writable; `err` is NULL or writable.
+    unsafe extern "C" fn buggy_export(
+        index: usize,
+        out: *mut *mut c_char,
+        err: *mut *mut hievc_error,
+    ) -> hievc_status {
+        // SAFETY: `err` is NULL or writable (caller contract).
+        guard(unsafe { opt_out(err) }, || {
+            // SAFETY: caller contract.
+            let out = unsafe { arg_out(out, "out") }?;
+            let parts = ["a", "b"];
+            out.write(to_cstring(parts[index]).into_raw());
+            Ok(())
+        })
+    }
+
+    fn text(p: *const c_char) -> String {
+        // SAFETY: the accessors return NUL-terminated strings borrowed from a live error.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn a_panic_in_an_export_is_hievc_panic_not_an_abort() {
+        let sentinel: *mut c_char = std::ptr::dangling_mut();
+        let mut out = sentinel;
+        let mut err: *mut hievc_error = std::ptr::null_mut();
+        // SAFETY: valid pointers.
+        let status = unsafe { buggy_export(5, &mut out, &mut err) };
+        assert_eq!(status, HIEVC_PANIC);
+        assert_eq!(out, sentinel, "no output after a panic");
+        assert!(!err.is_null(), "the panic is described in the error");
+        // SAFETY: a live error from the boundary.
+        unsafe {
+            assert_eq!(text(hievc_error_kind(err)), "panic");
+            let message = text(hievc_error_message(err));
+            assert!(
+                message.starts_with("internal error (panic) in libhievc: index out of bounds")
+                    && message.ends_with("please report it"),
+                "{message}"
+            );
+            assert!(text(hievc_error_json(err)).contains("\"statusName\":\"panic\""));
+            hievc_error_free(err);
+        }
+        // The same export still works, and with a NULL `err` a panic is the status alone.
+        // SAFETY: valid pointers.
+        unsafe {
+            assert_eq!(buggy_export(1, &mut out, std::ptr::null_mut()), HIEVC_OK);
+            assert_eq!(CStr::from_ptr(out).to_str(), Ok("b"));
+            hievc_string_free(out);
+            assert_eq!(buggy_export(9, &mut out, std::ptr::null_mut()), HIEVC_PANIC);
+        }
+    }
+
+    #[test]
+    fn panic_payloads_of_any_type_become_a_message() {
+        let of = |p: Box<dyn Any + Send>| panic_failure(p.as_ref()).info.message.clone();
+        assert!(of(Box::new("static text")).contains(": static text;"));
+        assert!(of(Box::new(String::from("formatted 7"))).contains(": formatted 7;"));
+        assert!(of(Box::new(42_u8)).contains(": unknown panic payload;"));
+        assert_eq!(panic_failure(&"x").status, HIEVC_PANIC);
+    }
+
+    #[test]
+    fn an_accessor_that_panics_gives_its_neutral_value() {
+        let v: i64 = guard_value(-1, || panic!("accessor bug"));
+        assert_eq!(v, -1);
+    }
+
+    #[test]
+    fn interior_nuls_in_output_text_become_replacement_characters() {
+        assert_eq!(to_cstring("a\0b").to_str(), Ok("a\u{FFFD}b"));
+        assert_eq!(to_cstring("plain").to_str(), Ok("plain"));
+    }
+}

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hie_vc::fhir::{AppointmentStatus, Encounter, EncounterStatus, Resource};
@@ -13,41 +12,21 @@ use hie_vc::mycore::{validate, VcEncounter, VcType};
 use hie_vc_sandbox::{Error, EventPayload, SandboxConfig, SessionOrigin};
 use support::*;
 
-/// Runs the core listener on the sandbox's in-memory broker until `expected` events arrived
-/// (or 5 s passed), then 300 ms more to catch any extra delivery.
+/// Reads the sandbox's in-memory broker with the core's listener until `expected` events
+/// arrived (or 5 s passed), then 300 ms more to catch any extra delivery.
 async fn listen(sandbox: &hie_vc_sandbox::Sandbox, expected: usize) -> Vec<EncounterEvent> {
-    let seen: Arc<Mutex<Vec<EncounterEvent>>> = Arc::default();
-    let sink = seen.clone();
-    let listener = Listener::builder()
-        .memory(
-            &sandbox.broker().expect("in-memory"),
-            "clinic-a",
-            [sandbox.topic()],
-        )
-        .handler(move |e: EncounterEvent| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(e);
-                Ok::<(), std::convert::Infallible>(())
-            }
-        })
-        .build()
-        .unwrap();
-    let counter = seen.clone();
-    listener
-        .run_until(async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-            while counter.lock().unwrap().len() < expected && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        })
-        .await
-        .unwrap();
-    listener.close().await.unwrap();
-    let out = seen.lock().unwrap().clone();
-    out
+    let builder = Listener::builder().memory(
+        &sandbox.broker().expect("in-memory"),
+        "clinic-a",
+        [sandbox.topic()],
+    );
+    collect_events(
+        builder,
+        expected,
+        Duration::from_secs(5),
+        Duration::from_millis(300),
+    )
+    .await
 }
 
 #[tokio::test]

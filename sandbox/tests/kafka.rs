@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hie_vc::listener::{EncounterEvent, KafkaConfig, Listener, Sasl, SaslMechanism, Security};
@@ -15,34 +14,14 @@ use support::*;
 /// Reads the topic with the core's Kafka listener until `expected` events arrived (bounded),
 /// then a little longer to catch duplicates.
 async fn consume(config: KafkaConfig, expected: usize) -> Vec<EncounterEvent> {
-    let seen: Arc<Mutex<Vec<EncounterEvent>>> = Arc::default();
-    let sink = seen.clone();
-    let listener = Listener::builder()
-        .kafka(config)
-        .handler(move |e: EncounterEvent| {
-            let sink = sink.clone();
-            async move {
-                sink.lock().unwrap().push(e);
-                Ok::<(), std::convert::Infallible>(())
-            }
-        })
-        .build()
-        .unwrap();
-    let counter = seen.clone();
-    listener
-        .run_until(async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            while counter.lock().unwrap().len() < expected && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        })
-        .await
-        .unwrap();
-    listener.close().await.unwrap();
-    let out = seen.lock().unwrap().clone();
-    out
+    let builder = Listener::builder().kafka(config);
+    collect_events(
+        builder,
+        expected,
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

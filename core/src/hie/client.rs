@@ -314,20 +314,7 @@ pub(crate) fn redact_quoted(message: &str) -> String {
 mod tests {
     use super::*;
     use crate::fhir::Patient;
-
-    /// A self-signed P-256 CA (`openssl req -x509`), only parsed here.
-    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
-MIIBijCCAS+gAwIBAgIUbfg7Bcj6vyhSz35JK/RMhR/C7UswCgYIKoZIzj0EAwIw
-GTEXMBUGA1UEAwwOaGllLXZjIHRlc3QgQ0EwIBcNMjYxMTIyMDE1ODA5WhgPMjEy
-NjEwMjkwMTU4MDlaMBkxFzAVBgNVBAMMDmhpZS12YyB0ZXN0IENBMFkwEwYHKoZI
-zj0CAQYIKoZIzj0DAQcDQgAEevC99vkswkypSyysHWwI5NLgTXybShsK8j2OvmCf
-mOOyezL261MXRFZ0DyB7KfK2ftYs6pEj7RK/8j0lyvLcVKNTMFEwHQYDVR0OBBYE
-FPe+YAqNbUJ8hULekJG/wKKzwOsxMB8GA1UdIwQYMBaAFPe+YAqNbUJ8hULekJG/
-wKKzwOsxMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAMHZEOis
-HXusLIzngxhK3qjFZdsYDDp+FF+XSRU9Ts2fAiEA7mlsOOITHzMsZcs28+SR50iY
-KYbXnxzeGsrDdAdVa54=
------END CERTIFICATE-----
-";
+    use crate::http::TEST_CA;
 
     fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
     fn send<F: Send>(_: F) {}
@@ -350,6 +337,20 @@ KYbXnxzeGsrDdAdVa54=
         // Clones share one state.
         let d = c.clone();
         assert!(Arc::ptr_eq(&c.inner, &d.inner));
+    }
+
+    #[test]
+    fn a_request_id_that_cannot_be_a_header_is_refused_before_sending() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // Port 9 (discard) is never reached: the id is checked first.
+        let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
+        let e = rt
+            .block_on(c.read::<Patient>("p").request_id("two\nlines").send())
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 
     #[test]

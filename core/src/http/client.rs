@@ -75,23 +75,9 @@ impl Connection<'_> {
     }
 }
 
+/// A self-signed P-256 CA (`openssl req -x509`), only parsed by tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Two self-signed P-256 CAs (`openssl req -x509`) in one file, only parsed here.
-    const TWO_CAS: &str = "-----BEGIN CERTIFICATE-----
-MIIBijCCAS+gAwIBAgIUbfg7Bcj6vyhSz35JK/RMhR/C7UswCgYIKoZIzj0EAwIw
-GTEXMBUGA1UEAwwOaGllLXZjIHRlc3QgQ0EwIBcNMjYxMTIyMDE1ODA5WhgPMjEy
-NjEwMjkwMTU4MDlaMBkxFzAVBgNVBAMMDmhpZS12YyB0ZXN0IENBMFkwEwYHKoZI
-zj0CAQYIKoZIzj0DAQcDQgAEevC99vkswkypSyysHWwI5NLgTXybShsK8j2OvmCf
-mOOyezL261MXRFZ0DyB7KfK2ftYs6pEj7RK/8j0lyvLcVKNTMFEwHQYDVR0OBBYE
-FPe+YAqNbUJ8hULekJG/wKKzwOsxMB8GA1UdIwQYMBaAFPe+YAqNbUJ8hULekJG/
-wKKzwOsxMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSQAwRgIhAMHZEOis
-HXusLIzngxhK3qjFZdsYDDp+FF+XSRU9Ts2fAiEA7mlsOOITHzMsZcs28+SR50iY
-KYbXnxzeGsrDdAdVa54=
------END CERTIFICATE-----
------BEGIN CERTIFICATE-----
+pub(crate) const TEST_CA: &str = "-----BEGIN CERTIFICATE-----
 MIIBijCCAS+gAwIBAgIUbfg7Bcj6vyhSz35JK/RMhR/C7UswCgYIKoZIzj0EAwIw
 GTEXMBUGA1UEAwwOaGllLXZjIHRlc3QgQ0EwIBcNMjYxMTIyMDE1ODA5WhgPMjEy
 NjEwMjkwMTU4MDlaMBkxFzAVBgNVBAMMDmhpZS12YyB0ZXN0IENBMFkwEwYHKoZI
@@ -104,6 +90,10 @@ KYbXnxzeGsrDdAdVa54=
 -----END CERTIFICATE-----
 ";
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     fn connection(pems: &[Vec<u8>]) -> Connection<'_> {
         Connection {
             connect_timeout: Duration::from_secs(1),
@@ -115,7 +105,8 @@ KYbXnxzeGsrDdAdVa54=
 
     #[test]
     fn pem_bundles_are_accepted_and_empty_ones_refused() {
-        let bundle = [TWO_CAS.as_bytes().to_vec()];
+        // A bundle: the same CA twice in one PEM file.
+        let bundle = [format!("{TEST_CA}{TEST_CA}").into_bytes()];
         assert!(connection(&bundle).build(false).is_ok());
         let empty = [b"no certificate here".to_vec()];
         let e = connection(&empty).build(false).unwrap_err();

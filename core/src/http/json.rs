@@ -295,6 +295,25 @@ mod tests {
     }
 
     #[test]
+    fn tls_settings_are_the_engines_pem_bundles_included() {
+        let svc = |pem: String| {
+            JsonService::new(
+                "svc",
+                base_url("x", "https://h/").unwrap(),
+                &Auth::None,
+                &HttpSettings {
+                    root_certificates_pem: vec![pem.into_bytes()],
+                    ..HttpSettings::default()
+                },
+            )
+        };
+        let ca = crate::http::TEST_CA;
+        assert!(svc(format!("{ca}{ca}")).is_ok(), "a CA bundle is accepted");
+        let e = svc("not a certificate".into()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+    }
+
+    #[test]
     fn oauth2_is_refused_with_a_config_error() {
         let auth = Auth::oauth2(crate::hie::OAuth2::client_credentials(
             "http://t/",

@@ -34,6 +34,8 @@ mod settings;
 
 pub(crate) use auth::AuthState;
 pub(crate) use client::Connection;
+#[cfg(test)]
+pub(crate) use client::TEST_CA;
 pub(crate) use headers::{
     basic, bearer, new_request_id, parse_headers, retry_after_of, sensitive, HeaderSetting,
     REQUEST_ID,
@@ -62,7 +64,8 @@ pub(crate) enum Repeat {
 pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) url: url::Url,
-    /// The request's own headers, on top of the engine's (`Accept`, configured ones).
+    /// The request's own headers; the engine adds its own (`Accept`, configured ones) where
+    /// the request has none of that name.
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Bytes>,
     pub(crate) repeat: Repeat,
@@ -159,7 +162,7 @@ pub(crate) struct EngineConfig<'a> {
 pub(crate) struct Engine {
     http: reqwest::Client,
     base: url::Url,
-    /// `Accept` and the configured headers: every request starts from these.
+    /// `Accept` and the configured headers: every request carries these unless it sets its own.
     headers: HeaderMap,
     auth: AuthState,
     timeout: Duration,
@@ -226,6 +229,15 @@ impl Engine {
             None => new_request_id(),
         };
         req.headers.insert(REQUEST_ID, id_header);
+        // The engine's headers join the request's own once per call (the request's win), so
+        // each attempt costs one clone of a map already sized for them.
+        for name in self.headers.keys() {
+            if !req.headers.contains_key(name) {
+                for v in self.headers.get_all(name) {
+                    req.headers.append(name.clone(), v.clone());
+                }
+            }
+        }
         let span = svc.span(&req, &request_id);
         self.run(svc, req, request_id).instrument(span).await
     }
@@ -339,10 +351,7 @@ impl Engine {
         // One Request built in place: cheaper than a RequestBuilder merging header maps.
         let mut r = reqwest::Request::new(req.method.clone(), req.url.clone());
         let headers = r.headers_mut();
-        headers.clone_from(&self.headers);
-        for (n, v) in &req.headers {
-            headers.insert(n.clone(), v.clone());
-        }
+        headers.clone_from(&req.headers);
         if let Some(a) = authorization {
             headers.insert(AUTHORIZATION, a);
         }

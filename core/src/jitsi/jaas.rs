@@ -2,12 +2,12 @@
 //! `iss` = `chat`, `aud` = `jitsi`, `sub` = the AppID, rooms at `https://8x8.vc/<AppID>/<room>`.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use super::mint::Minter;
-use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
-use super::token::{JaasFeatures, JitsiClaims, Signer, TokenVerifier};
-use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
+use super::mint::{self, Minter};
+use super::room::{check_prefix, DEFAULT_ROOM_PREFIX};
+use super::token::{JaasFeatures, Signer, TokenVerifier};
+use super::EndOutcome;
 use crate::error::{Error, Result};
 use crate::hie::Secret;
 
@@ -105,27 +105,10 @@ impl JaasConfigBuilder {
         self.domain = domain.into();
         self
     }
-    /// Mints tokens valid for every room of the tenant (`"room": "*"`). Off by default.
-    pub fn any_room(mut self, yes: bool) -> Self {
-        self.any_room = yes;
-        self
-    }
-    /// How long join tokens are valid (default 2 h; JaaS refuses tokens valid for more than
-    /// 24 h).
-    pub fn token_ttl(mut self, d: Duration) -> Self {
-        self.ttl = d;
-        self
-    }
-    /// How far `nbf` lies before `iat` (default 10 s) to absorb clock skew.
-    pub fn not_before_skew(mut self, d: Duration) -> Self {
-        self.nbf_skew = d;
-        self
-    }
-    /// The prefix of rooms derived from session tokens (default `vc-`).
-    pub fn room_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.room_prefix = prefix.into();
-        self
-    }
+    mint::token_options!(
+        "Mints tokens valid for every room of the tenant (`\"room\": \"*\"`). Off by default.",
+        "How long join tokens are valid (default 2 h; JaaS refuses tokens valid for more than 24 h)."
+    );
 
     /// Checks the settings and tries the private key once.
     pub fn build(self) -> Result<JaasConfig> {
@@ -190,8 +173,8 @@ impl JaasConfigBuilder {
 }
 
 /// 8x8 JaaS. Tokens are signed locally; like a self-hosted deployment, JaaS has no call to start
-/// a meeting ([`activate`](JitsiProvider::activate) only checks the token) and the SDK knows of
-/// no public API to end one ([`end`](JitsiProvider::end) reports [`EndOutcome::Unsupported`]:
+/// a meeting ([`activate`](super::JitsiProvider::activate) only checks the token) and the SDK knows of
+/// no public API to end one ([`end`](super::JitsiProvider::end) reports [`EndOutcome::Unsupported`]:
 /// the meeting ends when its participants leave).
 #[derive(Debug, Clone)]
 pub struct JaasJitsi {
@@ -211,35 +194,10 @@ impl JaasJitsi {
         &self.config
     }
 
-    /// The room of a session.
-    pub fn room_for(&self, session_token: &str) -> Result<RoomName> {
-        self.config.minter.room_for(session_token)
-    }
-
-    /// The claims of a token for `participant` in `room`, issued at `now`.
-    pub fn claims(
-        &self,
-        room: &RoomName,
-        participant: &Participant,
-        now: SystemTime,
-    ) -> JitsiClaims {
-        self.config.minter.claims(room, participant, now)
-    }
-
-    /// Signs `claims` (RS256, header `kid` = `<AppID>/<key id>`).
-    pub fn sign(&self, claims: &JitsiClaims) -> Result<String> {
-        self.config.minter.sign(claims)
-    }
-
-    /// `https://8x8.vc/<AppID>/<room>?jwt=<token>`.
-    pub fn join_url(&self, room: &RoomName, token: &str) -> String {
-        self.config.minter.join_url(room, token)
-    }
-
-    /// A token and join URL for `participant` in `room`, valid from now.
-    pub fn mint(&self, room: &RoomName, participant: &Participant) -> Result<Join> {
-        self.config.minter.mint(room, participant)
-    }
+    mint::minter_api!(
+        "Signs `claims` (RS256, header `kid` = `<AppID>/<key id>`).",
+        "`https://8x8.vc/<AppID>/<room>?jwt=<token>`."
+    );
 
     /// A verifier of this tenant's tokens; needs [`JaasConfigBuilder::public_key`].
     pub fn verifier(&self) -> Result<TokenVerifier> {
@@ -255,25 +213,11 @@ impl JaasJitsi {
     }
 }
 
-#[async_trait::async_trait]
-impl JitsiProvider for JaasJitsi {
-    fn kind(&self) -> &'static str {
-        "jaas"
-    }
+mint::signing_provider!(JaasJitsi, "jaas");
 
-    async fn create_session(&self) -> Result<JitsiSession> {
-        self.config.minter.create_session()
-    }
-
-    async fn join(&self, session_token: &str, participant: &Participant) -> Result<Join> {
-        self.config.minter.join(session_token, participant)
-    }
-
-    async fn activate(&self, session_token: &str) -> Result<()> {
-        self.room_for(session_token).map(|_| ())
-    }
-
-    async fn end(&self, session_token: &str) -> Result<EndOutcome> {
+impl JaasJitsi {
+    /// JaaS has no public API to end a meeting known to the SDK.
+    async fn end_session(&self, session_token: &str) -> Result<EndOutcome> {
         self.room_for(session_token)?;
         Ok(EndOutcome::Unsupported)
     }

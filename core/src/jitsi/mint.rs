@@ -129,6 +129,113 @@ impl Minter {
     }
 }
 
+/// The public minting methods of a provider whose `self.config.minter` is its [`Minter`]. The
+/// arguments document what `sign` signs with and the shape of `join_url`.
+macro_rules! minter_api {
+    ($sign_doc:literal, $join_url_doc:literal) => {
+        /// The room of a session.
+        pub fn room_for(&self, session_token: &str) -> crate::Result<crate::jitsi::RoomName> {
+            self.config.minter.room_for(session_token)
+        }
+
+        /// The claims of a token for `participant` in `room`, issued at `now`.
+        pub fn claims(
+            &self,
+            room: &crate::jitsi::RoomName,
+            participant: &crate::jitsi::Participant,
+            now: std::time::SystemTime,
+        ) -> crate::jitsi::JitsiClaims {
+            self.config.minter.claims(room, participant, now)
+        }
+
+        #[doc = $sign_doc]
+        pub fn sign(&self, claims: &crate::jitsi::JitsiClaims) -> crate::Result<String> {
+            self.config.minter.sign(claims)
+        }
+
+        #[doc = $join_url_doc]
+        pub fn join_url(&self, room: &crate::jitsi::RoomName, token: &str) -> String {
+            self.config.minter.join_url(room, token)
+        }
+
+        /// A token and join URL for `participant` in `room`, valid from now.
+        pub fn mint(
+            &self,
+            room: &crate::jitsi::RoomName,
+            participant: &crate::jitsi::Participant,
+        ) -> crate::Result<crate::jitsi::Join> {
+            self.config.minter.mint(room, participant)
+        }
+    };
+}
+pub(crate) use minter_api;
+
+/// The token setters of a provider's config builder (fields `any_room`, `ttl`, `nbf_skew`,
+/// `room_prefix`). The arguments document `any_room` and `token_ttl`.
+macro_rules! token_options {
+    ($any_room_doc:literal, $ttl_doc:literal) => {
+        #[doc = $any_room_doc]
+        pub fn any_room(mut self, yes: bool) -> Self {
+            self.any_room = yes;
+            self
+        }
+        #[doc = $ttl_doc]
+        pub fn token_ttl(mut self, d: std::time::Duration) -> Self {
+            self.ttl = d;
+            self
+        }
+        /// How far `nbf` lies before `iat` (default 10 s), so that a server whose clock runs a
+        /// little behind still accepts a fresh token.
+        pub fn not_before_skew(mut self, d: std::time::Duration) -> Self {
+            self.nbf_skew = d;
+            self
+        }
+        /// The prefix of rooms derived from session tokens (default `vc-`).
+        pub fn room_prefix(mut self, prefix: impl Into<String>) -> Self {
+            self.room_prefix = prefix.into();
+            self
+        }
+    };
+}
+pub(crate) use token_options;
+
+/// The [`JitsiProvider`](crate::jitsi::JitsiProvider) impl of a token-signing provider: sessions,
+/// joins and activation through its `self.config.minter`; ending through its own
+/// `end_session`.
+macro_rules! signing_provider {
+    ($ty:ty, $kind:literal) => {
+        #[async_trait::async_trait]
+        impl crate::jitsi::JitsiProvider for $ty {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn create_session(&self) -> crate::Result<crate::jitsi::JitsiSession> {
+                self.config.minter.create_session()
+            }
+
+            async fn join(
+                &self,
+                session_token: &str,
+                participant: &crate::jitsi::Participant,
+            ) -> crate::Result<crate::jitsi::Join> {
+                self.config.minter.join(session_token, participant)
+            }
+
+            async fn activate(&self, session_token: &str) -> crate::Result<()> {
+                // Nothing to call: a Jitsi room comes into being when its first participant
+                // joins. The token must still name a room.
+                self.config.minter.room_for(session_token).map(|_| ())
+            }
+
+            async fn end(&self, session_token: &str) -> crate::Result<crate::jitsi::EndOutcome> {
+                self.end_session(session_token).await
+            }
+        }
+    };
+}
+pub(crate) use signing_provider;
+
 #[cfg(test)]
 mod tests {
     use super::*;

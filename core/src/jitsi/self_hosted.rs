@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::mint::Minter;
+use super::mint::{self, Minter};
 use super::room::{check_prefix, RoomName, DEFAULT_ROOM_PREFIX};
-use super::token::{JitsiClaims, Signer, TokenVerifier};
-use super::{EndOutcome, JitsiProvider, JitsiSession, Join, Participant};
+use super::token::{Signer, TokenVerifier};
+use super::EndOutcome;
 use crate::error::{Error, ErrorKind, Result};
 use crate::hie::{Auth, Secret};
 use crate::http::{self, HttpSettings, JsonService, Repeat, Req};
@@ -234,30 +234,11 @@ impl SelfHostedConfigBuilder {
         self.meet_url = Some(url.into());
         self
     }
-    /// Mints tokens valid for every room (`"room": "*"`) instead of the one room. Off by default:
-    /// a leaked patient link should open that consultation only.
-    pub fn any_room(mut self, yes: bool) -> Self {
-        self.any_room = yes;
-        self
-    }
-    /// How long join tokens are valid (default 2 h; a consultation rarely runs longer, and
-    /// Jitsi keeps a participant in once joined).
-    pub fn token_ttl(mut self, d: Duration) -> Self {
-        self.ttl = d;
-        self
-    }
-    /// How far `nbf` lies before `iat` (default 10 s), so that a Prosody whose clock runs a
-    /// little behind still accepts a fresh token.
-    pub fn not_before_skew(mut self, d: Duration) -> Self {
-        self.nbf_skew = d;
-        self
-    }
-    /// The prefix of rooms derived from session tokens (default `vc-`).
-    pub fn room_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.room_prefix = prefix.into();
-        self
-    }
-    /// Enables [`JitsiProvider::end`] through Prosody's end-meeting endpoint.
+    mint::token_options!(
+        "Mints tokens valid for every room (`\"room\": \"*\"`) instead of the one room. Off by default: a leaked patient link should open that consultation only.",
+        "How long join tokens are valid (default 2 h; a consultation rarely runs longer, and Jitsi keeps a participant in once joined)."
+    );
+    /// Enables [`JitsiProvider::end`](super::JitsiProvider::end) through Prosody's end-meeting endpoint.
     pub fn end_meeting(mut self, end: EndMeeting) -> Self {
         self.end = Some(end);
         self
@@ -375,10 +356,10 @@ impl SelfHostedConfigBuilder {
 
 /// A self-hosted Jitsi Meet with token authentication. See the [module docs](super).
 ///
-/// Sessions are local: [`create_session`](JitsiProvider::create_session) makes a random session
-/// token and the room is derived from it; [`activate`](JitsiProvider::activate) has nothing to
+/// Sessions are local: [`create_session`](super::JitsiProvider::create_session) makes a random session
+/// token and the room is derived from it; [`activate`](super::JitsiProvider::activate) has nothing to
 /// call (a Jitsi room comes into being when its first participant joins, and with token
-/// authentication only token holders can join); [`end`](JitsiProvider::end) calls Prosody when
+/// authentication only token holders can join); [`end`](super::JitsiProvider::end) calls Prosody when
 /// [`EndMeeting`] is configured, else reports [`EndOutcome::Unsupported`].
 #[derive(Debug, Clone)]
 pub struct SelfHostedJitsi {
@@ -387,7 +368,7 @@ pub struct SelfHostedJitsi {
 }
 
 impl SelfHostedJitsi {
-    /// A provider with these settings. No request is made until [`JitsiProvider::end`].
+    /// A provider with these settings. No request is made until [`JitsiProvider::end`](super::JitsiProvider::end).
     pub fn new(config: SelfHostedConfig) -> Result<Self> {
         let end = match (&config.end, &config.end_url) {
             (Some(e), Some(url)) => Some(Arc::new(JsonService::new(
@@ -409,35 +390,10 @@ impl SelfHostedJitsi {
         &self.config
     }
 
-    /// The room of a session.
-    pub fn room_for(&self, session_token: &str) -> Result<RoomName> {
-        self.config.minter.room_for(session_token)
-    }
-
-    /// The claims of a token for `participant` in `room`, issued at `now`.
-    pub fn claims(
-        &self,
-        room: &RoomName,
-        participant: &Participant,
-        now: SystemTime,
-    ) -> JitsiClaims {
-        self.config.minter.claims(room, participant, now)
-    }
-
-    /// Signs `claims` with the configured key.
-    pub fn sign(&self, claims: &JitsiClaims) -> Result<String> {
-        self.config.minter.sign(claims)
-    }
-
-    /// The join URL of `room` with `token`: `https://<domain>/[<tenant>/]<room>?jwt=<token>`.
-    pub fn join_url(&self, room: &RoomName, token: &str) -> String {
-        self.config.minter.join_url(room, token)
-    }
-
-    /// A token and join URL for `participant` in `room`, valid from now.
-    pub fn mint(&self, room: &RoomName, participant: &Participant) -> Result<Join> {
-        self.config.minter.mint(room, participant)
-    }
+    mint::minter_api!(
+        "Signs `claims` with the configured key.",
+        "The join URL of `room` with `token`: `https://<domain>/[<tenant>/]<room>?jwt=<token>`."
+    );
 
     /// A verifier of this deployment's tokens (signature, `iss`, `aud`, `sub`, times). RS256
     /// needs the public key ([`SelfHostedConfigBuilder::rs256_public_key`]).
@@ -483,26 +439,11 @@ impl SelfHostedJitsi {
     }
 }
 
-#[async_trait::async_trait]
-impl JitsiProvider for SelfHostedJitsi {
-    fn kind(&self) -> &'static str {
-        "self-hosted"
-    }
+mint::signing_provider!(SelfHostedJitsi, "self-hosted");
 
-    async fn create_session(&self) -> Result<JitsiSession> {
-        self.config.minter.create_session()
-    }
-
-    async fn join(&self, session_token: &str, participant: &Participant) -> Result<Join> {
-        self.config.minter.join(session_token, participant)
-    }
-
-    async fn activate(&self, session_token: &str) -> Result<()> {
-        // Nothing to call (see the type's docs); the token must still name a room.
-        self.room_for(session_token).map(|_| ())
-    }
-
-    async fn end(&self, session_token: &str) -> Result<EndOutcome> {
+impl SelfHostedJitsi {
+    /// Ends the meeting through Prosody's end-meeting endpoint, when one is configured.
+    async fn end_session(&self, session_token: &str) -> Result<EndOutcome> {
         let room = self.room_for(session_token)?;
         let Some(endpoint) = &self.end else {
             tracing::debug!(target: "hie_vc::jitsi", "no end-meeting endpoint configured; the meeting ends when its participants leave");

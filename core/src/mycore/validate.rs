@@ -125,9 +125,20 @@ impl Check<'_> {
     }
 
     fn profile(&mut self, meta: Option<&Meta>, rt: &str, at: &str) {
-        let want = profile_url(&self.v.profile_base, rt);
-        let claimed = meta.is_some_and(|m| m.profile.iter().any(|p| p.as_str() == want));
+        // Compared in place: validation runs before every write, and building the canonical
+        // for a resource that claims it would be an allocation per call.
+        let base = self.v.profile_base.trim_end_matches('/');
+        let claimed = meta.is_some_and(|m| {
+            m.profile.iter().any(|p| {
+                p.as_str()
+                    .strip_prefix(base)
+                    .and_then(|r| r.strip_prefix('/'))
+                    .and_then(|r| r.strip_prefix(rt))
+                    == Some("-my-core")
+            })
+        });
         if !claimed {
+            let want = profile_url(&self.v.profile_base, rt);
             let msg = format!(
                 "meta.profile does not claim {want}; add it so HIE validates against MY Core"
             );
@@ -171,12 +182,13 @@ impl Check<'_> {
     }
 
     fn service_types(&mut self, types: &[CodeableConcept], at: &str, vc: bool) {
-        let loc = format!("{at}.serviceType");
+        // Locations are built only for an issue: most resources have none.
+        let loc = || format!("{at}.serviceType");
         if types.is_empty() {
             self.err(
                 "required",
                 "service-type-required",
-                loc,
+                loc(),
                 "serviceType is required (VCI or VCE for a virtual consultation)",
             );
             return;
@@ -185,7 +197,7 @@ impl Check<'_> {
             self.quirk(
                 "code-invalid",
                 "service-type-system",
-                loc,
+                loc(),
                 format!("serviceType needs a coding from {SERVICE_TYPE_SYSTEM}"),
             );
         } else if vc && vc_type_of(types.iter()).is_none() {
@@ -196,7 +208,7 @@ impl Check<'_> {
             self.warn(
                 "code-invalid",
                 "service-type-vc",
-                loc,
+                loc(),
                 format!("serviceType '{code}' is not a VC code (VCI, VCE, VCMDT, VCD); kept"),
             );
         }
@@ -210,13 +222,13 @@ impl Check<'_> {
         required_rule: &'static str,
         quirkable: bool,
     ) {
-        let loc = format!("{at}.{name}");
+        let loc = || format!("{at}.{name}");
         if specs.is_empty() {
             let msg = format!("{name} is required (a code from {SPECIALTY_SYSTEM})");
             if quirkable {
-                self.quirk("required", required_rule, loc, msg);
+                self.quirk("required", required_rule, loc(), msg);
             } else {
-                self.err("required", required_rule, loc, msg);
+                self.err("required", required_rule, loc(), msg);
             }
             return;
         }
@@ -225,13 +237,13 @@ impl Check<'_> {
                 None => self.err(
                     "code-invalid",
                     "specialty-system",
-                    format!("{loc}[{i}]"),
+                    format!("{}[{i}]", loc()),
                     format!("{name} needs a coding from {SPECIALTY_SYSTEM}"),
                 ),
                 Some(code) if specialty_display(code).is_none() => self.warn(
                     "code-invalid",
                     "specialty-code",
-                    format!("{loc}[{i}]"),
+                    format!("{}[{i}]", loc()),
                     format!("specialty code '{code}' is not in the MY Core specialty code system"),
                 ),
                 Some(_) => {}
@@ -242,28 +254,28 @@ impl Check<'_> {
     fn schedule_type(
         &mut self,
         cc: Option<&CodeableConcept>,
-        loc: String,
+        loc: &dyn Fn() -> String,
         rule: &'static str,
         what: &str,
     ) {
         match cc {
-            None => self.err("required", rule, loc, format!("{what} is required (internal | public | affiliate | outsource | walk-in)")),
+            None => self.err("required", rule, loc(), format!("{what} is required (internal | public | affiliate | outsource | walk-in)")),
             Some(cc) => match cc.code_of(SCHEDULE_TYPE_SYSTEM) {
-                None => self.err("code-invalid", "schedule-type-system", loc, format!("{what} needs a coding from {SCHEDULE_TYPE_SYSTEM}")),
+                None => self.err("code-invalid", "schedule-type-system", loc(), format!("{what} needs a coding from {SCHEDULE_TYPE_SYSTEM}")),
                 Some(code) if !SCHEDULE_TYPES.iter().any(|(c, _)| *c == code) => {
-                    self.err("code-invalid", "schedule-type-code", loc, format!("'{code}' is not a schedule type (internal | public | affiliate | outsource | walk-in)"))
+                    self.err("code-invalid", "schedule-type-code", loc(), format!("'{code}' is not a schedule type (internal | public | affiliate | outsource | walk-in)"))
                 }
                 Some(_) => {}
             },
         }
     }
 
-    fn actor(&mut self, r: &Reference, loc: String) {
+    fn actor(&mut self, r: &Reference, loc: &dyn Fn() -> String) {
         if r.type_.is_none() {
             self.err(
                 "required",
                 "actor-type",
-                format!("{loc}.type"),
+                format!("{}.type", loc()),
                 "the actor reference needs a type (e.g. Patient, HealthcareService)",
             );
         }
@@ -271,7 +283,7 @@ impl Check<'_> {
             self.err(
                 "required",
                 "actor-display",
-                format!("{loc}.display"),
+                format!("{}.display", loc()),
                 "the actor reference needs a display",
             );
         }
@@ -331,7 +343,7 @@ impl Check<'_> {
         self.specialties(&a.specialty, at, "specialty", "specialty-required", false);
         self.schedule_type(
             a.appointment_type.as_ref(),
-            format!("{at}.appointmentType"),
+            &|| format!("{at}.appointmentType"),
             "appointment-type-required",
             "appointmentType",
         );
@@ -344,13 +356,13 @@ impl Check<'_> {
             );
         }
         for (i, p) in a.participant.iter().enumerate() {
-            let loc = format!("{at}.participant[{i}]");
+            let loc = |field: &str| format!("{at}.participant[{i}].{field}");
             match &p.actor {
-                Some(actor) => self.actor(actor, format!("{loc}.actor")),
+                Some(actor) => self.actor(actor, &|| loc("actor")),
                 None => self.err(
                     "required",
                     "participant-actor",
-                    format!("{loc}.actor"),
+                    loc("actor"),
                     "participant.actor is required",
                 ),
             }
@@ -358,7 +370,7 @@ impl Check<'_> {
                 self.err(
                     "required",
                     "participant-status",
-                    format!("{loc}.status"),
+                    loc("status"),
                     "participant.status is required",
                 );
             }
@@ -546,7 +558,12 @@ impl Check<'_> {
                         "the schedule-type extension needs a valueCodeableConcept",
                     );
                 } else {
-                    self.schedule_type(cc, loc, "schedule-type-required", "the schedule type");
+                    self.schedule_type(
+                        cc,
+                        &|| loc.clone(),
+                        "schedule-type-required",
+                        "the schedule type",
+                    );
                 }
             }
             _ => self.err(
@@ -572,7 +589,7 @@ impl Check<'_> {
             }
         }
         for (i, a) in s.actor.iter().enumerate() {
-            self.actor(a, format!("{at}.actor[{i}]"));
+            self.actor(a, &|| format!("{at}.actor[{i}]"));
         }
         if vc {
             let vt = vc_type_of(s.service_type.iter());
@@ -629,7 +646,7 @@ impl Check<'_> {
         self.specialties(&s.specialty, at, "specialty", "specialty-required", true);
         self.schedule_type(
             s.appointment_type.as_ref(),
-            format!("{at}.appointmentType"),
+            &|| format!("{at}.appointmentType"),
             "appointment-type-required",
             "appointmentType",
         );

@@ -7,9 +7,12 @@ use hie_vc::fhir::{
     HumanName, Id, Identifier, Organization, Patient, Practitioner, Reference, Resource,
 };
 use hie_vc::hie::{HieClient, RetryPolicy};
+use hie_vc::listener::{EncounterEvent, ListenerBuilder};
 use hie_vc::mycore::consts::MYKAD_SYSTEM;
 use hie_vc::mycore::{AppointmentBuilder, ScheduleBuilder, SlotBuilder, VcType};
 use hie_vc_sandbox::{Sandbox, SandboxConfig};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub const SPECIALTY: &str = "86";
 pub const HS: &str = "hs-1";
@@ -144,4 +147,41 @@ pub fn slot(
         b = b.token(t);
     }
     b.build().expect("valid slot")
+}
+
+/// Runs the core listener of `builder` (its source set) until `expected` events arrived or
+/// `within` passed, then `settle` more to catch any extra delivery; returns what arrived.
+pub async fn collect_events(
+    builder: ListenerBuilder,
+    expected: usize,
+    within: Duration,
+    settle: Duration,
+) -> Vec<EncounterEvent> {
+    let seen: Arc<Mutex<Vec<EncounterEvent>>> = Arc::default();
+    let sink = seen.clone();
+    let listener = builder
+        .handler(move |e: EncounterEvent| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(e);
+                Ok::<(), std::convert::Infallible>(())
+            }
+        })
+        .build()
+        .unwrap();
+    let counter = seen.clone();
+    listener
+        .run_until(async move {
+            let deadline = tokio::time::Instant::now() + within;
+            while counter.lock().unwrap().len() < expected && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            tokio::time::sleep(settle).await;
+        })
+        .await
+        .unwrap();
+    listener.close().await.unwrap();
+    let out = seen.lock().unwrap().clone();
+    out
 }

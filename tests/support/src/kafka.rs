@@ -15,6 +15,7 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 /// The broker to test against, from `HIEVC_KAFKA_BOOTSTRAP`; panics when it is unset (see
 /// [`crate::service::require`]).
+#[track_caller]
 pub fn bootstrap() -> String {
     crate::service::require(
         "HIEVC_KAFKA_BOOTSTRAP",
