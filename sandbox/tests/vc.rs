@@ -123,7 +123,7 @@ async fn steps_before_arrival_name_themselves_when_their_service_is_down() {
     let e = vc.create_session().await.unwrap_err();
     assert_eq!(
         step_of(&e),
-        (Some("create-session".to_owned()), vec![]),
+        (Some("create_session".to_owned()), vec![]),
         "{e}"
     );
     sandbox.clear_faults();
