@@ -5,13 +5,11 @@
 #   * the Java 25 FFM test (tests/java),
 #   * the C# [DllImport] sample with Mono (examples/dotnet),
 # against a real FHIR server (Helios, started here unless HIEVC_FHIR_URL is set) and the real
-# Kafka broker when HIEVC_KAFKA_BOOTSTRAP is set (skipped with a notice otherwise;
-# tests/services/kafka.sh starts one). Prints one summary line; non-zero exit on any failure.
+# Kafka broker named by HIEVC_KAFKA_BOOTSTRAP / HIEVC_KAFKA_SASL_BOOTSTRAP (tests/services/kafka.sh
+# starts one; without them the suite fails, it never skips). Prints one summary line; non-zero exit on any failure.
 #
 #   tests/ffi.sh               everything
 #   HIEVC_FFI_SKIP=java,dotnet skip parts (c, java, dotnet)
-#   HIEVC_REQUIRE_SERVICES=1   a missing service is a failure, not a skip (tests/run.sh sets it
-#                              once it has started Kafka and Helios)
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
@@ -82,12 +80,12 @@ fhir_server() {
         export HIEVC_FHIR_URL="http://127.0.0.1:$HELIOS_PORT"
         echo "started Helios at $HIEVC_FHIR_URL"
     else
-        echo "NOTICE: no FHIR server (Helios did not start, see $LOG_DIR/ffi-helios.log): client tests against a server are skipped"
-        [[ -z ${HIEVC_REQUIRE_SERVICES:-} ]] || return 1
+        echo "no FHIR server: Helios did not start (see $LOG_DIR/ffi-helios.log)"
+        return 1
     fi
     return 0
 }
-# With HIEVC_REQUIRE_SERVICES, the services the suites use must be configured: no silent skip.
+# The services the suites use must be configured: a missing one fails, never skips.
 services() {
     local missing=()
     for v in HIEVC_KAFKA_BOOTSTRAP HIEVC_KAFKA_SASL_BOOTSTRAP; do
@@ -95,7 +93,7 @@ services() {
     done
     command -v kcat >/dev/null 2>&1 || missing+=("kcat (apt-get install -y kcat)")
     if [[ ${#missing[@]} -gt 0 ]]; then
-        echo "HIEVC_REQUIRE_SERVICES is set but missing: ${missing[*]}"
+        echo "missing: ${missing[*]} (tests/services/kafka.sh start)"
         return 1
     fi
     echo "Kafka at $HIEVC_KAFKA_BOOTSTRAP (SASL $HIEVC_KAFKA_SASL_BOOTSTRAP)"
@@ -109,11 +107,7 @@ c_suite() { tests/c/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-c.log" | grep -E '^(
 java_test() { tests/java/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-java.log" | tail -n 20; [[ ${PIPESTATUS[0]} -eq 0 ]]; }
 dotnet_test() { examples/dotnet/run.sh "$DIST" 2>&1 | tee "$LOG_DIR/ffi-dotnet.log" | tail -n 20; [[ ${PIPESTATUS[0]} -eq 0 ]]; }
 
-if [[ -n ${HIEVC_REQUIRE_SERVICES:-} ]]; then
-    step "services configured (HIEVC_REQUIRE_SERVICES)" services
-elif [[ -z ${HIEVC_KAFKA_BOOTSTRAP:-} ]]; then
-    echo "NOTICE: HIEVC_KAFKA_BOOTSTRAP is not set: the Kafka listener tests are skipped (tests/services/kafka.sh start)"
-fi
+step "services configured" services
 step "build libhievc" build
 step "header is cbindgen's output" header
 step "stage lib, header, hievc.pc" stage

@@ -5,8 +5,7 @@
 #   tests/c/run.sh [dist-prefix]      default target/hievc-dist
 #
 # Environment: HIEVC_KAFKA_BOOTSTRAP (Kafka tests), HIEVC_FHIR_URL (FHIR server for the client
-# tests): each part is skipped with a notice when its variable is unset, or fails when
-# HIEVC_REQUIRE_SERVICES is set (tests/run.sh sets it once it has started the services).
+# tests): a part whose variable is unset fails; it is never skipped.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"

@@ -1,6 +1,6 @@
 /* libhievc C suite, part 3: the HIE FHIR client — every interaction against a real FHIR R4
  * server (HIEVC_FHIR_URL: tests/ffi.sh starts a Helios server; skipped with a notice when
- * unset, a failure when HIEVC_REQUIRE_SERVICES is set), typed errors with HTTP status / OperationOutcome / request id, client-side MY Core
+ * unset: a failure, never a skip), typed errors with HTTP status / OperationOutcome / request id, client-side MY Core
  * validation, per-call options, transport errors and misuse. */
 #include <stdint.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 /* libhievc C suite, part 2: the Encounter listener — callback and pull APIs, event accessors,
  * acknowledgement, retries and failures, misuse (double close, wrong state, NULL) — on the
  * in-memory broker, then on the real Kafka broker (HIEVC_KAFKA_BOOTSTRAP; skipped with a notice
- * when unset, a failure when HIEVC_REQUIRE_SERVICES is set). */
+ * when unset: a failure, never a skip). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
