@@ -2,12 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::ffi::c_char;
-use std::time::Duration;
 
 use hie_vc::fhir::{self, ReadOptions, Resource};
 use hie_vc::hie::{
-    HeaderName, HeaderValue, HieClient, HistoryPage, HistoryRequest, Method, Prefer, RetryPolicy,
-    SearchParams,
+    HieClient, HistoryPage, HistoryRequest, Method, Prefer, RequestOptions, SearchParams,
 };
 use serde::Deserialize;
 
@@ -69,44 +67,22 @@ impl CallOpts {
         // SAFETY: forwarded contract.
         parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
     }
-    fn headers(&self) -> Result<Vec<(HeaderName, HeaderValue)>, Failure> {
-        self.headers
-            .iter()
-            .map(|(k, v)| {
-                let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| {
-                    Failure::invalid(format!("'{k}' is not a valid HTTP header name"))
-                })?;
-                let value = HeaderValue::from_str(v).map_err(|_| {
-                    Failure::invalid(format!("the value of header '{k}' is not valid in HTTP"))
-                })?;
-                Ok((name, value))
-            })
-            .collect()
+    /// The options every request shares, applied by core.
+    fn request(&self) -> RequestOptions {
+        let mut o = RequestOptions::new();
+        o.timeout_ms = self.timeout_ms;
+        o.request_id.clone_from(&self.request_id);
+        o.headers.clone_from(&self.headers);
+        o.max_retries = self.max_retries;
+        o
     }
 }
 
 /// Applies the options every request builder shares.
 macro_rules! common {
-    ($req:expr, $o:expr) => {{
-        let mut r = $req;
-        if let Some(ms) = $o.timeout_ms {
-            r = r.timeout(Duration::from_millis(ms));
-        }
-        if let Some(id) = &$o.request_id {
-            r = r.request_id(id.clone());
-        }
-        for (n, v) in $o.headers()? {
-            r = r.header(n, v);
-        }
-        if let Some(n) = $o.max_retries {
-            r = r.retry(if n == 0 {
-                RetryPolicy::none()
-            } else {
-                RetryPolicy::default().max_retries(n)
-            });
-        }
-        r
-    }};
+    ($req:expr, $o:expr) => {
+        $req.options(&$o.request())?
+    };
 }
 
 /// Applies the options of writes (`prefer`, `validate`) to a create, update or bundle.

@@ -24,26 +24,7 @@ use crate::status::hievc_status::{self, HIEVC_OTHER};
 
 impl From<hie_vc_sandbox::Error> for Failure {
     fn from(e: hie_vc_sandbox::Error) -> Self {
-        use hie_vc_sandbox::Error as E;
-        match e {
-            E::Fhir(f) => {
-                let message = f.to_string();
-                Failure::from(
-                    hie_vc::Error::http(f.status(), message).with_outcome(f.into_outcome()),
-                )
-            }
-            E::Config(m) => Failure::from(hie_vc::Error::config(format!("sandbox: {m}"))),
-            E::NotFound(m) => Failure::from(hie_vc::Error::new(hie_vc::ErrorKind::NotFound, m)),
-            other @ E::Publish { .. } => Failure::from(hie_vc::Error::new(
-                hie_vc::ErrorKind::Kafka,
-                other.to_string(),
-            )),
-            other @ E::Bind { .. } => Failure::from(hie_vc::Error::new(
-                hie_vc::ErrorKind::Transport,
-                other.to_string(),
-            )),
-            other => Failure::new(HIEVC_OTHER, other.to_string()),
-        }
+        Failure::from(hie_vc::Error::from(e))
     }
 }
 

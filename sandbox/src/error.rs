@@ -129,3 +129,25 @@ impl Error {
         }
     }
 }
+
+/// The SDK's one error type, for front ends that show every failure the same way (the C ABI,
+/// the Python and Node packages): a FHIR failure keeps its status and OperationOutcome.
+impl From<Error> for hie_vc::Error {
+    fn from(e: Error) -> Self {
+        use hie_vc::ErrorKind;
+        match e {
+            Error::Fhir(f) => {
+                let message = f.to_string();
+                hie_vc::Error::http(f.status(), message).with_outcome(f.into_outcome())
+            }
+            Error::Config(m) => hie_vc::Error::config(format!("sandbox: {m}")),
+            Error::NotFound(m) => hie_vc::Error::new(ErrorKind::NotFound, m),
+            other @ Error::Publish { .. } => {
+                hie_vc::Error::new(ErrorKind::Kafka, other.to_string())
+            }
+            other @ Error::Bind { .. } => {
+                hie_vc::Error::new(ErrorKind::Transport, other.to_string())
+            }
+        }
+    }
+}

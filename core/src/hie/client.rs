@@ -19,7 +19,7 @@ use crate::fhir::{self, Bundle, BundleType, FhirRoot, ReadMode, ReadOptions, Res
 use crate::mycore::Validator;
 
 /// Adds the per-request settings every request builder shares (`timeout`, `request_id`,
-/// `header`, `retry`) to a builder with an `opts: CallOptions` field.
+/// `header`, `retry`, `options`) to a builder with an `opts: CallOptions` field.
 macro_rules! call_options {
     () => {
         /// The time limit of each attempt of this request (overrides the client's).
@@ -46,6 +46,23 @@ macro_rules! call_options {
         pub fn retry(mut self, policy: $crate::hie::RetryPolicy) -> Self {
             self.opts.retry = Some(policy);
             self
+        }
+        /// Applies [`RequestOptions`](crate::hie::RequestOptions) (what a binding passes):
+        /// an `InvalidInput` error for a header that HTTP cannot carry.
+        pub fn options(mut self, o: &$crate::hie::RequestOptions) -> $crate::Result<Self> {
+            if let Some(d) = o.timeout() {
+                self = self.timeout(d);
+            }
+            if let Some(id) = &o.request_id {
+                self = self.request_id(id.clone());
+            }
+            for (n, v) in o.header_pairs()? {
+                self = self.header(n, v);
+            }
+            if let Some(policy) = o.retry_policy() {
+                self = self.retry(policy);
+            }
+            Ok(self)
         }
     };
 }

@@ -45,6 +45,7 @@ mod client;
 mod config;
 mod crud;
 mod history;
+mod options;
 mod paging;
 mod params;
 mod resource;
@@ -64,6 +65,7 @@ pub use crud::{
     CreateRequest, DeleteRequest, Deleted, Fetched, ReadRequest, UpdateRequest, WriteKind, Written,
 };
 pub use history::{HistoryEntry, HistoryPage, HistoryRequest};
+pub use options::RequestOptions;
 pub use params::{escape_value, Prefix, SearchParams, Summary};
 pub use resource::{FhirResource, ResourceLocation, TypedResource};
 pub use search::{SearchPage, SearchRequest};

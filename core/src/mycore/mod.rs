@@ -16,6 +16,7 @@ pub use encounter::{is_vc_encounter, VcEncounter};
 pub use validate::{validate, Validator};
 pub use vc::{vc_token, VcType};
 pub mod builders;
+pub mod spec;
 
 pub use builders::{
     booking_bundle, finish_encounter, scheduling_bundle, AppointmentBuilder, ScheduleBuilder,
