@@ -20,7 +20,7 @@ use crate::guard::{
 use crate::hievc_error;
 use crate::json::write_json;
 use crate::runtime::block_on;
-use crate::status::hievc_status::{self, HIEVC_OTHER};
+use crate::status::hievc_status;
 
 impl From<hie_vc_sandbox::Error> for Failure {
     fn from(e: hie_vc_sandbox::Error) -> Self {
