@@ -7,8 +7,7 @@ use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hie_vc_sandbox::{EventPayload, Faults, KafkaTarget, Sandbox, SandboxConfig, Service};
-use serde::Deserialize;
+use hie_vc_sandbox::{Faults, Sandbox, Service};
 
 use crate::broker::hievc_memory_broker;
 use crate::config::hievc_config;
@@ -43,76 +42,6 @@ impl std::fmt::Debug for hievc_sandbox {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct SandboxOpts {
-    /// Publish check-ins to this Kafka cluster instead of the in-process broker.
-    kafka_bootstrap: Option<String>,
-    /// librdkafka properties of that producer.
-    kafka_properties: std::collections::BTreeMap<String, String>,
-    /// The topic check-ins publish to.
-    topic: Option<String>,
-    /// `encounter` (default) or `bundle` (the Encounter with its Patient and Appointment).
-    payload: Option<EventPayload>,
-    /// MY Core validation of writes (default true).
-    validate: Option<bool>,
-    /// References to stored types must resolve (default true).
-    check_references: Option<bool>,
-    /// Allow DELETE (default true).
-    allow_delete: Option<bool>,
-    /// A missing MY Core profile claim is an error.
-    require_profile_claim: Option<bool>,
-    /// The Notification API login the sandbox accepts.
-    notify_email: Option<String>,
-    notify_password: Option<String>,
-    /// Domain of the join URLs the Jitsi service issues.
-    jitsi_domain: Option<String>,
-}
-
-impl SandboxOpts {
-    fn config(self) -> Result<SandboxConfig, Failure> {
-        let mut c = SandboxConfig::new();
-        if let Some(b) = self.kafka_bootstrap {
-            let mut t = KafkaTarget::new(b);
-            for (k, v) in self.kafka_properties {
-                t = t.property(k, v);
-            }
-            c = c.kafka(t);
-        }
-        if let Some(t) = self.topic {
-            c = c.topic(t);
-        }
-        if let Some(p) = self.payload {
-            c = c.payload(p);
-        }
-        if let Some(v) = self.validate {
-            c = c.validate(v);
-        }
-        if let Some(v) = self.check_references {
-            c = c.check_references(v);
-        }
-        if let Some(v) = self.allow_delete {
-            c = c.allow_delete(v);
-        }
-        if let Some(v) = self.require_profile_claim {
-            c = c.require_profile_claim(v);
-        }
-        match (self.notify_email, self.notify_password) {
-            (Some(e), Some(p)) => c = c.notify_login(e, p),
-            (None, None) => {}
-            _ => {
-                return Err(Failure::invalid(
-                    "give notify_email and notify_password together",
-                ))
-            }
-        }
-        if let Some(d) = self.jitsi_domain {
-            c = c.jitsi_domain(d);
-        }
-        Ok(c)
-    }
-}
-
 /// Starts a sandbox on `127.0.0.1` and a free port, in this process (its server runs on the
 /// library's runtime). `options_json` (NULL: defaults): `kafka_bootstrap` (publish check-ins to
 /// real Kafka instead of the in-process broker) with `kafka_properties`, `topic`, `payload`
@@ -130,7 +59,7 @@ pub unsafe extern "C" fn hievc_sandbox_start(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let opts: SandboxOpts = parse_opts(
+        let opts: hie_vc_sandbox::SandboxOptions = parse_opts(
             unsafe { opt_str(options_json, "options_json") }?,
             "options_json",
         )?;

@@ -85,6 +85,7 @@ pub(crate) mod fhir;
 mod jitsi;
 mod jsonapi;
 mod notify;
+mod options;
 mod publish;
 pub mod records;
 mod server;
@@ -96,6 +97,7 @@ pub use error::{Error, FhirError};
 pub use faults::{Faults, Service, ServiceStats};
 pub use fhir::store::RESOURCE_TYPES;
 pub use jitsi::JITSI_APP_ID;
+pub use options::SandboxOptions;
 pub use publish::Delivery;
 pub use records::{
     JitsiSessionRecord, JoinRecord, NotificationRecord, PublishedEvent, SessionOrigin,

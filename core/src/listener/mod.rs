@@ -71,6 +71,7 @@ mod metrics;
 mod options;
 mod runner;
 mod source;
+mod spec;
 mod worker;
 
 pub use builder::ListenerBuilder;
@@ -95,3 +96,4 @@ pub use source::{
     DeadLetter, EventSource, RevokeDone, RevokeWait, SourceEvent, SourceHandle, SourceStart,
     TopicPartition,
 };
+pub use spec::ListenerSpec;
