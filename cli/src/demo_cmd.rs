@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use hie_vc::{Error, ErrorKind, Result};
-use hie_vc_cli::demo::{self, DemoOptions, Timeline};
+use hie_vc_cli::demo;
 use hie_vc_sandbox::{KafkaTarget, Sandbox, SandboxConfig};
 
 use crate::exit;
@@ -22,67 +22,12 @@ pub struct DemoArgs {
     arrival_timeout: u64,
 }
 
-fn sandbox_err(e: hie_vc_sandbox::Error) -> Error {
-    Error::new(
-        ErrorKind::Config,
-        format!("the embedded sandbox could not start: {e}"),
-    )
-}
-
 pub async fn demo(args: &DemoArgs) -> Result<u8> {
-    let mut config = SandboxConfig::new();
-    if let Some(brokers) = &args.kafka {
-        // A topic of its own per run, so old Encounters on a shared broker do not replay.
-        config = config
-            .kafka(KafkaTarget::new(brokers.clone()))
-            .topic(format!("hie-vc-demo-{}", std::process::id()));
-    }
-    let sandbox = Sandbox::start(config).await.map_err(sandbox_err)?;
-    println!(
-        "hie-vc demo — the VCI and VCE flows on the embedded HIE sandbox ({})",
-        sandbox.url()
-    );
-    println!("(an emulator: see the sandbox docs for what it does not emulate)\n");
-    let mut last_flow = "";
-    let mut timeline = Timeline::new(move |e| {
-        if e.flow != last_flow {
-            let title = match e.flow {
-                "VCI" => "VCI — individual virtual consultation (one patient)",
-                "VCE" => "VCE — education / group virtual consultation (one token, many patients)",
-                _ => "setup",
-            };
-            println!("\n{title}");
-            last_flow = e.flow;
-        }
-        println!("{e}");
-    });
-    let opts = DemoOptions {
-        kafka: args.kafka.clone(),
-        arrival_timeout: Some(Duration::from_secs(args.arrival_timeout)),
-    };
-    let result = demo::run(&sandbox, &opts, &mut timeline).await;
-    let notifications = sandbox.notifications();
-    let sessions = sandbox.jitsi_sessions();
-    sandbox.shutdown().await;
-    let report = result?;
-    println!("\nsummary");
-    for (name, f) in [("VCI", &report.vci), ("VCE", &report.vce)] {
-        let notified: usize = f.notified.iter().map(Vec::len).sum();
-        println!(
-            "  {name}: {} appointment(s), {} encounter(s) started and finished, {notified} patient(s) notified once, session {}",
-            f.appointments.len(),
-            f.encounters.len(),
-            match f.ended {
-                Some(e) => format!("{e:?}").to_lowercase(),
-                None => "not ended".to_owned(),
-            }
-        );
-    }
-    println!(
-        "  sandbox recorded {} notification(s) and {} Jitsi session(s)",
-        notifications.len(),
-        sessions.len()
-    );
+    demo::print_run(
+        args.kafka.clone(),
+        Duration::from_secs(args.arrival_timeout),
+    )
+    .await?;
     Ok(exit::OK)
 }
 
@@ -129,6 +74,11 @@ pub async fn sandbox(cmd: &SandboxCommand) -> Result<u8> {
         },
     )
     .await
-    .map_err(sandbox_err)?;
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Config,
+            format!("the embedded sandbox could not start: {e}"),
+        )
+    })?;
     Ok(exit::OK)
 }

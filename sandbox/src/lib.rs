@@ -79,6 +79,7 @@ mod admin;
 mod app;
 mod checkin;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod faults;
 pub(crate) mod fhir;

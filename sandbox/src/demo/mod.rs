@@ -2,9 +2,11 @@
 //! real SDK pieces (HIE client, Jitsi REST provider, Notification client, the Encounter
 //! listener on the in-memory source or on real Kafka, the VC workflow).
 
+mod console;
 mod scenario;
 mod timeline;
 
+pub use console::print_run;
 pub use scenario::{
     book_vci, demo_patient_numbers, demo_practitioner, prepare, run, DemoOptions, DemoReport,
     FlowReport,

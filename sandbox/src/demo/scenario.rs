@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Sandbox;
 use hie_vc::fhir::{
     DateTime, HealthcareService, HumanName, Id, Identifier, Patient, Practitioner, Reference,
 };
@@ -14,7 +15,6 @@ use hie_vc::mycore::{AppointmentBuilder, ScheduleBuilder, ScheduleType, SlotBuil
 use hie_vc::notify::{NotificationClient, NotificationConfig};
 use hie_vc::vc::{Booked, Scheduled, Started, VirtualConsultation};
 use hie_vc::{Error, ErrorKind, Result};
-use hie_vc_sandbox::Sandbox;
 use tokio::sync::mpsc;
 
 use super::timeline::{mask, mask_url, Timeline};
@@ -271,7 +271,7 @@ pub async fn prepare(sandbox: &Sandbox) -> Result<VirtualConsultation> {
         .jitsi(Arc::new(jitsi))
         .notifier(Arc::new(notifier))
         .build()?;
-    seed(&vc, hie_vc_sandbox::config::DEFAULT_ORGANIZATION_ID).await?;
+    seed(&vc, crate::config::DEFAULT_ORGANIZATION_ID).await?;
     Ok(vc)
 }
 
