@@ -5,8 +5,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-use hie_vc::listener::EncounterEvent;
-use tokio::sync::oneshot;
+use hie_vc::listener::{Delivery, EncounterEvent};
 
 use crate::error::Failure;
 use crate::guard::{
@@ -23,7 +22,9 @@ use crate::status::hievc_status;
 /// read from several threads.
 pub struct hievc_encounter_event {
     event: EncounterEvent,
-    reply: Mutex<Option<oneshot::Sender<c_int>>>,
+    /// A polled event's answer channel; `None` for a callback's event or a clone (the
+    /// callback's return value answers those).
+    delivery: Mutex<Option<Delivery>>,
     encounter_json: OnceLock<CString>,
     json: OnceLock<CString>,
     strings: OnceLock<EventStrings>,
@@ -45,10 +46,20 @@ impl fmt::Debug for hievc_encounter_event {
 }
 
 impl hievc_encounter_event {
-    pub(crate) fn new(event: EncounterEvent, reply: Option<oneshot::Sender<c_int>>) -> Self {
+    /// An event that cannot be answered (a callback's, or a clone).
+    pub(crate) fn new(event: EncounterEvent) -> Self {
+        Self::with(event, None)
+    }
+
+    /// A polled event, answered with `hievc_event_ack`.
+    pub(crate) fn polled(delivery: Delivery) -> Self {
+        Self::with(delivery.event().clone(), Some(delivery))
+    }
+
+    fn with(event: EncounterEvent, delivery: Option<Delivery>) -> Self {
         Self {
             event,
-            reply: Mutex::new(reply),
+            delivery: Mutex::new(delivery),
             encounter_json: OnceLock::new(),
             json: OnceLock::new(),
             strings: OnceLock::new(),
@@ -251,7 +262,7 @@ pub unsafe extern "C" fn hievc_event_clone(
         let e = unsafe { arg_ref(ev, "ev") }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        write_handle(out, hievc_encounter_event::new(e.event.clone(), None));
+        write_handle(out, hievc_encounter_event::new(e.event.clone()));
         Ok(())
     })
 }
@@ -274,11 +285,34 @@ pub unsafe extern "C" fn hievc_event_ack(
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
         let e = unsafe { arg_ref(ev, "ev") }?;
-        let reply = lock(&e.reply).take().ok_or_else(|| {
+        let delivery = lock(&e.delivery).take().ok_or_else(|| {
             Failure::state("this event cannot be answered: it was answered already, or it is a callback's event or a clone")
         })?;
-        reply.send(result).map_err(|_| crate::listener::closed())
+        Ok(answer(delivery, result)?)
     })
+}
+
+/// A host callback's return value that failed the event.
+#[derive(Debug)]
+struct CallbackFailed(c_int);
+
+impl fmt::Display for CallbackFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the host callback returned {}", self.0)
+    }
+}
+
+impl std::error::Error for CallbackFailed {}
+
+/// Answers `delivery` with a host's result code: 0 acknowledges, a positive value fails the
+/// attempt (retried), a negative one fails it for good. `ErrorKind::Closed` when the listener
+/// gave up on the event meanwhile.
+pub(crate) fn answer(delivery: Delivery, code: c_int) -> Result<(), hie_vc::Error> {
+    match code {
+        0 => delivery.ack(),
+        c if c < 0 => delivery.fail_permanent(CallbackFailed(c)),
+        c => delivery.fail(CallbackFailed(c)),
+    }
 }
 
 /// Frees an owned event (from `hievc_listener_poll` or `hievc_event_clone`). NULL is a no-op.

@@ -11,14 +11,15 @@ use std::thread::{self, JoinHandle, ThreadId};
 use std::time::Duration;
 
 use hie_vc::fhir::ReadMode;
+use futures::FutureExt;
 use hie_vc::listener::{
-    DedupeWindow, EncounterEvent, Failure as ListenerFailure, Filter, KafkaConfig, Listener,
-    ListenerBuilder, ListenerOptions, PayloadFormat, Permanent, StartFrom,
+    DedupeWindow, Delivery, Failure as ListenerFailure, Filter, KafkaConfig, Listener,
+    ListenerBuilder, ListenerOptions, PayloadFormat, Queue, StartFrom,
 };
 use hie_vc::settings::Settings;
 use hie_vc::vc::ArrivalHandler;
 use serde::Deserialize;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::mpsc;
 
 use crate::broker::hievc_memory_broker;
 use crate::config::settings_of;
@@ -70,75 +71,32 @@ pub(crate) fn on_callback_thread() -> bool {
     ON_CALLBACK_THREAD.with(Cell::get)
 }
 
-/// Work for the listener thread.
+/// Work for the listener thread (besides, in callback mode, the events it pulls).
 enum Job {
-    Event(EncounterEvent, oneshot::Sender<c_int>),
     Failure(CString),
     Started(CString),
     Quit,
 }
 
-/// An event handed to a poller, with the channel its answer goes back on.
-struct Pulled {
-    event: EncounterEvent,
-    reply: oneshot::Sender<c_int>,
-}
-
+/// How events are consumed; every mode pulls from the core listener's queue, which keeps the
+/// delivery semantics (answers, retries, dead letters, the stop) in one place.
 enum Mode {
+    /// The listener thread pulls and calls the host callback.
     Callback,
-    Vc(ArrivalHandler),
-    Pull {
-        rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Pulled>>,
-        tx: mpsc::UnboundedSender<Pulled>,
-    },
+    /// A task pulls and runs the VC arrival handler on each event.
+    Vc,
+    /// Host threads pull with `hievc_listener_poll`.
+    Pull,
 }
 
-/// What the handler closure (inside the core listener) and the C-facing object share.
+/// What the core listener's error callback and the C-facing object share.
 struct Dispatch {
     mode: OnceLock<Mode>,
-    jobs: OnceLock<std::sync::mpsc::Sender<Job>>,
+    jobs: OnceLock<mpsc::UnboundedSender<Job>>,
     on_error: Mutex<Option<(JsonFn, UserData)>>,
-    /// Set when a stop was requested or the run ended: pollers return at once.
-    halted: watch::Sender<bool>,
-    /// The run's failure, when it ended with one (e.g. the brokers refused the credentials).
-    run_failure: Mutex<Option<Failure>>,
 }
-
-#[derive(Debug)]
-struct CallbackFailed(c_int);
-
-impl fmt::Display for CallbackFailed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the host callback returned {}", self.0)
-    }
-}
-
-impl std::error::Error for CallbackFailed {}
 
 impl Dispatch {
-    async fn deliver(&self, event: EncounterEvent) -> hie_vc::listener::HandlerResult {
-        let (tx, rx) = oneshot::channel();
-        match self.mode.get() {
-            Some(Mode::Callback) => self
-                .jobs
-                .get()
-                .ok_or("the listener thread is not running")?
-                .send(Job::Event(event, tx))
-                .map_err(|_| "the listener thread has stopped")?,
-            Some(Mode::Pull { tx: queue, .. }) => queue
-                .send(Pulled { event, reply: tx })
-                .map_err(|_| "the listener is no longer polled")?,
-            Some(Mode::Vc(handler)) => return handler.handle_event(event).await,
-            None => return Err("the listener was not started".into()),
-        }
-        match rx.await {
-            Ok(0) => Ok(()),
-            Ok(code) if code < 0 => Err(Box::new(Permanent::new(CallbackFailed(code)))),
-            Ok(code) => Err(Box::new(CallbackFailed(code))),
-            Err(_) => Err("the event was released without an answer (hievc_event_free before hievc_event_ack, or the listener stopped)".into()),
-        }
-    }
-
     fn report(&self, f: &ListenerFailure) {
         if lock(&self.on_error).is_none() {
             return;
@@ -152,7 +110,6 @@ impl Dispatch {
 struct State {
     started: bool,
     closed: bool,
-    run: Option<tokio::task::JoinHandle<()>>,
     thread: Option<JoinHandle<()>>,
     thread_id: Option<ThreadId>,
 }
@@ -164,14 +121,14 @@ struct State {
 /// `hievc_listener_poll` (pull) → `hievc_listener_stop` → `hievc_listener_close` →
 /// `hievc_listener_free`. A stopped listener cannot be restarted: close it and create another.
 pub struct hievc_listener {
-    core: Arc<Listener>,
+    queue: Queue,
     dispatch: Arc<Dispatch>,
     state: Mutex<State>,
 }
 
 impl fmt::Debug for hievc_listener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.core.fmt(f)
+        self.queue.fmt(f)
     }
 }
 
@@ -179,35 +136,26 @@ fn build(
     options: ListenerOptions,
     source: impl FnOnce(ListenerBuilder) -> Result<ListenerBuilder, Failure>,
 ) -> Result<hievc_listener, Failure> {
-    let (halted, _) = watch::channel(false);
     let dispatch = Arc::new(Dispatch {
         mode: OnceLock::new(),
         jobs: OnceLock::new(),
         on_error: Mutex::new(None),
-        halted,
-        run_failure: Mutex::new(None),
     });
-    let for_handler = dispatch.clone();
     let for_errors = dispatch.clone();
     let builder = Listener::builder()
         .options(options)
-        .handler(move |event: EncounterEvent| {
-            let d = for_handler.clone();
-            async move { d.deliver(event).await }
-        })
         .on_error(move |f| for_errors.report(f));
     let builder = source(builder)?;
     // librdkafka and the in-memory source register with the runtime when built.
     let handle = runtime::handle()?;
     let _enter = handle.enter();
-    let core = builder.build()?;
+    let queue = builder.build_queue()?;
     Ok(hievc_listener {
-        core: Arc::new(core),
+        queue,
         dispatch,
         state: Mutex::new(State {
             started: false,
             closed: false,
-            run: None,
             thread: None,
             thread_id: None,
         }),
@@ -445,28 +393,24 @@ pub(crate) fn closed() -> Failure {
 
 impl hievc_listener {
     /// Starts the listener thread and the run task. Called with the state locked.
-    fn start(
-        &self,
-        state: &mut State,
-        mode: impl FnOnce(&Arc<Dispatch>) -> Result<Mode, Failure>,
-        callbacks: HostCallbacks,
-    ) -> Result<(), Failure> {
-        if state.closed || *self.dispatch.halted.borrow() {
+    fn start(&self, state: &mut State, mode: Mode, callbacks: HostCallbacks) -> Result<(), Failure> {
+        if state.closed || self.queue.listener().shutdown_handle().is_shutdown() {
             return Err(closed());
         }
         if state.started {
             return Err(Failure::state("the listener is already started"));
         }
         let handle = runtime::handle()?;
-        let mode = mode(&self.dispatch)?;
-        let (jobs_tx, jobs_rx) = std::sync::mpsc::channel::<Job>();
+        let (jobs_tx, jobs_rx) = mpsc::unbounded_channel::<Job>();
         let callbacks = HostCallbacks {
             failure: *lock(&self.dispatch.on_error),
             ..callbacks
         };
+        // In callback mode the listener thread pulls the events itself.
+        let pulls = matches!(mode, Mode::Callback).then(|| self.queue.clone());
         let thread = thread::Builder::new()
             .name("hievc-listener".to_owned())
-            .spawn(move || listener_thread(jobs_rx, callbacks))
+            .spawn(move || listener_thread(jobs_rx, callbacks, pulls))
             .map_err(|e| {
                 Failure::new(
                     HIEVC_TRANSPORT,
@@ -477,14 +421,8 @@ impl hievc_listener {
         state.thread = Some(thread);
         let _ = self.dispatch.jobs.set(jobs_tx);
         let _ = self.dispatch.mode.set(mode);
-        let core = self.core.clone();
-        let dispatch = self.dispatch.clone();
-        state.run = Some(handle.spawn(async move {
-            if let Err(e) = core.run().await {
-                *lock(&dispatch.run_failure) = Some(Failure::from(e));
-            }
-            dispatch.halted.send_replace(true);
-        }));
+        let _enter = handle.enter();
+        self.queue.start()?;
         state.started = true;
         Ok(())
     }
@@ -493,30 +431,15 @@ impl hievc_listener {
         lock(&self.state).thread_id == Some(thread::current().id())
     }
 
-    /// Requests the stop and waits for the run to end (in-flight callbacks finish first).
+    /// Requests the stop and waits for the run to end (in-flight callbacks finish first;
+    /// events nobody took are not waited for: they are redelivered later).
     fn stop(&self) -> Result<(), Failure> {
-        self.core.shutdown();
-        self.dispatch.halted.send_replace(true);
+        self.queue.shutdown();
         if self.on_own_thread() {
             // Waiting here would wait for this very callback: the stop is only requested.
             return Ok(());
         }
-        if let Some(Mode::Pull { rx, .. }) = self.dispatch.mode.get() {
-            // Events queued but never polled go back unanswered (redelivered later), so the
-            // run does not wait for them until its drain timeout.
-            let mut rx = block_on(rx.lock())?;
-            while let Ok(p) = rx.try_recv() {
-                drop(p);
-            }
-        }
-        let run = lock(&self.state).run.take();
-        if let Some(run) = run {
-            let _ = block_on(run)?;
-        }
-        match lock(&self.dispatch.run_failure).take() {
-            Some(f) => Err(f),
-            None => Ok(()),
-        }
+        Ok(block_on(self.queue.stop())??)
     }
 
     fn close(&self) -> Result<(), Failure> {
@@ -528,8 +451,7 @@ impl hievc_listener {
         if lock(&self.state).closed {
             return Ok(());
         }
-        let stopped = self.stop();
-        let closed = block_on(self.core.close())?;
+        let result = block_on(self.queue.close())?;
         let thread = {
             let mut state = lock(&self.state);
             state.closed = true;
@@ -541,8 +463,7 @@ impl hievc_listener {
         if let Some(t) = thread {
             let _ = t.join();
         }
-        stopped?;
-        Ok(closed?)
+        Ok(result?)
     }
 }
 
@@ -557,7 +478,19 @@ struct HostCallbacks {
     started: Option<(JsonFn, UserData)>,
 }
 
-fn listener_thread(jobs: std::sync::mpsc::Receiver<Job>, cb: HostCallbacks) {
+/// What the listener thread waits for.
+enum Wake {
+    Job(Option<Job>),
+    Event(Result<Option<Delivery>, hie_vc::Error>),
+}
+
+/// The listener thread: runs the host's callbacks, one at a time. Host code runs outside
+/// `block_on` (a callback may call blocking library functions).
+fn listener_thread(
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    cb: HostCallbacks,
+    mut pulls: Option<Queue>,
+) {
     ON_CALLBACK_THREAD.with(|f| f.set(true));
     let json_call = |f: Option<(JsonFn, UserData)>, text: &CString| {
         if let Some((f, ud)) = f {
@@ -565,26 +498,56 @@ fn listener_thread(jobs: std::sync::mpsc::Receiver<Job>, cb: HostCallbacks) {
             unsafe { f(ud.0, text.as_ptr()) };
         }
     };
-    while let Ok(job) = jobs.recv() {
-        match job {
-            Job::Event(event, reply) => {
-                if reply.is_closed() {
-                    continue; // the listener gave up on it (stop, timeout): not delivered
-                }
+    loop {
+        let wake = block_on(async {
+            match &pulls {
+                // Jobs first: failures are reported before more events are taken.
+                Some(queue) => tokio::select! {
+                    biased;
+                    job = jobs.recv() => Wake::Job(job),
+                    next = queue.next(None) => Wake::Event(next),
+                },
+                None => Wake::Job(jobs.recv().await),
+            }
+        });
+        match wake {
+            // The runtime is gone (hievc_shutdown): nothing more will come.
+            Err(_) | Ok(Wake::Job(None | Some(Job::Quit))) => break,
+            Ok(Wake::Job(Some(Job::Failure(text)))) => json_call(cb.failure, &text),
+            Ok(Wake::Job(Some(Job::Started(text)))) => json_call(cb.started, &text),
+            Ok(Wake::Event(Ok(Some(delivery)))) => {
                 let rc = match cb.encounter {
                     Some((f, ud)) => {
-                        let ev = hievc_encounter_event::new(event, None);
+                        let ev = hievc_encounter_event::new(delivery.event().clone());
                         // SAFETY: the host registered `f` for exactly this call shape.
                         unsafe { f(ud.0, &ev) }
                     }
                     None => 1,
                 };
-                let _ = reply.send(rc);
+                // Refused only when the listener gave up on the event meanwhile.
+                let _ = crate::event::answer(delivery, rc);
             }
-            Job::Failure(text) => json_call(cb.failure, &text),
-            Job::Started(text) => json_call(cb.started, &text),
-            Job::Quit => break,
+            Ok(Wake::Event(Ok(None))) => {}
+            // Stopped or ended: keep reporting failures until told to quit.
+            Ok(Wake::Event(Err(_))) => pulls = None,
         }
+    }
+}
+
+/// Runs the VC arrival handler on every event of `queue`, each in its own task (one event per
+/// partition is out at a time, so a partition's events are still handled in order).
+async fn serve_vc(queue: Queue, handler: Arc<ArrivalHandler>) {
+    while let Ok(next) = queue.next(None).await {
+        let Some(delivery) = next else { continue };
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            let event = delivery.event().clone();
+            let result = std::panic::AssertUnwindSafe(handler.handle_event(event))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err("the VC arrival handler panicked".into()));
+            let _ = delivery.answer(result);
+        });
     }
 }
 
@@ -615,7 +578,7 @@ pub unsafe extern "C" fn hievc_listener_start(
         let mut state = lock(&l.state);
         l.start(
             &mut state,
-            |_| Ok(Mode::Callback),
+            Mode::Callback,
             HostCallbacks {
                 encounter: Some((cb, UserData(userdata))),
                 ..HostCallbacks::default()
@@ -652,29 +615,26 @@ pub unsafe extern "C" fn hievc_listener_start_vc(
         let practitioner =
             unsafe { crate::jitsi::participant(practitioner_json, "practitioner_json") }?;
         let mut state = lock(&l.state);
+        let weak = Arc::downgrade(&l.dispatch);
+        let handler = vc
+            .vc
+            .arrival_handler(move |_| Some(practitioner.clone()))
+            .on_started(move |started| {
+                let Some(d) = weak.upgrade() else { return };
+                if let (Some(jobs), Ok(text)) = (d.jobs.get(), crate::json::to_cstring(started)) {
+                    let _ = jobs.send(Job::Started(text));
+                }
+            });
         l.start(
             &mut state,
-            |dispatch| {
-                // Weak: the handler lives in the dispatch it reports to.
-                let weak = Arc::downgrade(dispatch);
-                let handler = vc
-                    .vc
-                    .arrival_handler(move |_| Some(practitioner.clone()))
-                    .on_started(move |started| {
-                        let Some(d) = weak.upgrade() else { return };
-                        if let (Some(jobs), Ok(text)) =
-                            (d.jobs.get(), crate::json::to_cstring(started))
-                        {
-                            let _ = jobs.send(Job::Started(text));
-                        }
-                    });
-                Ok(Mode::Vc(handler))
-            },
+            Mode::Vc,
             HostCallbacks {
                 started: on_started.map(|f| (f, UserData(userdata))),
                 ..HostCallbacks::default()
             },
-        )
+        )?;
+        runtime::handle()?.spawn(serve_vc(l.queue.clone(), Arc::new(handler)));
+        Ok(())
     })
 }
 
@@ -710,54 +670,18 @@ pub unsafe extern "C" fn hievc_listener_poll(
                 return Err(closed());
             }
             if !state.started {
-                let (tx, rx) = mpsc::unbounded_channel();
-                l.start(
-                    &mut state,
-                    |_| {
-                        Ok(Mode::Pull {
-                            rx: tokio::sync::Mutex::new(rx),
-                            tx,
-                        })
-                    },
-                    HostCallbacks::default(),
-                )?;
+                l.start(&mut state, Mode::Pull, HostCallbacks::default())?;
             }
         }
-        let Some(Mode::Pull { rx, .. }) = l.dispatch.mode.get() else {
+        if !matches!(l.dispatch.mode.get(), Some(Mode::Pull)) {
             return Err(Failure::state(
                 "the listener was started with a callback: events go there, not to hievc_listener_poll",
             ));
-        };
-        let mut halted = l.dispatch.halted.subscribe();
-        let next = block_on(async {
-            let wait = async {
-                let mut rx = rx.lock().await;
-                loop {
-                    match rx.recv().await {
-                        Some(p) if p.reply.is_closed() => continue,
-                        other => return other,
-                    }
-                }
-            };
-            tokio::select! {
-                biased;
-                p = wait => p,
-                _ = halted.wait_for(|h| *h) => None,
-                _ = tokio::time::sleep(Duration::from_millis(u64::from(timeout_ms))) => {
-                    return Err(Failure::new(HIEVC_NO_EVENT, "no event within the timeout"));
-                }
-            }
-            .ok_or(())
-            .map_err(|()| {
-                lock(&l.dispatch.run_failure)
-                    .as_ref()
-                    .map_or_else(closed, Failure::clone)
-            })
-        })??;
-        write_handle(
-            event_out,
-            hievc_encounter_event::new(next.event, Some(next.reply)),
-        );
+        }
+        let timeout = Duration::from_millis(u64::from(timeout_ms));
+        let delivery = block_on(l.queue.next(Some(timeout)))??
+            .ok_or_else(|| Failure::new(HIEVC_NO_EVENT, "no event within the timeout"))?;
+        write_handle(event_out, hievc_encounter_event::polled(delivery));
         Ok(())
     })
 }
@@ -816,7 +740,7 @@ pub unsafe extern "C" fn hievc_listener_is_running(listener: *const hievc_listen
     guard_value(false, || {
         // SAFETY: caller contract.
         match unsafe { listener.as_ref() } {
-            Some(l) => lock(&l.state).started && !*l.dispatch.halted.borrow(),
+            Some(l) => lock(&l.state).started && l.queue.is_running(),
             None => false,
         }
     })
@@ -841,7 +765,7 @@ pub unsafe extern "C" fn hievc_listener_metrics(
         let l = unsafe { arg_ref(listener, "listener") }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        write_json(out, &l.core.metrics())
+        write_json(out, &l.queue.listener().metrics())
     })
 }
 
@@ -859,8 +783,7 @@ pub unsafe extern "C" fn hievc_listener_free(listener: *mut hievc_listener) {
         // SAFETY: caller contract.
         let l = unsafe { Box::from_raw(listener) };
         if l.on_own_thread() {
-            l.core.shutdown();
-            l.dispatch.halted.send_replace(true);
+            l.queue.shutdown();
             let _ = thread::Builder::new()
                 .name("hievc-listener-free".to_owned())
                 .spawn(move || {

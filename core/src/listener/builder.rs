@@ -2,7 +2,7 @@
 //! the error callback.
 
 use std::fmt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,9 +16,10 @@ use super::kafka::KafkaSource;
 use super::memory::MemoryBroker;
 use super::metrics::Metrics;
 use super::options::{Filter, ListenerOptions, RetryPolicy};
+use super::queue::{Channel, Queue};
 use super::runner::{Listener, ShutdownHandle};
 use super::source::EventSource;
-use super::worker::Pipeline;
+use super::worker::{Pipeline, Target};
 use crate::fhir::ReadMode;
 use crate::settings::Settings;
 use crate::Error;
@@ -175,6 +176,14 @@ impl ListenerBuilder {
         self.options.close_timeout = d;
         self
     }
+    /// How many records of one partition may be in the handler at once (default 1: one after
+    /// the other). Above 1, a partition's handler calls overlap (each with its own retries and
+    /// dead-letter path) while offsets are still stored in partition order, up to the first
+    /// record not finished. [`Queue::next_batch`] raises it to the batch size.
+    pub fn max_in_flight_per_partition(mut self, n: usize) -> Self {
+        self.options.max_in_flight_per_partition = n;
+        self
+    }
     /// How often metrics go to `tracing` (`None`: never; default 30 s).
     pub fn metrics_interval(mut self, every: Option<Duration>) -> Self {
         self.options.metrics_interval = every;
@@ -199,11 +208,31 @@ impl ListenerBuilder {
 
     /// Checks the settings and creates the source (for Kafka: the consumer, whose
     /// configuration librdkafka checks now). Nothing connects until `run`.
-    pub fn build(self) -> Result<Listener, Error> {
-        self.options.validate()?;
-        let handler = self.handler.ok_or_else(|| {
-            Error::config("no handler: set one with .handler(|event| async move { ... })")
+    pub fn build(mut self) -> Result<Listener, Error> {
+        let handler = self.handler.take().ok_or_else(|| {
+            Error::config(
+                "no handler: set one with .handler(|event| async move { ... }), or pull events with .build_queue()",
+            )
         })?;
+        self.assemble(Target::Handler(handler))
+    }
+
+    /// Builds the listener in pull form: events go to the returned [`Queue`] instead of a
+    /// handler (see its docs). A [`Error::config`] when a handler was set too (it would
+    /// never be called).
+    pub fn build_queue(self) -> Result<Queue, Error> {
+        if self.handler.is_some() {
+            return Err(Error::config(
+                "a handler was set, but build_queue() hands events to the queue: use build() for the handler, or drop .handler(..)",
+            ));
+        }
+        let channel = Channel::new();
+        let listener = self.assemble(Target::Queue(channel.clone()))?;
+        Ok(Queue::new(listener, channel))
+    }
+
+    fn assemble(self, target: Target) -> Result<Listener, Error> {
+        self.options.validate()?;
         let source: Box<dyn EventSource> = match self.source {
             Some(SourceSpec::Kafka(c)) => Box::new(KafkaSource::new(*c)?),
             Some(SourceSpec::Custom(s)) => s,
@@ -221,17 +250,19 @@ impl ListenerBuilder {
             .unwrap_or(u32::MAX)
             .min(Semaphore::MAX_PERMITS as u32);
         let handle = source.handle();
+        let in_flight = AtomicUsize::new(self.options.max_in_flight_per_partition);
         Ok(Listener {
             source: Mutex::new(Some(source)),
             handle,
             pipeline: Arc::new(Pipeline {
                 opts: self.options,
-                handler,
+                target,
                 on_error: self.on_error.unwrap_or_else(|| Arc::new(log_failure)),
                 dedupe,
                 metrics: Metrics::new(),
                 budget: Arc::new(Semaphore::new(budget_total as usize)),
                 budget_total,
+                in_flight,
             }),
             shutdown: ShutdownHandle::new(),
             closed: AtomicBool::new(false),

@@ -24,7 +24,8 @@ pub type HandlerResult = Result<(), HandlerError>;
 ///
 /// Records are redelivered after a crash or a rebalance (at-least-once), so a handler must be
 /// idempotent; turning dedupe on suppresses most repeats. Calls for one partition are
-/// sequential; calls for different partitions run concurrently.
+/// sequential (unless [`max_in_flight_per_partition`](super::ListenerBuilder::max_in_flight_per_partition)
+/// is above 1); calls for different partitions run concurrently.
 ///
 /// Closures `Fn(EncounterEvent) -> impl Future<Output = Result<(), E>>` are handlers:
 ///

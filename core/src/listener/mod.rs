@@ -15,6 +15,9 @@
 //!   `hievc.dlq.*` headers, see [`dlq`]) and/or the error callback, and the partition moves on.
 //!   Redeliveries (after a crash or a rebalance) are suppressed by Encounter id + versionId
 //!   when [dedupe](ListenerBuilder::dedupe) is on.
+//! * **Push or pull**: a [`Handler`] the listener calls, or a [`Queue`]
+//!   ([`ListenerBuilder::build_queue`]) the caller takes [`Delivery`]s from, one by one or in
+//!   batches, and answers — same delivery semantics.
 //! * **Lifecycle**: [`Listener::run`] until [`Listener::shutdown`];
 //!   [`Listener::close`] commits and leaves the group within a bound, even with the brokers
 //!   down.
@@ -69,6 +72,8 @@ mod kafka_context;
 mod memory;
 mod metrics;
 mod options;
+mod process;
+mod queue;
 mod runner;
 mod source;
 mod spec;
@@ -91,6 +96,7 @@ pub use kafka::KafkaSource;
 pub use memory::{MemoryBroker, MemoryRecord, MemorySource};
 pub use metrics::{LatencySummary, MetricsSnapshot, PartitionLag};
 pub use options::{Filter, ListenerOptions, RetryPolicy};
+pub use queue::{Delivery, Queue, BATCH_LINGER};
 pub use runner::{Listener, ShutdownHandle};
 pub use source::{
     DeadLetter, EventSource, RevokeDone, RevokeWait, SourceEvent, SourceHandle, SourceStart,

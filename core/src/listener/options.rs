@@ -57,6 +57,11 @@ pub struct ListenerOptions {
     pub close_timeout: Duration,
     /// How often metrics are emitted through `tracing` (`None`: never; default 30 s).
     pub metrics_interval: Option<Duration>,
+    /// Records of one partition in the handler at once (default 1: one after the other).
+    /// Above 1 a partition's handler calls overlap, each with its own retries and dead-letter
+    /// path, while offsets are still stored in partition order (up to the first record not
+    /// finished).
+    pub max_in_flight_per_partition: usize,
 }
 
 impl Default for ListenerOptions {
@@ -74,6 +79,7 @@ impl Default for ListenerOptions {
             drain_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(10),
             metrics_interval: Some(Duration::from_secs(30)),
+            max_in_flight_per_partition: 1,
         }
     }
 }
@@ -105,6 +111,11 @@ impl ListenerOptions {
         if self.handler_timeout.is_some_and(|d| d.is_zero()) {
             return Err(Error::config(
                 "handler_timeout of 0 would fail every call: set a positive bound or none",
+            ));
+        }
+        if self.max_in_flight_per_partition == 0 {
+            return Err(Error::config(
+                "max_in_flight_per_partition of 0 would handle nothing: set 1 (one record at a time) or more",
             ));
         }
         if self.dedupe.is_some_and(|w| w.max_entries == 0) {

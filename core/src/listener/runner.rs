@@ -39,6 +39,9 @@ impl ShutdownHandle {
     pub fn is_shutdown(&self) -> bool {
         *self.tx.borrow()
     }
+    pub(crate) fn subscribe(&self) -> watch::Receiver<bool> {
+        self.tx.subscribe()
+    }
     async fn wait(rx: &mut watch::Receiver<bool>) {
         let _ = rx.wait_for(|s| *s).await;
     }
@@ -289,11 +292,15 @@ impl Listener {
     }
 }
 
-/// A copy (kind, message, location) for the error callback of an error that is also returned.
-fn copy_error(e: &Error) -> Error {
+/// A copy (kind, message, location, HTTP status) of an error that is also returned elsewhere
+/// (the error callback, every puller of a queue).
+pub(crate) fn copy_error(e: &Error) -> Error {
     let mut c = Error::new(e.kind(), e.message().to_owned());
     if let Some(l) = e.location() {
         c = c.with_location(l.to_owned());
+    }
+    if let Some(s) = e.status() {
+        c = c.with_status(s);
     }
     c
 }

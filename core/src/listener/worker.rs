@@ -1,44 +1,48 @@
-//! One worker per partition: decode → filter → dedupe → handler (with retries) → store the
-//! offset, one record at a time, so offsets are stored in partition order and a record's
-//! offset is stored only once it was handled, dead-lettered or reported.
+//! One worker ("lane") per partition: decode → filter → dedupe → handler (with retries) →
+//! store the offset. A lane runs up to
+//! [`max_in_flight_per_partition`](super::ListenerOptions::max_in_flight_per_partition)
+//! records at once (default 1: one after the other) and stores offsets strictly in partition
+//! order: only the longest prefix of finished records is stored, so a record's offset is
+//! stored only once it and every record before it were handled, dead-lettered or reported.
 //!
-//! A worker is told to stop (shutdown, or its partition was revoked) through a watch flag: it
-//! lets the handler call in flight finish and stores its offset, abandons retry waits, and
+//! A lane is told to stop (shutdown, or its partition was revoked) through a watch flag: it
+//! lets the handler calls in flight finish and stores their offsets, abandons retry waits, and
 //! drops the records it has not started — the group redelivers them.
 
-use std::any::Any;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures::FutureExt;
+use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::decode::{decode, DecodeOptions};
-use super::dedupe::{Dedupe, DedupeKey};
-use super::dlq;
-use super::event::{Coordinates, EncounterEvent, EventInner, SourceMessage};
-use super::handler::{
-    Disposition, ErrorCallback, Failure, FailureReason, Handler, HandlerError, HandlerFailed,
-    Permanent,
-};
+use super::dedupe::Dedupe;
+use super::event::{Coordinates, SourceMessage};
+use super::handler::{Disposition, ErrorCallback, Failure, FailureReason, Handler};
 use super::metrics::Metrics;
-use super::options::{Filter, ListenerOptions};
+use super::options::ListenerOptions;
+use super::process::{process, Flow};
+use super::queue::Channel;
 use super::source::SourceHandle;
 use crate::fhir::{ReadMode, ReadOptions};
-use crate::mycore::{is_vc_encounter, VcEncounter};
-use crate::{Error, ErrorKind};
 
 /// How long a handled record's offset may wait before it is stored (stores are batched:
 /// one librdkafka call per batch instead of per record).
 const STORE_EVERY: Duration = Duration::from_millis(100);
 
+/// Where events go.
+pub(crate) enum Target {
+    /// A push handler, called by the lanes.
+    Handler(Arc<dyn Handler>),
+    /// A [`Queue`](super::Queue) that callers pull from and answer.
+    Queue(Arc<Channel>),
+}
+
 /// What every worker of a listener shares.
 pub(crate) struct Pipeline {
     pub opts: ListenerOptions,
-    pub handler: Arc<dyn Handler>,
+    pub target: Target,
     pub on_error: ErrorCallback,
     pub dedupe: Option<Dedupe>,
     pub metrics: Metrics,
@@ -46,14 +50,24 @@ pub(crate) struct Pipeline {
     pub budget: Arc<Semaphore>,
     /// The budget's size in permits.
     pub budget_total: u32,
+    /// Records a lane may run at once: the option's value, raised by a queue's batch mode
+    /// (lanes read it before starting each record, so a raise applies at once).
+    pub in_flight: AtomicUsize,
 }
 
 impl Pipeline {
-    fn read_options(&self) -> ReadOptions {
+    pub fn read_options(&self) -> ReadOptions {
         match self.opts.read_mode {
             ReadMode::Strict => ReadOptions::strict(),
             ReadMode::Lenient => ReadOptions::lenient(),
         }
+    }
+    fn in_flight_limit(&self) -> usize {
+        self.in_flight.load(Relaxed).max(1)
+    }
+    /// Lets lanes run at least `n` records at once.
+    pub fn raise_in_flight(&self, n: usize) {
+        self.in_flight.fetch_max(n, Relaxed);
     }
 }
 
@@ -62,8 +76,9 @@ pub(crate) fn permits(m: &SourceMessage) -> u32 {
     u32::try_from(m.len() / 1024 + 1).unwrap_or(u32::MAX)
 }
 
-/// Records handed to a worker; each returns its budget permits once finished, and whatever is
-/// left unprocessed returns them when dropped (a stopped or aborted worker).
+/// Records handed to a worker. Each record taken carries its budget permits (returned when it
+/// is finished or dropped); what is left untaken returns them when the work is dropped (a
+/// stopped or aborted worker).
 pub(crate) struct Work {
     messages: std::vec::IntoIter<SourceMessage>,
     budget: Arc<Semaphore>,
@@ -78,17 +93,33 @@ impl Work {
             held,
         }
     }
-    fn release(&mut self, n: u32) {
-        let n = n.min(self.held);
+    fn take(&mut self) -> Option<(SourceMessage, Held)> {
+        let m = self.messages.next()?;
+        let n = permits(&m).min(self.held);
         self.held -= n;
-        self.budget.add_permits(n as usize);
+        let held = Held {
+            budget: self.budget.clone(),
+            n,
+        };
+        Some((m, held))
     }
 }
 
 impl Drop for Work {
     fn drop(&mut self) {
-        let held = self.held;
-        self.release(held);
+        self.budget.add_permits(self.held as usize);
+    }
+}
+
+/// One record's share of the budget, returned when dropped.
+struct Held {
+    budget: Arc<Semaphore>,
+    n: u32,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.budget.add_permits(self.n as usize);
     }
 }
 
@@ -108,8 +139,8 @@ impl Lane {
     }
 }
 
-/// Stops workers: each finishes its handler call in flight (stored), within `timeout` in all;
-/// workers still busy then are aborted (their record is not stored and will be redelivered).
+/// Stops workers: each finishes its handler calls in flight (stored), within `timeout` in all;
+/// workers still busy then are aborted (their records are not stored and will be redelivered).
 pub(crate) async fn drain(lanes: Vec<Lane>, timeout: Duration) {
     for l in &lanes {
         let _ = l.cancel.send(true);
@@ -125,9 +156,26 @@ pub(crate) async fn drain(lanes: Vec<Lane>, timeout: Duration) {
     }
 }
 
-async fn cancelled(rx: &mut watch::Receiver<bool>) {
+/// Resolves once the worker is told to stop.
+pub(crate) async fn cancelled(rx: &mut watch::Receiver<bool>) {
     // An error means the sender is gone, which also means stop.
     let _ = rx.wait_for(|c| *c).await;
+}
+
+/// One record through `process`, returning its coordinates with the outcome; its budget
+/// share is returned when it is finished (or dropped with the lane).
+async fn track(
+    p: &Pipeline,
+    store: &dyn SourceHandle,
+    msg: SourceMessage,
+    held: Held,
+    mut cancel: watch::Receiver<bool>,
+    progress: &Progress,
+) -> (Coordinates, Flow) {
+    let at = msg.coordinates.clone();
+    let flow = process(p, store, msg, &mut cancel, progress).await;
+    drop(held);
+    (at, flow)
 }
 
 async fn run_lane(
@@ -136,60 +184,128 @@ async fn run_lane(
     mut rx: mpsc::UnboundedReceiver<Work>,
     mut cancel: watch::Receiver<bool>,
 ) {
-    let mut progress = Progress {
-        pending: None,
-        last_store: Instant::now(),
-    };
+    let progress = Progress::new();
+    // Records started, in offset order; `FuturesOrdered` yields their outcomes in that order,
+    // so what is marked finished is always a prefix of the partition.
+    let mut flight = FuturesOrdered::new();
+    let mut work: Option<Work> = None;
+    // Told to stop, or a record was left unfinished: start nothing more.
+    let mut stopping = false;
+    // A record was left unfinished: nothing after it may be stored.
+    let mut broken = false;
+    // The channel closed: finish what was handed over, then end.
+    let mut ended = false;
     loop {
-        let mut work = tokio::select! {
-            biased;
-            _ = cancelled(&mut cancel) => break,
-            w = rx.recv() => match w {
-                Some(w) => w,
-                None => break,
-            },
-        };
-        let mut stop = false;
-        while let Some(msg) = work.messages.next() {
-            if *cancel.borrow() {
-                stop = true;
-                break;
-            }
-            let n = permits(&msg);
-            let flow = process(&p, &*store, msg, &mut cancel, &mut progress).await;
-            work.release(n);
-            if flow == Flow::Stop {
-                stop = true;
-                break;
+        if *cancel.borrow() {
+            stopping = true;
+        }
+        while !stopping && flight.len() < p.in_flight_limit() {
+            match work.as_mut().and_then(Work::take) {
+                Some((msg, held)) => {
+                    flight.push_back(track(&p, &*store, msg, held, cancel.clone(), &progress));
+                }
+                None => match rx.try_recv() {
+                    Ok(w) => work = Some(w),
+                    Err(_) => {
+                        work = None;
+                        break;
+                    }
+                },
             }
         }
-        drop(work);
-        progress.store(&p, &*store);
-        if stop {
-            break;
+        if flight.is_empty() {
+            // Idle (or done): store now rather than when due.
+            progress.store(&p, &*store);
+            if stopping || ended {
+                break;
+            }
+            tokio::select! {
+                biased;
+                _ = cancelled(&mut cancel) => stopping = true,
+                w = rx.recv() => match w {
+                    Some(w) => work = Some(w),
+                    None => ended = true,
+                },
+            }
+            continue;
+        }
+        let room = !stopping && !ended && work.is_none() && flight.len() < p.in_flight_limit();
+        let due = progress.due();
+        tokio::select! {
+            biased;
+            Some((at, flow)) = flight.next() => match flow {
+                Flow::Continue if !broken => {
+                    progress.finished(at);
+                    progress.store_if_due(&p, &*store);
+                }
+                Flow::Continue => {}
+                Flow::Stop => {
+                    broken = true;
+                    stopping = true;
+                }
+            },
+            _ = cancelled(&mut cancel), if !stopping => stopping = true,
+            w = rx.recv(), if room => match w {
+                Some(w) => work = Some(w),
+                None => ended = true,
+            },
+            _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
+                progress.store(&p, &*store);
+            }
         }
     }
+    drop(flight);
+    drop(work);
     progress.store(&p, &*store);
 }
 
-/// The newest finished record of a worker whose offset is not stored yet.
-struct Progress {
+/// The newest record of a worker whose offset may be stored (it and everything before it are
+/// finished) and is not stored yet. Shared by the lane (which marks records finished, in
+/// order) and its records in flight (which store what is pending before a slow step, so a
+/// slow handler does not hold back earlier records' offsets).
+pub(crate) struct Progress {
+    inner: Mutex<ProgressInner>,
+}
+
+struct ProgressInner {
     pending: Option<Coordinates>,
     last_store: Instant,
 }
 
 impl Progress {
-    fn finished(&mut self, c: &Coordinates) {
-        self.pending = Some(c.clone());
+    fn new() -> Self {
+        Self {
+            inner: Mutex::new(ProgressInner {
+                pending: None,
+                last_store: Instant::now(),
+            }),
+        }
+    }
+    fn lock(&self) -> MutexGuard<'_, ProgressInner> {
+        // Only this lane's task takes it, never across an await: poisoning cannot leave it
+        // half-updated.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn finished(&self, c: Coordinates) {
+        self.lock().pending = Some(c);
+    }
+    /// When the pending offset is due to be stored (`None`: nothing pending).
+    fn due(&self) -> Option<tokio::time::Instant> {
+        let g = self.lock();
+        g.pending.as_ref()?;
+        Some(tokio::time::Instant::from_std(g.last_store + STORE_EVERY))
     }
     /// Stores the pending offset; a failure is reported, not fatal (the record is redelivered
     /// at worst).
-    fn store(&mut self, p: &Pipeline, store: &dyn SourceHandle) {
-        self.last_store = Instant::now();
-        let Some(at) = self.pending.take() else {
+    pub fn store(&self, p: &Pipeline, store: &dyn SourceHandle) {
+        let mut g = self.lock();
+        g.last_store = Instant::now();
+        let Some(at) = g.pending.take() else {
             return;
         };
+        // Stored under the lock so two stores of one lane cannot overtake each other.
         if let Err(error) = store.store(&at) {
+            drop(g);
             report(
                 p,
                 Failure {
@@ -203,256 +319,21 @@ impl Progress {
             );
         }
     }
-    /// Stores if the pending offset has waited long enough (called before work that may take
-    /// a while, so a slow handler does not hold back earlier records' offsets).
-    fn store_if_due(&mut self, p: &Pipeline, store: &dyn SourceHandle) {
-        if self.pending.is_some() && self.last_store.elapsed() >= STORE_EVERY {
+    /// Stores if the pending offset has waited long enough.
+    pub fn store_if_due(&self, p: &Pipeline, store: &dyn SourceHandle) {
+        let due = {
+            let g = self.lock();
+            g.pending.is_some() && g.last_store.elapsed() >= STORE_EVERY
+        };
+        if due {
             self.store(p, store);
         }
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Flow {
-    Continue,
-    Stop,
-}
-
-enum Attempt {
-    Ok,
-    Failed(HandlerError),
-    Panicked(String),
-    TimedOut(Duration),
-}
-
-async fn process(
-    p: &Pipeline,
-    store: &dyn SourceHandle,
-    msg: SourceMessage,
-    cancel: &mut watch::Receiver<bool>,
-    progress: &mut Progress,
-) -> Flow {
-    let m = &p.metrics;
-    m.mark_processed();
-    let decoded = decode(
-        msg.payload.as_deref(),
-        DecodeOptions {
-            format: &p.opts.format,
-            read: p.read_options(),
-            max_bytes: p.opts.max_message_bytes,
-        },
-    );
-    let decoded = match decoded {
-        Ok(d) => d,
-        Err(e) => {
-            m.c().decode_errors.fetch_add(1, Relaxed);
-            let reason = FailureReason::Decode(e.kind);
-            progress.store(p, store);
-            dispose(p, store, msg, reason, Error::from(e), 0, progress).await;
-            return Flow::Continue;
-        }
-    };
-    let vc = if is_vc_encounter(&decoded.encounter) {
-        VcEncounter::from_encounter(&decoded.encounter).ok()
-    } else {
-        None
-    };
-    if vc.is_none() && p.opts.filter == Filter::VcOnly {
-        m.c().filtered.fetch_add(1, Relaxed);
-        progress.finished(&msg.coordinates);
-        return Flow::Continue;
-    }
-    // Held until the record is finished; dropped unfinished (stop, abort) it releases the key.
-    let mut claim = None;
-    if let Some(d) = &p.dedupe {
-        if let Some(key) = DedupeKey::of(
-            &decoded.encounter,
-            msg.payload.as_deref().unwrap_or_default(),
-        ) {
-            match d.guard(key) {
-                Some(g) => claim = Some(g),
-                None => {
-                    m.c().deduplicated.fetch_add(1, Relaxed);
-                    progress.finished(&msg.coordinates);
-                    return Flow::Continue;
-                }
-            }
-        }
-    }
-    let event = EncounterEvent::new(EventInner {
-        message: msg,
-        encounter: decoded.encounter,
-        vc,
-        included: decoded.included,
-        warnings: decoded.warnings,
-        layout: decoded.layout,
-    });
-
-    let mut attempts = 0u32;
-    let first_attempt = Instant::now();
-    progress.store_if_due(p, store);
-    let last = loop {
-        attempts += 1;
-        let started = Instant::now();
-        let outcome = attempt(p, event.clone()).await;
-        m.handler_latency(started.elapsed());
-        let permanent = match &outcome {
-            Attempt::Ok => {
-                m.c().handled.fetch_add(1, Relaxed);
-                if let Some(g) = claim {
-                    g.complete();
-                }
-                progress.finished(event.coordinates());
-                return Flow::Continue;
-            }
-            Attempt::Failed(e) => e.downcast_ref::<Permanent>().is_some(),
-            Attempt::Panicked(_) | Attempt::TimedOut(_) => false,
-        };
-        // The one retry policy: retries left, and the wait ending within its total bound.
-        let wait = match p
-            .opts
-            .retry
-            .next_delay(attempts, first_attempt.elapsed(), None)
-        {
-            Some(wait) if !permanent => wait,
-            _ => break outcome,
-        };
-        m.c().retries.fetch_add(1, Relaxed);
-        progress.store(p, store);
-        tracing::debug!(target: "hie_vc::listener", coordinates = %event.coordinates(), attempts, ?wait, "handler failed; retrying");
-        tokio::select! {
-            biased;
-            _ = cancelled(cancel) => {
-                // Stopping: the record is not stored, so it comes back after the restart or
-                // to the partition's next owner (and the dropped claim lets it through).
-                return Flow::Stop;
-            }
-            _ = tokio::time::sleep(wait) => {}
-        }
-    };
-
-    m.c().handler_failures.fetch_add(1, Relaxed);
-    let (reason, error) = match last {
-        Attempt::Failed(e) => (
-            FailureReason::Handler,
-            Error::new(
-                ErrorKind::Handler,
-                format!("the handler failed after {attempts} attempt(s)"),
-            )
-            .with_source(HandlerFailed(e)),
-        ),
-        Attempt::Panicked(msg) => (
-            FailureReason::HandlerPanic,
-            Error::new(
-                ErrorKind::Handler,
-                format!("the handler panicked (attempt {attempts}): {msg}"),
-            ),
-        ),
-        Attempt::TimedOut(t) => (
-            FailureReason::HandlerTimeout,
-            Error::new(
-                ErrorKind::Timeout,
-                format!("the handler did not finish within {t:?} (attempt {attempts})"),
-            ),
-        ),
-        Attempt::Ok => return Flow::Continue, // not reached: Ok returns above
-    };
-    if let Some(g) = claim {
-        g.complete();
-    }
-    let msg = event.message().clone();
-    drop(event);
-    progress.store(p, store);
-    dispose(p, store, msg, reason, error, attempts, progress).await;
-    Flow::Continue
-}
-
-/// One handler call, with panics caught and the optional time bound.
-async fn attempt(p: &Pipeline, event: EncounterEvent) -> Attempt {
-    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| p.handler.handle(event))) {
-        Ok(f) => f,
-        Err(panic) => return Attempt::Panicked(panic_text(&*panic)),
-    };
-    let guarded = AssertUnwindSafe(fut).catch_unwind();
-    let result = match p.opts.handler_timeout {
-        Some(t) => match tokio::time::timeout(t, guarded).await {
-            Ok(r) => r,
-            Err(_) => return Attempt::TimedOut(t),
-        },
-        None => guarded.await,
-    };
-    match result {
-        Ok(Ok(())) => Attempt::Ok,
-        Ok(Err(e)) => Attempt::Failed(e),
-        Err(panic) => Attempt::Panicked(panic_text(&*panic)),
-    }
-}
-
-fn panic_text(panic: &(dyn Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-text panic payload".to_owned()
-    }
-}
-
-/// A record that failed for good: to the dead-letter topic (if any), to the error callback,
-/// and its offset stored so the partition moves on.
-async fn dispose(
-    p: &Pipeline,
-    store: &dyn SourceHandle,
-    msg: SourceMessage,
-    reason: FailureReason,
-    error: Error,
-    attempts: u32,
-    progress: &mut Progress,
-) {
-    let m = &p.metrics;
-    let mut disposition = Disposition::Skipped;
-    if let Some(topic) = &p.opts.dead_letter_topic {
-        let record = dlq::record(&msg, reason, &error, attempts);
-        match store.dead_letter(topic, record).await {
-            Ok(()) => {
-                m.c().dead_lettered.fetch_add(1, Relaxed);
-                disposition = Disposition::DeadLettered {
-                    topic: topic.clone(),
-                };
-            }
-            Err(dlq_error) => {
-                m.c().dead_letter_failures.fetch_add(1, Relaxed);
-                report(
-                    p,
-                    Failure {
-                        reason: FailureReason::DeadLetter,
-                        error: dlq_error,
-                        coordinates: Some(msg.coordinates.clone()),
-                        attempts,
-                        disposition: Disposition::Skipped,
-                        message: None,
-                    },
-                );
-            }
-        }
-    }
-    progress.finished(&msg.coordinates);
-    report(
-        p,
-        Failure {
-            reason,
-            error,
-            coordinates: Some(msg.coordinates.clone()),
-            attempts,
-            disposition,
-            message: Some(msg),
-        },
-    );
-}
-
 /// Calls the error callback; a panicking callback is contained (and logged).
 pub(crate) fn report(p: &Pipeline, f: Failure) {
-    if std::panic::catch_unwind(AssertUnwindSafe(|| (p.on_error)(&f))).is_err() {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (p.on_error)(&f))).is_err() {
         tracing::error!(target: "hie_vc::listener", reason = %f.reason, "the error callback panicked");
     }
 }
