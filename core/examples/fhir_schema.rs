@@ -6,9 +6,9 @@
 //! cargo run -q -p hie-vc --example fhir_schema -- debug FILE...
 //! ```
 //!
-//! `debug` reads each FHIR JSON file leniently and prints, one JSON string per line, the
-//! resource's `Debug` text (patient data redacted): what the Python binding's repr is checked
-//! against.
+//! `debug` reads each FHIR JSON file leniently and prints, one JSON object per line,
+//! `{"debug": the resource's Debug text (patient data redacted), "json": the FHIR JSON the
+//! writer makes of it}`: what the Python binding's repr is checked against.
 
 use std::process::ExitCode;
 
@@ -38,8 +38,11 @@ fn main() -> ExitCode {
                 };
                 match fhir::read::<Resource>(&bytes, ReadOptions::lenient()) {
                     Ok(read) => {
-                        let text = format!("{:?}", read.value);
-                        println!("{}", serde_json::Value::String(text));
+                        let line = serde_json::json!({
+                            "debug": format!("{:?}", read.value),
+                            "json": fhir::to_json(&read.value),
+                        });
+                        println!("{line}");
                     }
                     Err(e) => {
                         eprintln!("{path}: {e}");
