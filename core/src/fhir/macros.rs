@@ -9,8 +9,8 @@
 
 macro_rules! fhir_struct {
     // ---- kinds: prepend the inherited elements ----
-    ($(#[$m:meta])* datatype $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
-        fhir_struct!(@emit false, $(#[$m])* $name $fhir {
+    ($(#[doc = $doc:literal])* datatype $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit false, Datatype, $(#[doc = $doc])* $name $fhir {
             /// Element id (for internal references).
             id: Option<String> = "id";
             /// Additional content defined by implementations.
@@ -18,8 +18,8 @@ macro_rules! fhir_struct {
             $($body)*
         } $($rest)*);
     };
-    ($(#[$m:meta])* backbone $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
-        fhir_struct!(@emit false, $(#[$m])* $name $fhir {
+    ($(#[doc = $doc:literal])* backbone $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit false, Backbone, $(#[doc = $doc])* $name $fhir {
             /// Element id (for internal references).
             id: Option<String> = "id";
             /// Additional content defined by implementations.
@@ -29,8 +29,8 @@ macro_rules! fhir_struct {
             $($body)*
         } $($rest)*);
     };
-    ($(#[$m:meta])* resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
-        fhir_struct!(@emit true, $(#[$m])* $name $fhir {
+    ($(#[doc = $doc:literal])* resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit true, Resource, $(#[doc = $doc])* $name $fhir {
             /// Logical id of the resource.
             id: Option<$crate::fhir::Id> = "id";
             /// Metadata about the resource.
@@ -50,8 +50,8 @@ macro_rules! fhir_struct {
             $($body)*
         } $($rest)*);
     };
-    ($(#[$m:meta])* plain_resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
-        fhir_struct!(@emit true, $(#[$m])* $name $fhir {
+    ($(#[doc = $doc:literal])* plain_resource $name:ident $fhir:literal { $($body:tt)* } $($rest:tt)*) => {
+        fhir_struct!(@emit true, Resource, $(#[doc = $doc])* $name $fhir {
             /// Logical id of the resource.
             id: Option<$crate::fhir::Id> = "id";
             /// Metadata about the resource.
@@ -74,18 +74,20 @@ macro_rules! fhir_struct {
     (@req redact, $out:ident, $field:ident, $json:literal) => {};
     (@redact redact) => { true };
     (@redact required) => { false };
+    (@required required) => { true };
+    (@required redact) => { false };
 
     // ---- the struct ----
-    (@emit $is_resource:expr, $(#[$m:meta])* $name:ident $fhir:literal {
-        $( $(#[$fm:meta])* $field:ident : $ty:ty = $json:literal $([$($flag:ident),*])? ; )*
+    (@emit $is_resource:expr, $kind:ident, $(#[doc = $doc:literal])* $name:ident $fhir:literal {
+        $( $(#[doc = $fdoc:literal])* $field:ident : $ty:ty = $json:literal $([$($flag:ident),*])? ; )*
     } $(choice {
-        $( $(#[$cm:meta])* $cfield:ident : $cty:ty = $cprefix:literal $([$($cflag:ident),*])? ; )*
+        $( $(#[doc = $cdoc:literal])* $cfield:ident : $cty:ty = $cprefix:literal $([$($cflag:ident),*])? ; )*
     })? $(finish $finish:path;)?) => {
-        $(#[$m])*
+        $(#[doc = $doc])*
         #[derive(Clone, Default, PartialEq)]
         pub struct $name {
-            $( $(#[$fm])* pub $field: $ty, )*
-            $($( $(#[$cm])* pub $cfield: Option<$cty>, )*)?
+            $( $(#[doc = $fdoc])* pub $field: $ty, )*
+            $($( $(#[doc = $cdoc])* pub $cfield: Option<$cty>, )*)?
             /// Extensions and ids on primitive elements (the `_name` companions in JSON).
             pub primitive_ext: $crate::fhir::PrimitiveExtensions,
             /// Elements this model does not know, kept as the JSON text that was read.
@@ -181,6 +183,46 @@ macro_rules! fhir_struct {
             }
         }
 
+        impl $crate::fhir::schema::SchemaType for $name {
+            const SCHEMA_NAME: &'static str = stringify!($name);
+            const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {
+                name: stringify!($name),
+                fhir_name: $fhir,
+                kind: $crate::fhir::schema::Kind::$kind,
+                json_type: Some($crate::fhir::schema::JsonType::Object),
+                doc: $crate::fhir::schema::Doc(&[$($doc),*]),
+                elements: &[
+                    $(
+                        $crate::fhir::schema::ElementDef {
+                            json_name: $json,
+                            type_name: <$ty as $crate::fhir::value::Field>::TYPE_NAME,
+                            choices: &[],
+                            open: false,
+                            array: <$ty as $crate::fhir::value::Field>::ARRAY,
+                            required: false $( $( || fhir_struct!(@required $flag) )* )?,
+                            redact: false $( $( || fhir_struct!(@redact $flag) )* )?,
+                            doc: $crate::fhir::schema::Doc(&[$($fdoc),*]),
+                        },
+                    )*
+                    $($(
+                        $crate::fhir::schema::ElementDef {
+                            json_name: $cprefix,
+                            type_name: <$cty as $crate::fhir::schema::SchemaType>::SCHEMA_NAME,
+                            choices: <$cty as $crate::fhir::schema::SchemaType>::DEF.choices,
+                            open: <$cty as $crate::fhir::schema::SchemaType>::DEF.open,
+                            array: false,
+                            required: false $( $( || fhir_struct!(@required $cflag) )* )?,
+                            redact: false $( $( || fhir_struct!(@redact $cflag) )* )?,
+                            doc: $crate::fhir::schema::Doc(&[$($cdoc),*]),
+                        },
+                    )*)?
+                ],
+                codes: &[],
+                choices: &[],
+                open: false,
+            };
+        }
+
         impl $crate::fhir::value::FhirType for $name {
             const PRIMITIVE: bool = false;
             fn read<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -273,12 +315,12 @@ macro_rules! fhir_struct {
 
 /// `fhir_code!`: a typed code enum that keeps codes it does not know.
 macro_rules! fhir_code {
-    ($(#[$m:meta])* $name:ident { $( $(#[$vm:meta])* $variant:ident = $code:literal ),* $(,)? }) => {
-        $(#[$m])*
+    ($(#[doc = $doc:literal])* $name:ident { $( $(#[doc = $vdoc:literal])* $variant:ident = $code:literal ),* $(,)? }) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vm])* $variant, )*
+            $( $(#[doc = $vdoc])* $variant, )*
             /// A code outside the R4 value set, kept as sent.
             Other(String),
         }
@@ -314,6 +356,29 @@ macro_rules! fhir_code {
             fn from(s: &str) -> Self {
                 Self::from_code(s)
             }
+        }
+
+        impl $crate::fhir::schema::SchemaType for $name {
+            const SCHEMA_NAME: &'static str = stringify!($name);
+            const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {
+                name: stringify!($name),
+                fhir_name: stringify!($name),
+                kind: $crate::fhir::schema::Kind::Code,
+                json_type: Some($crate::fhir::schema::JsonType::String),
+                doc: $crate::fhir::schema::Doc(&[$($doc),*]),
+                elements: &[],
+                codes: &[
+                    $(
+                        $crate::fhir::schema::CodeDef {
+                            code: $code,
+                            variant: stringify!($variant),
+                            doc: $crate::fhir::schema::Doc(&[$($vdoc),*]),
+                        },
+                    )*
+                ],
+                choices: &[],
+                open: false,
+            };
         }
 
         impl $crate::fhir::value::FhirType for $name {
@@ -364,17 +429,19 @@ macro_rules! fhir_choice {
     };
     (@accept_other open, $suffix:ident) => { $crate::fhir::value::is_type_suffix($suffix) };
     (@accept_other closed, $suffix:ident) => { false };
-    ($(#[$m:meta])* $openness:ident $name:ident {
-        $( $(#[$vm:meta])* $variant:ident($ty:ty) = $suffix:literal $([$flag:ident])? ),* $(,)?
+    (@open open) => { true };
+    (@open closed) => { false };
+    ($(#[doc = $doc:literal])* $openness:ident $name:ident {
+        $( $(#[doc = $vdoc:literal])* $variant:ident($ty:ty) = $suffix:literal $([$flag:ident])? ),* $(,)?
     }) => {
-        $(#[$m])*
+        $(#[doc = $doc])*
         // A value enum: boxing the larger datatypes would make every match and constructor
         // awkward for a few hundred bytes per extension.
         #[allow(clippy::large_enum_variant)]
         #[derive(Clone)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vm])* $variant($ty), )*
+            $( $(#[doc = $vdoc])* $variant($ty), )*
             /// Any other type (open choices only), kept as the JSON text that was read.
             Other {
                 /// The type suffix, e.g. `Timing`.
@@ -421,6 +488,30 @@ macro_rules! fhir_choice {
                     Self::Other { type_name, .. } => f.debug_tuple(type_name).field(&"<raw>").finish(),
                 }
             }
+        }
+
+        impl $crate::fhir::schema::SchemaType for $name {
+            const SCHEMA_NAME: &'static str = stringify!($name);
+            const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {
+                name: stringify!($name),
+                fhir_name: stringify!($name),
+                kind: $crate::fhir::schema::Kind::Choice,
+                json_type: None,
+                doc: $crate::fhir::schema::Doc(&[$($doc),*]),
+                elements: &[],
+                codes: &[],
+                choices: &[
+                    $(
+                        $crate::fhir::schema::ChoiceDef {
+                            suffix: $suffix,
+                            type_name: <$ty as $crate::fhir::schema::SchemaType>::SCHEMA_NAME,
+                            redact: false $( || fhir_choice!(@redact $flag) )?,
+                            doc: $crate::fhir::schema::Doc(&[$($vdoc),*]),
+                        },
+                    )*
+                ],
+                open: fhir_choice!(@open $openness),
+            };
         }
 
         impl $crate::fhir::value::Choice for $name {

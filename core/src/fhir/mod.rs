@@ -30,6 +30,7 @@ mod intern;
 pub mod primitives;
 pub mod resource;
 pub mod resources;
+pub mod schema;
 pub mod value;
 
 pub use context::{ReadError, ReadErrorKind, ReadMode, ReadOptions, ReadWarning, WarningKind};

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 
 use super::context::{self, ReadErrorKind, WarningKind};
 use super::intern;
+use super::schema::{JsonType, SchemaType, TypeDef};
 use super::value::FhirType;
 
 /// A value that does not match its FHIR primitive format.
@@ -214,6 +215,24 @@ fn read_checked<'de, D: Deserializer<'de>>(
     })
 }
 
+impl SchemaType for String {
+    const SCHEMA_NAME: &'static str = "string";
+    const DEF: TypeDef = TypeDef::primitive(
+        "string",
+        JsonType::String,
+        &[" FHIR `string`: a non-empty sequence of Unicode characters."],
+    );
+}
+
+impl SchemaType for bool {
+    const SCHEMA_NAME: &'static str = "boolean";
+    const DEF: TypeDef = TypeDef::primitive(
+        "boolean",
+        JsonType::Boolean,
+        &[" FHIR `boolean`: `true` or `false`."],
+    );
+}
+
 impl FhirType for String {
     const PRIMITIVE: bool = true;
     fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -260,13 +279,18 @@ impl FhirType for bool {
 }
 
 macro_rules! string_primitive {
-    ($(#[$m:meta])* $name:ident, $fhir:literal, $check:path, $expected:literal) => {
-        string_primitive!($(#[$m])* $name, $fhir, $check, $expected, false);
+    ($(#[doc = $doc:literal])* $name:ident, $fhir:literal, $check:path, $expected:literal) => {
+        string_primitive!($(#[doc = $doc])* $name, $fhir, $check, $expected, false);
     };
-    ($(#[$m:meta])* $name:ident, $fhir:literal, $check:path, $expected:literal, $intern:literal) => {
-        $(#[$m])*
+    ($(#[doc = $doc:literal])* $name:ident, $fhir:literal, $check:path, $expected:literal, $intern:literal) => {
+        $(#[doc = $doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(Cow<'static, str>);
+
+        impl SchemaType for $name {
+            const SCHEMA_NAME: &'static str = $fhir;
+            const DEF: TypeDef = TypeDef::primitive($fhir, JsonType::String, &[$($doc),*]);
+        }
 
         impl $name {
             /// Checks `value` against the R4 format.
@@ -450,6 +474,15 @@ impl From<time::OffsetDateTime> for DateTime {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Decimal(String);
 
+impl SchemaType for Decimal {
+    const SCHEMA_NAME: &'static str = "decimal";
+    const DEF: TypeDef = TypeDef::primitive(
+        "decimal",
+        JsonType::Decimal,
+        &[" FHIR `decimal`, whose exact text is the value (`1.50` is not `1.5`)."],
+    );
+}
+
 fn valid_decimal(s: &str) -> bool {
     let b = s.strip_prefix('-').unwrap_or(s).as_bytes();
     let (int, rest) = match b.iter().position(|c| !c.is_ascii_digit()) {
@@ -625,10 +658,15 @@ fn read_int<'de, D: Deserializer<'de>>(
 }
 
 macro_rules! int_primitive {
-    ($(#[$m:meta])* $name:ident, $fhir:literal, $lo:expr, $hi:expr) => {
-        $(#[$m])*
+    ($(#[doc = $doc:literal])* $name:ident, $fhir:literal, $lo:expr, $hi:expr) => {
+        $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(pub i64);
+
+        impl SchemaType for $name {
+            const SCHEMA_NAME: &'static str = $fhir;
+            const DEF: TypeDef = TypeDef::primitive($fhir, JsonType::Integer, &[$($doc),*]);
+        }
 
         impl $name {
             /// Checks the range.

@@ -15,7 +15,7 @@ use super::context::{self, ReadErrorKind, Seg, WarningKind};
 pub(crate) const MAX_DEPTH: usize = 96;
 
 /// A type of the FHIR model: how it is read from and written to FHIR JSON.
-pub trait FhirType: Sized + fmt::Debug {
+pub trait FhirType: Sized + fmt::Debug + super::schema::SchemaType {
     /// A FHIR primitive (may carry a `_name` companion in JSON).
     const PRIMITIVE: bool;
     /// Reads one value.
@@ -50,6 +50,8 @@ pub trait Field: Default {
     const PRIMITIVE: bool;
     /// The container is an array.
     const ARRAY: bool;
+    /// The [schema name](super::schema::TypeDef::name) of the type it holds.
+    const TYPE_NAME: &'static str;
     /// Reads the value of the current key from the map into `self`, replacing what it held (a
     /// repeated key keeps the last value).
     fn read_into<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error>;
@@ -136,6 +138,7 @@ impl<'de, T: FhirType> Visitor<'de> for OptInPlace<'_, T> {
 impl<T: FhirType> Field for Option<T> {
     const PRIMITIVE: bool = T::PRIMITIVE;
     const ARRAY: bool = false;
+    const TYPE_NAME: &'static str = T::SCHEMA_NAME;
     fn read_into<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
         map.next_value_seed(OptInPlace(self))
     }
@@ -335,6 +338,7 @@ impl<'de, T: FhirType> Visitor<'de> for ArrayInPlace<'_, T> {
 impl<T: FhirType> Field for Vec<T> {
     const PRIMITIVE: bool = T::PRIMITIVE;
     const ARRAY: bool = true;
+    const TYPE_NAME: &'static str = T::SCHEMA_NAME;
     fn read_into<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
         self.clear();
         map.next_value_seed(ArrayInPlace(self))
@@ -530,7 +534,7 @@ pub fn check_depth<E: de::Error>() -> Result<(), E> {
 }
 
 /// A choice element (`value[x]`, `deceased[x]`, ...): one variant per type suffix.
-pub trait Choice: Sized + fmt::Debug {
+pub trait Choice: Sized + fmt::Debug + super::schema::SchemaType {
     /// Whether `suffix` (e.g. `String`, `CodeableConcept`) names a type this choice can hold.
     fn accepts(suffix: &str) -> bool;
     /// Whether `suffix` names a primitive type (which may have a `_name` companion).
