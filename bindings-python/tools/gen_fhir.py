@@ -269,7 +269,16 @@ def _write_float(v: float) -> str:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
-    __slots__ = ()
+    __slots__ = ("_warnings",)
+
+    @property
+    def warnings(self) -> List[Any]:
+        """What a lenient read accepted that is not clean R4 (each with ``kind``,
+        ``location``, ``message``); empty for a strict read or a resource built here."""
+        return list(getattr(self, "_warnings", ()))
+
+    def _set_warnings(self, warnings: List[Any]) -> None:
+        self._warnings = warnings
 
     def __init__(self, **elements: Any) -> None:
         super().__init__(**elements)
@@ -337,7 +346,7 @@ def resource_from_json(text: "str | bytes") -> Resource:
 
 STUB_RUNTIME = '''
 from decimal import Decimal
-from typing import Any, ClassVar, Dict, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
 
 _T = TypeVar("_T", bound="FhirObject")
 
@@ -386,6 +395,11 @@ class FhirObject:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
+    @property
+    def warnings(self) -> List[Any]:
+        """What a lenient read accepted that is not clean R4 (each with ``kind``,
+        ``location``, ``message``); empty for a strict read or a resource built here."""
+    def _set_warnings(self, warnings: List[Any]) -> None: ...
     @property
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""

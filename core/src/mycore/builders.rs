@@ -123,8 +123,14 @@ struct Actor {
 }
 
 impl Actor {
+    /// An empty display is left out: FHIR strings may not be empty.
     fn reference(&self) -> Reference {
-        Reference::to(&self.kind, &self.id).with_display(self.display.clone())
+        let r = Reference::to(&self.kind, &self.id);
+        if self.display.is_empty() {
+            r
+        } else {
+            r.with_display(self.display.clone())
+        }
     }
 }
 

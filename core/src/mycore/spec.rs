@@ -346,18 +346,27 @@ mod tests {
     fn an_appointment_spec_builds_what_the_builder_builds() {
         let spec: AppointmentSpec = from_json(
             "vci_appointment",
-            r#"{"id":"a1","specialty":"86","patient":"p1","slot":"s1",
+            r#"{"id":"a1","specialty":"86","patient":{"id":"p1","display":"Siti"},"slot":"s1",
                 "start":"2023-07-10T21:00:00+08:00","end":"2023-07-10T22:00:00+08:00"}"#,
         )
         .unwrap();
         let built = AppointmentBuilder::vci("a1")
             .specialty("86")
-            .patient("p1", "")
+            .patient("p1", "Siti")
             .slot("s1")
             .period("2023-07-10T21:00:00+08:00", "2023-07-10T22:00:00+08:00")
             .build()
             .unwrap();
         assert_eq!(spec.build().unwrap(), built);
+        // A participant given by id alone has no display (FHIR strings may not be empty), which
+        // MY Core refuses with its own rule, not with an invalid-JSON error.
+        let bare = AppointmentSpec {
+            patient: Some(Party::Id("p1".into())),
+            ..spec
+        };
+        let e = bare.build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+        assert!(e.to_string().contains("needs a display"), "{e}");
     }
 
     #[test]

@@ -237,7 +237,16 @@ def _write_float(v: float) -> str:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
-    __slots__ = ()
+    __slots__ = ("_warnings",)
+
+    @property
+    def warnings(self) -> List[Any]:
+        """What a lenient read accepted that is not clean R4 (each with ``kind``,
+        ``location``, ``message``); empty for a strict read or a resource built here."""
+        return list(getattr(self, "_warnings", ()))
+
+    def _set_warnings(self, warnings: List[Any]) -> None:
+        self._warnings = warnings
 
     def __init__(self, **elements: Any) -> None:
         super().__init__(**elements)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The Python package's checks, as tests/run.sh runs them: builds the extension into a venv in
+# the shared target directory and dev profile (reusing the compiled core), then pytest, mypy
+# --strict on the tests and examples, stubtest (the stubs are true), and a wheel that
+# `twine check` accepts and that installs and imports in clean venvs of the oldest and newest
+# CPython here (3.9 and 3.13).
+#
+#   bindings-python/tests/run.sh            everything
+#   HIEVC_PY_QUICK=1                        pytest only (no wheel, mypy, stubtest)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${CARGO_TARGET_DIR:=$HOME/.cache/hie-vc/target}"
+export CARGO_TARGET_DIR
+VENV=${HIEVC_PY_VENV:-$HOME/.cache/hie-vc/venv}
+PY=${HIEVC_PYTHON:-python3}
+
+if [[ ! -x $VENV/bin/python ]]; then
+    "$PY" -m venv "$VENV" || exit 1
+fi
+"$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1
+"$VENV/bin/pip" install -q "maturin>=1.16,<2" pytest mypy twine "confluent-kafka>=2.3" || exit 1
+
+# `maturin develop` builds in the dev profile of the shared target dir (the core compiled by
+# `cargo test` is reused) and installs the package editable into the venv.
+(source "$VENV/bin/activate" && maturin develop --quiet) || exit 1
+
+"$VENV/bin/python" -m pytest -q tests || exit 1
+[[ -n ${HIEVC_PY_QUICK:-} ]] && exit 0
+
+"$VENV/bin/python" -m mypy --strict tests examples || exit 1
+"$VENV/bin/python" -m mypy.stubtest hie_vc --allowlist tests/stubtest-allowlist.txt || exit 1
+
+dist=$(mktemp -d)
+trap 'rm -rf "$dist"' EXIT
+(source "$VENV/bin/activate" && maturin build --quiet --out "$dist") || exit 1
+"$VENV/bin/python" -m twine check --strict "$dist"/*.whl || exit 1
+for v in 3.9 3.13; do
+    if ! command -v "python$v" >/dev/null; then
+        echo "python$v is not installed: the wheel's oldest/newest CPython check cannot run" >&2
+        exit 1
+    fi
+    "python$v" -m venv "$dist/venv$v" || exit 1
+    "$dist/venv$v/bin/pip" install -q "$dist"/*.whl || exit 1
+    (cd "$dist" && "$dist/venv$v/bin/python" -c "import hie_vc, sys; print('wheel imports on', sys.version.split()[0], 'hie_vc', hie_vc.__version__)") || exit 1
+done
