@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use crate::json::Json;
 use crate::ops_fhir::to_json;
-use crate::spec::{check_keys, document, opt_bool, opt_str, opt_u64, DOCUMENT_KEYS};
+use crate::spec::{array, check_keys, document, opt_bool, opt_str, opt_u64, pairs, DOCUMENT_KEYS};
 
 /// The topic records are produced on (one partition, so records keep their order).
 pub const TOPIC: &str = "vc-encounters";
@@ -47,19 +47,8 @@ fn record(r: &Json, i: usize) -> Result<MemoryRecord, String> {
     if let Some(k) = opt_str(r, "key")? {
         rec = rec.key(k.into_bytes());
     }
-    if let Some(headers) = r.get("headers") {
-        let pairs = headers
-            .items()
-            .ok_or(format!("{what}: headers are [[name, value], ...]"))?;
-        for p in pairs {
-            match p.items() {
-                Some([k, v]) => match (k.as_str(), v.as_str()) {
-                    (Some(k), Some(v)) => rec = rec.header(k, v.into_bytes()),
-                    _ => return Err(format!("{what}: header {p} is not [name, value]")),
-                },
-                _ => return Err(format!("{what}: header {p} is not [name, value]")),
-            }
-        }
+    for (k, v) in pairs(r, "headers").map_err(|e| format!("{what}: {e}"))? {
+        rec = rec.header(k, v.into_bytes());
     }
     Ok(rec)
 }
@@ -129,10 +118,7 @@ pub async fn listen(input: &Json) -> Result<Value, String> {
         Some("fail") => true,
         Some(other) => return Err(format!("handler is \"ok\" or \"fail\", not '{other}'")),
     };
-    let records = input
-        .get("records")
-        .and_then(Json::items)
-        .ok_or("\"records\" must be an array")?;
+    let records = array(input, "records")?;
     let broker = MemoryBroker::new();
     for (i, r) in records.iter().enumerate() {
         broker

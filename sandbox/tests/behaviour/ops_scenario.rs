@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::json::Json;
 use crate::ops_fhir::{error, to_json};
-use crate::spec::{check_keys, only_document, opt_bool, opt_str};
+use crate::spec::{array, check_keys, only_document, opt_bool, opt_str, pairs};
 
 /// Longest a step may take (a hung step fails the case instead of the whole suite).
 const STEP_LIMIT: Duration = Duration::from_secs(30);
@@ -185,14 +185,8 @@ impl Run {
             ),
             "search" => {
                 let mut req = hie.search_type(string(step, "type")?);
-                for p in step.get("params").and_then(Json::items).unwrap_or_default() {
-                    match p.items() {
-                        Some([k, v]) => match (k.as_str(), v.as_str()) {
-                            (Some(k), Some(v)) => req = req.param(k, v),
-                            _ => return Err(format!("search param {p} is not [name, value]")),
-                        },
-                        _ => return Err(format!("search param {p} is not [name, value]")),
-                    }
+                for (k, v) in pairs(step, "params")? {
+                    req = req.param(k, v);
                 }
                 outcome(req.send().await)
             }
@@ -234,14 +228,11 @@ impl Run {
             }
             "schedule" => {
                 let schedule = resource::<Schedule>(step, "schedule")?;
-                let slots = step
-                    .get("slots")
-                    .and_then(Json::items)
-                    .ok_or("\"slots\" must be an array of documents")?;
-                let mut read = Vec::with_capacity(slots.len());
-                for (i, s) in slots.iter().enumerate() {
-                    read.push(typed::<Slot>(s, &format!("slots[{i}]"))?);
-                }
+                let read = array(step, "slots")?
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| typed::<Slot>(s, &format!("slots[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
                 outcome(self.vc.schedule(schedule, read).await)
             }
             "book" => {
@@ -331,10 +322,7 @@ pub async fn scenario(op: &str, input: &Json) -> Result<Value, String> {
         encounter: None,
     };
     run.stats = run.stats_now();
-    let steps = input
-        .get("steps")
-        .and_then(Json::items)
-        .ok_or("\"steps\" must be an array")?;
+    let steps = array(input, "steps")?;
     let mut out = Vec::with_capacity(steps.len());
     for (i, step) in steps.iter().enumerate() {
         let name = string(step, "do").map_err(|e| format!("steps[{i}]: {e}"))?;

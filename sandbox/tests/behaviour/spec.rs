@@ -179,37 +179,54 @@ pub fn document_at(input: &Json, key: &str) -> Result<Vec<u8>, String> {
     only_document(input.get(key).ok_or(format!("no \"{key}\""))?, key)
 }
 
+/// An optional member converted by `conv`, which names the JSON type it wants.
+fn opt<T>(
+    obj: &Json,
+    key: &str,
+    conv: fn(&Json) -> Option<T>,
+    want: &str,
+) -> Result<Option<T>, String> {
+    obj.get(key)
+        .map(|v| conv(v).ok_or(format!("\"{key}\" must be {want}, got {v}")))
+        .transpose()
+}
+
 /// An optional string member.
 pub fn opt_str(obj: &Json, key: &str) -> Result<Option<String>, String> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_str()
-            .map(Some)
-            .ok_or(format!("\"{key}\" must be a string, got {v}")),
-    }
+    opt(obj, key, Json::as_str, "a string")
 }
 
 /// An optional boolean member.
 pub fn opt_bool(obj: &Json, key: &str) -> Result<Option<bool>, String> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_bool()
-            .map(Some)
-            .ok_or(format!("\"{key}\" must be true or false, got {v}")),
-    }
+    opt(obj, key, Json::as_bool, "true or false")
 }
 
 /// An optional non-negative integer member.
 pub fn opt_u64(obj: &Json, key: &str) -> Result<Option<u64>, String> {
-    match obj.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_u64()
-            .map(Some)
-            .ok_or(format!("\"{key}\" must be a non-negative integer, got {v}")),
-    }
+    opt(obj, key, Json::as_u64, "a non-negative integer")
+}
+
+/// A required array member.
+pub fn array<'a>(obj: &'a Json, key: &str) -> Result<&'a [Json], String> {
+    obj.get(key)
+        .and_then(Json::items)
+        .ok_or(format!("\"{key}\" must be an array"))
+}
+
+/// An optional member `[[name, value], ...]` of strings (headers, search parameters).
+pub fn pairs(obj: &Json, key: &str) -> Result<Vec<(String, String)>, String> {
+    let Some(list) = obj.get(key) else {
+        return Ok(Vec::new());
+    };
+    let bad = |p: &Json| format!("\"{key}\": {p} is not [name, value] (strings)");
+    let items = list.items().ok_or_else(|| bad(list))?;
+    items
+        .iter()
+        .map(|p| match p.items() {
+            Some([k, v]) => k.as_str().zip(v.as_str()).ok_or_else(|| bad(p)),
+            _ => Err(bad(p)),
+        })
+        .collect()
 }
 
 #[cfg(test)]
