@@ -272,7 +272,12 @@ impl Error {
         let mut source = std::error::Error::source(self);
         while let Some(s) = source {
             let text = s.to_string();
-            if !message.contains(&text) {
+            // A read error's text is `location: message`, both already in the message
+            // `From<ReadError>` built; repeating it would double every decode error.
+            let said = message.contains(&text)
+                || s.downcast_ref::<ReadError>()
+                    .is_some_and(|r| message.contains(&r.message));
+            if !said {
                 message.push_str(": ");
                 message.push_str(&text);
             }

@@ -266,6 +266,14 @@ fn error_messages_carry_their_causes() {
     let e = Error::new(ErrorKind::Transport, "cannot reach HIE").with_source(io);
     assert_eq!(e.detailed_message(), "cannot reach HIE: refused by peer");
     assert_eq!(e.info().message, e.detailed_message());
+
+    // A read error is said once, with its location.
+    let read = crate::fhir::read_str::<crate::fhir::Resource>("{", Default::default()).unwrap_err();
+    let e = Error::from(read.clone());
+    assert_eq!(
+        e.detailed_message(),
+        format!("could not read FHIR JSON: {} (at $)", read.message)
+    );
 }
 
 #[test]

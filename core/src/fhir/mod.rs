@@ -7,7 +7,9 @@
 //!   [`ReadError`]; lenient accepts the known quirks of published MY Core material and reports
 //!   each as a [`ReadWarning`]. Unknown elements are reported in both modes (or refused with
 //!   [`ReadOptions::deny_unknown`]).
-//! * **Writing** is always valid R4: arrays stay arrays, empty elements are left out.
+//! * **Writing** is R4 in form: arrays stay arrays, nulls and empty elements are left out,
+//!   numbers are numbers. What a lenient read kept as sent (a missing required element, a
+//!   malformed date) is written as it was: such a resource reads back strictly once fixed.
 //!
 //! ```
 //! use hie_vc::fhir::{self, ReadOptions, Resource};

@@ -265,7 +265,9 @@ impl FhirType for bool {
                     WarningKind::StringForPrimitive,
                     ReadErrorKind::InvalidType,
                     None,
-                    format!("boolean sent as the string \"{v}\""),
+                    // The value is not quoted: read errors and warnings reach logs and
+                    // dead-letter headers, and a string in the wrong place may be anything.
+                    "boolean sent as a JSON string".to_owned(),
                 )
                 .map_err(E::custom)?;
                 Ok(b)
@@ -568,7 +570,7 @@ impl FhirType for Decimal {
                     WarningKind::StringForPrimitive,
                     ReadErrorKind::InvalidType,
                     None,
-                    format!("decimal sent as the string \"{inner}\""),
+                    "decimal sent as a JSON string".to_owned(),
                 )
                 .map_err(de::Error::custom)?;
                 return Ok(Self(inner.to_owned()));
@@ -648,7 +650,7 @@ fn read_int<'de, D: Deserializer<'de>>(
                 WarningKind::StringForPrimitive,
                 ReadErrorKind::InvalidType,
                 None,
-                format!("{} sent as the string \"{v}\"", self.type_name),
+                format!("{} sent as a JSON string", self.type_name),
             )
             .map_err(E::custom)?;
             self.range(n)
@@ -779,6 +781,36 @@ mod tests {
         }
         for bad in ["01", "1.", ".5", "abc", "", "1e"] {
             assert!(Decimal::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn numbers_sent_as_strings_are_not_quoted() {
+        use crate::fhir::{read_str, Patient, ReadOptions};
+        // A MyKad-like number in a number's place must not reach logs through the message.
+        for (json, what) in [
+            (
+                r#"{"resourceType":"Patient","multipleBirthInteger":"950728106"}"#,
+                "integer",
+            ),
+            (r#"{"resourceType":"Patient","active":"true"}"#, "boolean"),
+        ] {
+            let e = read_str::<Patient>(json, ReadOptions::strict()).unwrap_err();
+            assert!(
+                e.message.contains(&format!("{what} sent as a JSON string")),
+                "{e}"
+            );
+            assert!(
+                !e.message.contains("950728106") && !e.message.contains("\"true\""),
+                "{e}"
+            );
+            let r = read_str::<Patient>(json, ReadOptions::lenient()).unwrap();
+            assert_eq!(r.warnings.len(), 1);
+            assert!(
+                !r.warnings[0].message.contains("950728106"),
+                "{:?}",
+                r.warnings
+            );
         }
     }
 
