@@ -14,9 +14,8 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use hie_vc::listener::{
-    dlq, Delivery, EncounterEvent, EventSource, FailureReason, KafkaConfig, Listener,
-    MemoryBroker, MemoryRecord, PartitionLag, Queue, RetryPolicy, SourceEvent, SourceHandle,
-    SourceStart,
+    dlq, Delivery, EncounterEvent, EventSource, FailureReason, KafkaConfig, Listener, MemoryBroker,
+    MemoryRecord, PartitionLag, Queue, RetryPolicy, SourceEvent, SourceHandle, SourceStart,
 };
 use hie_vc::{Error, ErrorKind};
 use listener_support::encounters::{number_of, vc_encounter};
@@ -29,7 +28,10 @@ const TICK: Option<Duration> = Some(Duration::from_millis(300));
 fn send(broker: &MemoryBroker, numbers: std::ops::Range<u64>) {
     for n in numbers {
         broker
-            .send(T, MemoryRecord::new(vc_encounter(n, 1)).header("trace", "t1"))
+            .send(
+                T,
+                MemoryRecord::new(vc_encounter(n, 1)).header("trace", "t1"),
+            )
             .unwrap();
     }
 }
@@ -84,7 +86,11 @@ async fn acknowledged_events_are_stored_in_order_and_pullers_share_the_queue() {
     assert_eq!(seen.len(), 40, "each event once");
     for p in 0..2 {
         let offsets: Vec<i64> = seen.iter().filter(|s| s.0 == p).map(|s| s.1).collect();
-        assert_eq!(offsets, (0..20).collect::<Vec<_>>(), "partition {p} in order");
+        assert_eq!(
+            offsets,
+            (0..20).collect::<Vec<_>>(),
+            "partition {p} in order"
+        );
         assert_eq!(broker.committed("g", T, p), Some(20));
     }
     assert_eq!(queue.listener().metrics().handled, 40);
@@ -110,7 +116,11 @@ async fn one_event_per_partition_is_out_until_it_is_answered_by_default() {
     assert_eq!(number(&second), 1);
     second.ack().unwrap();
     queue.close().await.unwrap();
-    assert_eq!(broker.committed("g", T, 0), Some(2), "the third was never answered");
+    assert_eq!(
+        broker.committed("g", T, 0),
+        Some(2),
+        "the third was never answered"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +158,11 @@ async fn a_failure_is_retried_per_policy_then_dead_lettered_with_its_headers() {
             .and_then(|h| h.value_str())
             .map(str::to_owned)
     };
-    assert_eq!(h(0, "trace").as_deref(), Some("t1"), "original headers kept");
+    assert_eq!(
+        h(0, "trace").as_deref(),
+        Some("t1"),
+        "original headers kept"
+    );
     assert_eq!(h(0, dlq::HEADER_OFFSET).as_deref(), Some("1"));
     assert_eq!(h(0, dlq::HEADER_ATTEMPTS).as_deref(), Some("3"));
     assert_eq!(h(0, dlq::HEADER_REASON).as_deref(), Some("handler"));
@@ -195,7 +209,11 @@ async fn a_dropped_delivery_is_a_failed_attempt_while_running() {
     assert_eq!(attempts, HashMap::from([(0, 2), (1, 2), (2, 1)]));
     let dead = broker.records("dlq");
     assert_eq!(dead.len(), 1);
-    let error = dead[0].header(dlq::HEADER_ERROR).unwrap().value_str().unwrap();
+    let error = dead[0]
+        .header(dlq::HEADER_ERROR)
+        .unwrap()
+        .value_str()
+        .unwrap();
     assert!(error.contains("dropped without an answer"), "{error}");
     assert_eq!(broker.committed("g", T, 0), Some(3));
 }
@@ -248,7 +266,11 @@ async fn events_out_or_queued_at_the_stop_are_redelivered_after_the_restart() {
         "neither the queued event nor the dropped one is waited for until the drain timeout"
     );
     queue.close().await.unwrap();
-    assert_eq!(broker.records("dlq").len(), 0, "abandoned, not dead-lettered");
+    assert_eq!(
+        broker.records("dlq").len(),
+        0,
+        "abandoned, not dead-lettered"
+    );
     assert_eq!(broker.committed("g", T, 0), None);
     assert_eq!(broker.committed("g", T, 1), None);
     assert_eq!(
@@ -256,7 +278,11 @@ async fn events_out_or_queued_at_the_stop_are_redelivered_after_the_restart() {
         ErrorKind::Closed
     );
     assert_eq!(
-        queue.next_batch(5, Duration::ZERO).await.unwrap_err().kind(),
+        queue
+            .next_batch(5, Duration::ZERO)
+            .await
+            .unwrap_err()
+            .kind(),
         ErrorKind::Closed
     );
 
@@ -409,7 +435,11 @@ async fn a_batch_from_one_partition_stores_only_the_acknowledged_prefix() {
         "the whole partition in flight, in order"
     );
     assert!(
-        queue.next_batch(10, Duration::from_millis(100)).await.unwrap().is_empty(),
+        queue
+            .next_batch(10, Duration::from_millis(100))
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing more"
     );
     // Answer out of order: 5, 7, 2, 0, 1, then 3; 4, 6, 8, 9 stay unanswered.
@@ -419,7 +449,11 @@ async fn a_batch_from_one_partition_stores_only_the_acknowledged_prefix() {
     ack(7);
     ack(2);
     tokio::time::sleep(Duration::from_millis(250)).await;
-    assert_eq!(broker.committed("g", T, 0), None, "offset 0 not answered yet");
+    assert_eq!(
+        broker.committed("g", T, 0),
+        None,
+        "offset 0 not answered yet"
+    );
     ack(0);
     ack(1);
     assert!(
@@ -431,7 +465,10 @@ async fn a_batch_from_one_partition_stores_only_the_acknowledged_prefix() {
     assert!(wait_until(WAIT, || broker.committed("g", T, 0) == Some(4)).await);
     // Kill-style stop: the unanswered events are held past the drain timeout.
     let held: Vec<Delivery> = slots.into_iter().flatten().collect();
-    assert_eq!(held.iter().map(|d| d.event().offset()).collect::<Vec<_>>(), [4, 6, 8, 9]);
+    assert_eq!(
+        held.iter().map(|d| d.event().offset()).collect::<Vec<_>>(),
+        [4, 6, 8, 9]
+    );
     queue.close().await.unwrap();
     // The lane is aborted at the drain timeout; its task is dropped just after.
     assert!(wait_until(WAIT, || held.iter().all(Delivery::is_abandoned)).await);
@@ -496,7 +533,10 @@ async fn a_pipelined_handler_overlaps_within_a_partition_and_stores_in_order() {
     listener.close().await.unwrap();
     run.await.unwrap().unwrap();
     let peak = peak.load(Ordering::SeqCst);
-    assert!((2..=4).contains(&peak), "overlapping calls, at most 4: {peak}");
+    assert!(
+        (2..=4).contains(&peak),
+        "overlapping calls, at most 4: {peak}"
+    );
     let dead = broker.records("dlq");
     assert_eq!(dead.len(), 1);
     assert_eq!(
@@ -537,7 +577,12 @@ async fn kafka_batches_store_the_acknowledged_prefix_and_redeliver_the_rest() {
     let mut batch = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while batch.len() < 50 && Instant::now() < deadline {
-        batch.extend(queue.next_batch(50 - batch.len(), Duration::from_secs(5)).await.unwrap());
+        batch.extend(
+            queue
+                .next_batch(50 - batch.len(), Duration::from_secs(5))
+                .await
+                .unwrap(),
+        );
     }
     assert_eq!(
         batch.iter().map(|d| d.event().offset()).collect::<Vec<_>>(),
