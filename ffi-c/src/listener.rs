@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::Duration;
 
-use hie_vc::fhir::ReadMode;
 use futures::FutureExt;
+use hie_vc::fhir::ReadMode;
 use hie_vc::listener::{
     DedupeWindow, Delivery, Failure as ListenerFailure, Filter, KafkaConfig, Listener,
     ListenerBuilder, ListenerOptions, PayloadFormat, Queue, StartFrom,
@@ -393,7 +393,12 @@ pub(crate) fn closed() -> Failure {
 
 impl hievc_listener {
     /// Starts the listener thread and the run task. Called with the state locked.
-    fn start(&self, state: &mut State, mode: Mode, callbacks: HostCallbacks) -> Result<(), Failure> {
+    fn start(
+        &self,
+        state: &mut State,
+        mode: Mode,
+        callbacks: HostCallbacks,
+    ) -> Result<(), Failure> {
         if state.closed || self.queue.listener().shutdown_handle().is_shutdown() {
             return Err(closed());
         }

@@ -236,7 +236,12 @@ async fn run_lane(
             Some((at, flow)) = flight.next() => match flow {
                 Flow::Continue if !broken => {
                     progress.finished(at);
-                    progress.store_if_due(&p, &*store);
+                    if stopping {
+                        // The drain may be cut short: store what is finished at once.
+                        progress.store(&p, &*store);
+                    } else {
+                        progress.store_if_due(&p, &*store);
+                    }
                 }
                 Flow::Continue => {}
                 Flow::Stop => {
@@ -244,7 +249,10 @@ async fn run_lane(
                     stopping = true;
                 }
             },
-            _ = cancelled(&mut cancel), if !stopping => stopping = true,
+            _ = cancelled(&mut cancel), if !stopping => {
+                stopping = true;
+                progress.store(&p, &*store);
+            }
             w = rx.recv(), if room => match w {
                 Some(w) => work = Some(w),
                 None => ended = true,
