@@ -3,7 +3,6 @@
 //! hosts that prefer their own threads (events: `event.rs`; the in-memory broker: `broker.rs`).
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,14 +10,11 @@ use std::thread::{self, JoinHandle, ThreadId};
 use std::time::Duration;
 
 use futures::FutureExt;
-use hie_vc::fhir::ReadMode;
 use hie_vc::listener::{
-    DedupeWindow, Delivery, Failure as ListenerFailure, Filter, KafkaConfig, Listener,
-    ListenerBuilder, ListenerOptions, PayloadFormat, Queue, StartFrom,
+    Delivery, Failure as ListenerFailure, Listener, ListenerBuilder, ListenerOptions, ListenerSpec,
+    Queue,
 };
-use hie_vc::settings::Settings;
 use hie_vc::vc::ArrivalHandler;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::broker::hievc_memory_broker;
@@ -162,110 +158,13 @@ fn build(
     })
 }
 
-/// Listener behaviour beyond the shared settings (every key optional).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct ListenerOpts {
-    format: Option<PayloadFormat>,
-    filter: Option<Filter>,
-    read_mode: Option<ReadMode>,
-    max_message_bytes: Option<usize>,
-    dedupe: bool,
-    dedupe_max_entries: Option<usize>,
-    dedupe_ttl_ms: Option<u64>,
-    max_retries: Option<u32>,
-    initial_backoff_ms: Option<u64>,
-    max_backoff_ms: Option<u64>,
-    handler_timeout_ms: Option<u64>,
-    dead_letter_topic: Option<String>,
-    drain_timeout_ms: Option<u64>,
-    close_timeout_ms: Option<u64>,
-    metrics_interval_ms: Option<u64>,
-    start_from: Option<StartFrom>,
-    client_id: Option<String>,
-    statistics_interval_ms: Option<u64>,
-    properties: BTreeMap<String, String>,
-}
-
-fn ms(v: u64) -> Duration {
-    Duration::from_millis(v)
-}
-
-impl ListenerOpts {
-    /// # Safety
-    /// `p` is NULL or a NUL-terminated string that outlives the call.
-    unsafe fn parse(p: *const c_char) -> Result<Self, Failure> {
-        // SAFETY: forwarded contract.
-        parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
-    }
-
-    fn listener_options(&self, settings: &Settings) -> Result<ListenerOptions, Failure> {
-        let mut o = ListenerOptions::from_settings(settings);
-        if let Some(f) = &self.format {
-            o.format = f.clone();
-        }
-        if let Some(f) = self.filter {
-            o.filter = f;
-        }
-        if let Some(m) = self.read_mode {
-            o.read_mode = m;
-        }
-        if let Some(n) = self.max_message_bytes {
-            o.max_message_bytes = n;
-        }
-        if self.dedupe || self.dedupe_max_entries.is_some() || self.dedupe_ttl_ms.is_some() {
-            let mut w = DedupeWindow::default();
-            if let Some(n) = self.dedupe_max_entries {
-                w.max_entries = n;
-            }
-            if let Some(t) = self.dedupe_ttl_ms {
-                w.ttl = (t > 0).then(|| ms(t));
-            }
-            o.dedupe = Some(w);
-        }
-        let mut retry = o.retry.clone();
-        if let Some(n) = self.max_retries {
-            retry = retry.max_retries(n);
-        }
-        if let Some(v) = self.initial_backoff_ms {
-            retry = retry.initial_backoff(ms(v));
-        }
-        if let Some(v) = self.max_backoff_ms {
-            retry = retry.max_backoff(ms(v));
-        }
-        o.retry = retry;
-        o.handler_timeout = self.handler_timeout_ms.map(ms);
-        if let Some(t) = &self.dead_letter_topic {
-            o.dead_letter_topic = Some(t.clone());
-        }
-        if let Some(v) = self.drain_timeout_ms {
-            o.drain_timeout = ms(v);
-        }
-        if let Some(v) = self.close_timeout_ms {
-            o.close_timeout = ms(v);
-        }
-        if let Some(v) = self.metrics_interval_ms {
-            o.metrics_interval = (v > 0).then(|| ms(v));
-        }
-        Ok(o)
-    }
-
-    fn kafka_config(&self, settings: &Settings) -> Result<KafkaConfig, Failure> {
-        let mut c = settings
-            .kafka
-            .to_config()?
-            .start_from(self.start_from.unwrap_or_default());
-        if let Some(id) = &self.client_id {
-            c = c.client_id(id.clone());
-        }
-        if let Some(v) = self.statistics_interval_ms {
-            c = c.statistics_interval((v > 0).then(|| ms(v)));
-        }
-        for (k, v) in &self.properties {
-            c = c.property(k.clone(), v.clone());
-        }
-        Ok(c)
-    }
+/// The options JSON: core's [`ListenerSpec`] (every key optional, unknown ones refused).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string that outlives the call.
+unsafe fn listener_spec(p: *const c_char) -> Result<ListenerSpec, Failure> {
+    // SAFETY: forwarded contract.
+    parse_opts(unsafe { opt_str(p, "options_json") }?, "options_json")
 }
 
 /// A Kafka listener with the `[kafka]` settings of `cfg` (`kafka.bootstrap` and
@@ -295,12 +194,12 @@ pub unsafe extern "C" fn hievc_listener_new(
         // SAFETY: caller contract.
         let cfg = unsafe { arg_ref(cfg, "cfg") }?;
         // SAFETY: caller contract.
-        let opts = unsafe { ListenerOpts::parse(options_json) }?;
+        let opts = unsafe { listener_spec(options_json) }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         let settings = cfg.snapshot();
         let kafka = opts.kafka_config(&settings)?;
-        let l = build(opts.listener_options(&settings)?, |b| Ok(b.kafka(kafka)))?;
+        let l = build(opts.listener_options(&settings), |b| Ok(b.kafka(kafka)))?;
         write_handle(out, l);
         Ok(())
     })
@@ -327,7 +226,7 @@ pub unsafe extern "C" fn hievc_listener_new_memory(
         // SAFETY: caller contract.
         let broker = unsafe { arg_ref(broker, "broker") }?;
         // SAFETY: caller contract.
-        let opts = unsafe { ListenerOpts::parse(options_json) }?;
+        let opts = unsafe { listener_spec(options_json) }?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
         // SAFETY: caller contract.
@@ -346,7 +245,7 @@ pub unsafe extern "C" fn hievc_listener_new_memory(
             .broker
             .source(&group, settings.kafka.topics.clone())
             .start_from(opts.start_from.unwrap_or_default());
-        let l = build(opts.listener_options(&settings)?, |b| Ok(b.source(source)))?;
+        let l = build(opts.listener_options(&settings), |b| Ok(b.source(source)))?;
         write_handle(out, l);
         Ok(())
     })
