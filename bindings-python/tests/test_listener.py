@@ -1,0 +1,249 @@
+"""The listener from Python: on the sandbox's in-process broker (every mode), and on the real
+Kafka broker of tests/services/kafka.sh with records produced by confluent-kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+import uuid
+from typing import List
+
+import pytest
+
+import hie_vc
+from hie_vc import errors, mycore
+from hie_vc.listener import EncounterEvent, Failure, Listener
+from hie_vc.sandbox import Sandbox
+
+
+def book(sb: Sandbox, appt_id: str) -> None:
+    sb.client.update(
+        mycore.vci_appointment(
+            id=appt_id,
+            specialty="86",
+            patient={"id": f"pt-{appt_id}", "display": "Siti"},
+            start="2023-07-10T21:00:00+08:00",
+            end="2023-07-10T22:00:00+08:00",
+        )
+    )
+
+
+def test_poll_ack_and_the_typed_event(sandbox: Sandbox) -> None:
+    listener = Listener.for_sandbox(sandbox, group=f"g-{uuid.uuid4()}")
+    try:
+        book(sandbox, "lis-1")
+        ci = sandbox.check_in("lis-1")
+        ev = listener.poll(timeout=10)
+        assert ev is not None
+        assert ev.encounter.id == ci.encounter_id
+        assert ev.encounter.class_.code == "VR"
+        assert ev.vc is not None and ev.vc.vc_type == "VCI"
+        assert json.loads(ev.raw)["resourceType"] in ("Encounter", "Bundle")
+        assert ev.topic and ev.offset >= 0
+        ev.ack()
+        assert ev.answered
+        with pytest.raises(errors.InvalidInput):
+            ev.ack()
+        assert listener.poll(timeout=0.2) is None
+    finally:
+        listener.close()
+    with pytest.raises(errors.Closed):
+        listener.poll(timeout=0.1)
+
+
+def test_run_stores_after_the_handler_and_dead_letters_what_keeps_failing(sandbox: Sandbox) -> None:
+    failures: List[Failure] = []
+    seen: List[str] = []
+    listener = Listener.for_sandbox(
+        sandbox, group=f"g-{uuid.uuid4()}", retry={"max_retries": 2, "initial_backoff_ms": 10}, on_error=failures.append
+    )
+
+    def handler(ev: EncounterEvent) -> None:
+        seen.append(str(ev.encounter.id))
+        if len(seen) <= 3:
+            raise RuntimeError("downstream not ready")
+        listener.stop()
+
+    book(sandbox, "lis-2")
+    sandbox.check_in("lis-2")
+    book(sandbox, "lis-3")
+    sandbox.check_in("lis-3")
+    t = threading.Timer(20, listener.stop)
+    t.start()
+    try:
+        listener.run(handler)
+    finally:
+        t.cancel()
+    # the first record failed 3 times (1 + 2 retries) and was reported; the second was handled
+    assert len(failures) == 1 and failures[0].reason == "handler"
+    assert len(seen) == 4
+    m = listener.metrics()
+    assert m["handled"] >= 1 and m["retries"] == 2
+
+
+def test_stop_from_another_thread_ends_run_within_a_second(sandbox: Sandbox) -> None:
+    listener = Listener.for_sandbox(sandbox, group=f"g-{uuid.uuid4()}")
+    threading.Timer(0.3, listener.stop).start()
+    t = time.monotonic()
+    listener.run(lambda ev: None)
+    assert time.monotonic() - t < 1.5
+
+
+def test_async_for_and_run_async_on_the_callers_loop(sandbox: Sandbox) -> None:
+    async def main() -> List[str]:
+        listener = Listener.for_sandbox(sandbox, group=f"g-{uuid.uuid4()}")
+        got: List[str] = []
+        book(sandbox, "lis-4")
+        sandbox.check_in("lis-4")
+        async for ev in listener:
+            got.append(str(ev.encounter.id))
+            break
+        await listener.aclose()
+        return got
+
+    assert len(asyncio.run(main())) == 1
+
+
+def test_batches_ack_when_the_next_is_asked_for(sandbox: Sandbox) -> None:
+    listener = Listener.for_sandbox(sandbox, group=f"g-{uuid.uuid4()}")
+    for i in range(5):
+        book(sandbox, f"lis-b{i}")
+        sandbox.check_in(f"lis-b{i}")
+    total = 0
+    for batch in listener.batches(max_records=10, timeout=2.0):
+        total += len(batch)
+        if total >= 5:
+            batch.ack()
+            break
+    assert total >= 5
+    listener.close()
+
+
+def test_bad_options_are_typed_errors(sandbox: Sandbox) -> None:
+    with pytest.raises(errors.InvalidInput):
+        Listener.for_sandbox(sandbox, filter="some")  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidInput):
+        Listener.for_sandbox(sandbox, options={"filtr": "all"})
+
+
+KAFKA = os.environ.get("HIEVC_KAFKA_BOOTSTRAP")
+
+
+def _kafka() -> str:
+    if not KAFKA:
+        pytest.fail("needs Kafka: set HIEVC_KAFKA_BOOTSTRAP (tests/services/kafka.sh start)")
+    return KAFKA
+
+
+def _produce(topic: str, payloads: List[bytes], headers: bool = False) -> None:
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": _kafka(), "linger.ms": 5})
+    for i, v in enumerate(payloads):
+        p.produce(topic, value=v, key=f"k{i}".encode(), headers=[("trace", b"t-%d" % i)] if headers else None)
+    assert p.flush(30) == 0
+
+
+def _encounter(i: int) -> bytes:
+    return json.dumps(
+        {
+            "resourceType": "Encounter",
+            "id": f"enc-{i}",
+            "status": "planned",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "VR"},
+            "serviceType": {
+                "coding": [{"system": "http://fhir.hie.moh.gov.my/CodeSystem/service-type-my-core", "code": "VCI"}]
+            },
+            "identifier": [{"system": "http://fhir.hie.moh.gov.my/sid/vc-token", "value": f"tok-{i}"}],
+            "subject": {"reference": f"Patient/p{i}"},
+        }
+    ).encode()
+
+
+@pytest.mark.kafka
+def test_kafka_records_from_confluent_kafka_reach_sync_async_and_batch_handlers() -> None:
+    topic = f"py-enc-{uuid.uuid4().hex[:8]}"
+    _produce(topic, [_encounter(i) for i in range(30)], headers=True)
+    common = dict(bootstrap=_kafka(), topics=[topic], options={"start_from": "earliest"})
+    l1 = Listener(group=f"g-{uuid.uuid4()}", **common)  # type: ignore[arg-type]
+    ids: List[str] = []
+
+    def h(ev: EncounterEvent) -> None:
+        ids.append(str(ev.encounter.id))
+        assert ev.headers[0] == ("trace", ev.headers[0][1])
+        if len(ids) == 30:
+            l1.stop()
+
+    threading.Timer(60, l1.stop).start()
+    l1.run(h)
+    assert sorted(ids) == sorted(f"enc-{i}" for i in range(30))
+
+    async def asy() -> int:
+        l2 = Listener(group=f"g-{uuid.uuid4()}", **common)  # type: ignore[arg-type]
+        n = 0
+
+        async def ah(ev: EncounterEvent) -> None:
+            nonlocal n
+            n += 1
+            if n == 30:
+                l2.stop()
+
+        await asyncio.wait_for(l2.run_async(ah), 60)
+        return n
+
+    assert asyncio.run(asy()) == 30
+    l3 = Listener(group=f"g-{uuid.uuid4()}", **common)  # type: ignore[arg-type]
+    got = 0
+    for batch in l3.batches(100, 5.0):
+        got += len(batch)
+        if got >= 30:
+            break
+    l3.close()
+    assert got == 30
+
+
+@pytest.mark.kafka
+def test_kafka_a_raising_handler_ends_in_the_dead_letter_topic_with_headers() -> None:
+    from confluent_kafka import Consumer
+
+    topic = f"py-enc-{uuid.uuid4().hex[:8]}"
+    dlq = f"{topic}-dlq"
+    _produce(topic, [_encounter(1)], headers=True)
+    l = Listener(
+        bootstrap=_kafka(),
+        topics=[topic],
+        group=f"g-{uuid.uuid4()}",
+        dead_letter_topic=dlq,
+        retry={"max_retries": 1, "initial_backoff_ms": 10},
+        options={"start_from": "earliest"},
+    )
+    calls = 0
+
+    def h(ev: EncounterEvent) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            threading.Timer(1.0, l.stop).start()
+        raise ValueError("cannot start the session")
+
+    threading.Timer(60, l.stop).start()
+    l.run(h)
+    assert calls == 2
+    c = Consumer({"bootstrap.servers": _kafka(), "group.id": f"dlq-{uuid.uuid4()}", "auto.offset.reset": "earliest"})
+    c.subscribe([dlq])
+    msg = None
+    deadline = time.monotonic() + 30
+    while msg is None and time.monotonic() < deadline:
+        m = c.poll(1.0)
+        if m is not None and m.error() is None:
+            msg = m
+    c.close()
+    assert msg is not None
+    assert json.loads(msg.value())["id"] == "enc-1"
+    hdrs = dict(msg.headers() or [])
+    assert hdrs.get("trace") == b"t-0"
+    assert any(k.startswith("hievc.dlq.") for k in hdrs)
+    assert b"cannot start the session" in b"".join(v for v in hdrs.values() if v)
