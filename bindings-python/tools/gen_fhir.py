@@ -269,7 +269,8 @@ def _write_float(v: float) -> str:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
-    __slots__ = ()
+    # What a lenient read accepted that is not clean R4 (set by the reader; not part of ==).
+    __slots__ = ("_warnings",)
 
     def __init__(self, **elements: Any) -> None:
         super().__init__(**elements)
@@ -289,6 +290,15 @@ class Resource(FhirObject):
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
         return self._data["resourceType"]  # type: ignore[no-any-return]
+
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+        return getattr(self, "_warnings", ())
+
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None:
+        self._warnings = tuple(warnings)
 
 
 class RawResource(Resource):
@@ -389,6 +399,11 @@ class Resource(FhirObject):
     @property
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None: ...
 
 class RawResource(Resource):
     """A resource of a type this model does not type, kept as its JSON."""
@@ -459,7 +474,10 @@ class Model:
             if e["choices"]:
                 for c in e["choices"]:
                     json_name = e["jsonName"] + c["suffix"]
-                    doc = e["doc"] + ("\n" + c["doc"] if c["doc"] else "")
+                    # The type's own doc, where it says more than the member's name.
+                    own = c["doc"] if c["doc"] and c["doc"].rstrip(".") != json_name else ""
+                    doc = e["doc"] + ("\n" + own if own else "")
+                    doc += f"\n\nOne of the members of ``{e['jsonName']}[x]``: setting it removes the others."
                     out.append((attr_name(json_name), json_name, c["typeName"], False, doc, e["jsonName"]))
             else:
                 out.append((attr_name(e["jsonName"]), e["jsonName"], e["typeName"], e["array"], e["doc"], ""))
@@ -556,8 +574,12 @@ class Model:
         base = "Resource" if t["kind"] == "resource" else "FhirObject"
         out = [f"\nclass {t['name']}({base}):\n", docstring(self.doc_of(t), "    ")]
         members = self.members(t)
-        params = ", ".join(f"{attr}: {self.annotation(tn, arr)} = ..." for attr, _, tn, arr, _, _ in members)
-        out.append(f"    def __init__(self, *, {params}) -> None: ...\n" if params else "    def __init__(self) -> None: ...\n")
+        if members:
+            params = "".join(f"        {attr}: {self.annotation(tn, arr)} = ...,\n" for attr, _, tn, arr, _, _ in members)
+            out.append(f"    def __init__(\n        self,\n        *,\n{params}    ) -> None:\n")
+            out.append(docstring("Keyword arguments set the elements of the same names.", "        "))
+        else:
+            out.append("    def __init__(self) -> None: ...\n")
         for attr, _json, type_name, array, doc, _group in members:
             ann = self.annotation(type_name, array)
             out.append(f"    @property\n    def {attr}(self) -> {ann}:\n")

@@ -385,7 +385,7 @@ fn the_writer_emits_only_elements_of_the_schema() {
             .collect();
         bad.retain(|b| {
             let at = b.split(':').next().unwrap_or("");
-            !unknown.iter().any(|u| at == *u)
+            !unknown.contains(&at)
         });
         assert!(bad.is_empty(), "{}: {bad:#?}", path.display());
     }
