@@ -41,7 +41,7 @@ RUNTIME = '''
 import copy
 import json
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, Iterator, Optional, Tuple, Type, TypeVar
 
 _T = TypeVar("_T", bound="FhirObject")
 
