@@ -427,33 +427,29 @@ export interface Patient {
   link?: PatientLink[];
   /**
    * Indicates if the individual is deceased or not.
-   * deceasedBoolean.
    *
-   * One of the members of `deceased[x]`.
+   * One of the members of `deceased[x]` (at most one is present).
    */
   deceasedBoolean?: boolean;
   _deceasedBoolean?: Element;
   /**
    * Indicates if the individual is deceased or not.
-   * deceasedDateTime.
    *
-   * One of the members of `deceased[x]`.
+   * One of the members of `deceased[x]` (at most one is present).
    */
   deceasedDateTime?: string;
   _deceasedDateTime?: Element;
   /**
    * Whether patient is part of a multiple birth.
-   * multipleBirthBoolean.
    *
-   * One of the members of `multipleBirth[x]`.
+   * One of the members of `multipleBirth[x]` (at most one is present).
    */
   multipleBirthBoolean?: boolean;
   _multipleBirthBoolean?: Element;
   /**
    * Whether patient is part of a multiple birth.
-   * multipleBirthInteger.
    *
-   * One of the members of `multipleBirth[x]`.
+   * One of the members of `multipleBirth[x]` (at most one is present).
    */
   multipleBirthInteger?: number;
   _multipleBirthInteger?: Element;
@@ -1276,105 +1272,92 @@ export interface Extension {
   _url?: Element;
   /**
    * Value of extension.
-   * valueBase64Binary.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueBase64Binary?: string;
   _valueBase64Binary?: Element;
   /**
    * Value of extension.
-   * valueBoolean.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueBoolean?: boolean;
   _valueBoolean?: Element;
   /**
    * Value of extension.
-   * valueCanonical.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueCanonical?: string;
   _valueCanonical?: Element;
   /**
    * Value of extension.
-   * valueCode.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueCode?: string;
   _valueCode?: Element;
   /**
    * Value of extension.
-   * valueDate.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueDate?: string;
   _valueDate?: Element;
   /**
    * Value of extension.
-   * valueDateTime.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueDateTime?: string;
   _valueDateTime?: Element;
   /**
    * Value of extension.
-   * valueDecimal.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueDecimal?: number;
   _valueDecimal?: Element;
   /**
    * Value of extension.
-   * valueId.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueId?: string;
   _valueId?: Element;
   /**
    * Value of extension.
-   * valueInstant.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueInstant?: string;
   _valueInstant?: Element;
   /**
    * Value of extension.
-   * valueInteger.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueInteger?: number;
   _valueInteger?: Element;
   /**
    * Value of extension.
-   * valueMarkdown.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueMarkdown?: string;
   _valueMarkdown?: Element;
   /**
    * Value of extension.
-   * valueOid.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueOid?: string;
   _valueOid?: Element;
   /**
    * Value of extension.
-   * valuePositiveInt.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valuePositiveInt?: number;
   _valuePositiveInt?: Element;
@@ -1382,174 +1365,151 @@ export interface Extension {
    * Value of extension.
    * valueString (may be a name or an identifier: never shown by `Debug`).
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueString?: string;
   _valueString?: Element;
   /**
    * Value of extension.
-   * valueTime.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueTime?: string;
   _valueTime?: Element;
   /**
    * Value of extension.
-   * valueUnsignedInt.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueUnsignedInt?: number;
   _valueUnsignedInt?: Element;
   /**
    * Value of extension.
-   * valueUri.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueUri?: string;
   _valueUri?: Element;
   /**
    * Value of extension.
-   * valueUrl.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueUrl?: string;
   _valueUrl?: Element;
   /**
    * Value of extension.
-   * valueUuid.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueUuid?: string;
   _valueUuid?: Element;
   /**
    * Value of extension.
-   * valueAddress.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueAddress?: Address;
   /**
    * Value of extension.
-   * valueAge.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueAge?: Quantity;
   /**
    * Value of extension.
-   * valueAnnotation.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueAnnotation?: Annotation;
   /**
    * Value of extension.
-   * valueAttachment.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueAttachment?: Attachment;
   /**
    * Value of extension.
-   * valueCodeableConcept.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueCodeableConcept?: CodeableConcept;
   /**
    * Value of extension.
-   * valueCoding.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueCoding?: Coding;
   /**
    * Value of extension.
-   * valueContactDetail.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueContactDetail?: ContactDetail;
   /**
    * Value of extension.
-   * valueContactPoint.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueContactPoint?: ContactPoint;
   /**
    * Value of extension.
-   * valueCount.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueCount?: Quantity;
   /**
    * Value of extension.
-   * valueDistance.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueDistance?: Quantity;
   /**
    * Value of extension.
-   * valueDuration.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueDuration?: Quantity;
   /**
    * Value of extension.
-   * valueHumanName.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueHumanName?: HumanName;
   /**
    * Value of extension.
-   * valueIdentifier.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueIdentifier?: Identifier;
   /**
    * Value of extension.
-   * valueMeta.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueMeta?: Meta;
   /**
    * Value of extension.
-   * valueMoney.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueMoney?: Money;
   /**
    * Value of extension.
-   * valuePeriod.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valuePeriod?: Period;
   /**
    * Value of extension.
-   * valueQuantity.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueQuantity?: Quantity;
   /**
    * Value of extension.
-   * valueReference.
    *
-   * One of the members of `value[x]`.
+   * One of the members of `value[x]` (at most one is present).
    */
   valueReference?: Reference;
 }
@@ -1816,14 +1776,14 @@ export interface Annotation {
    * Individual responsible for the annotation.
    * A reference to the author.
    *
-   * One of the members of `author[x]`.
+   * One of the members of `author[x]` (at most one is present).
    */
   authorReference?: Reference;
   /**
    * Individual responsible for the annotation.
    * The author's name.
    *
-   * One of the members of `author[x]`.
+   * One of the members of `author[x]` (at most one is present).
    */
   authorString?: string;
   _authorString?: Element;

@@ -6,6 +6,9 @@
 //   node bindings-node/tools/gen_types.mjs             regenerate (runs cargo for the schema)
 //   node bindings-node/tools/gen_types.mjs --check     exit 1 if the checked-in file is stale
 //   node bindings-node/tools/gen_types.mjs --schema schema.json --out FILE
+//
+// tools/fhir_types_check.ts type-checks the result against hand-written uses:
+//   npx -y -p typescript@5 tsc --noEmit --strict --target es2020 bindings-node/tools/fhir_types_check.ts
 
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -54,6 +57,13 @@ function jsdoc(text, indent) {
   return `${indent}/**\n${lines.map((l) => `${indent} *${l ? " " + l : ""}\n`).join("")}${indent} */\n`;
 }
 
+// The doc of one member of a choice element: the element's, with what the type's own doc adds
+// (most only repeat the member's name).
+function choiceDoc(e, c) {
+  const own = c.doc && c.doc.replace(/\.$/, "") !== e.jsonName + c.suffix ? `\n${c.doc}` : "";
+  return `${e.doc}${own}\n\nOne of the members of \`${e.jsonName}[x]\` (at most one is present).`;
+}
+
 function generate(types) {
   const byName = new Map(types.map((t) => [t.name, t]));
   const resources = types.filter((t) => t.kind === "resource");
@@ -96,7 +106,7 @@ function generate(types) {
     for (const e of t.elements) {
       if (e.choices.length) {
         for (const c of e.choices) {
-          const cdoc = e.doc + (c.doc ? "\n" + c.doc : "") + `\n\nOne of the members of \`${e.jsonName}[x]\`.`;
+          const cdoc = choiceDoc(e, c);
           out += jsdoc(cdoc, "  ");
           out += `  ${e.jsonName}${c.suffix}${e.required ? "" : "?"}: ${tsType(c.typeName)};\n`;
           if (isPrimitive(c.typeName)) out += `  _${e.jsonName}${c.suffix}?: Element;\n`;

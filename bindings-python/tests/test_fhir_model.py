@@ -233,6 +233,11 @@ def test_equality_is_by_wire_form() -> None:
     assert Coding(code="x") != Identifier()
     with pytest.raises(TypeError):
         hash(a)
+    # A read's warnings ride along and do not take part in ==.
+    assert a.warnings == ()
+    b.status = a.status
+    b._set_warnings(("a warning",))
+    assert b.warnings == ("a warning",) and a == b
 
 
 def test_raw_resources_for_other_types() -> None:

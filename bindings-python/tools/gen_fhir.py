@@ -41,7 +41,7 @@ RUNTIME = '''
 import copy
 import json
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, Iterator, Optional, Tuple, Type, TypeVar
 
 _T = TypeVar("_T", bound="FhirObject")
 
@@ -269,16 +269,8 @@ def _write_float(v: float) -> str:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
+    # What a lenient read accepted that is not clean R4 (set by the reader; not part of ==).
     __slots__ = ("_warnings",)
-
-    @property
-    def warnings(self) -> List[Any]:
-        """What a lenient read accepted that is not clean R4 (each with ``kind``,
-        ``location``, ``message``); empty for a strict read or a resource built here."""
-        return list(getattr(self, "_warnings", ()))
-
-    def _set_warnings(self, warnings: List[Any]) -> None:
-        self._warnings = warnings
 
     def __init__(self, **elements: Any) -> None:
         super().__init__(**elements)
@@ -298,6 +290,15 @@ class Resource(FhirObject):
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
         return self._data["resourceType"]  # type: ignore[no-any-return]
+
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+        return getattr(self, "_warnings", ())
+
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None:
+        self._warnings = tuple(warnings)
 
 
 class RawResource(Resource):
@@ -346,7 +347,7 @@ def resource_from_json(text: "str | bytes") -> Resource:
 
 STUB_RUNTIME = '''
 from decimal import Decimal
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, ClassVar, Dict, Optional, Tuple, Type, TypeVar, Union
 
 _T = TypeVar("_T", bound="FhirObject")
 
@@ -396,13 +397,13 @@ class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
     @property
-    def warnings(self) -> List[Any]:
-        """What a lenient read accepted that is not clean R4 (each with ``kind``,
-        ``location``, ``message``); empty for a strict read or a resource built here."""
-    def _set_warnings(self, warnings: List[Any]) -> None: ...
-    @property
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None: ...
 
 class RawResource(Resource):
     """A resource of a type this model does not type, kept as its JSON."""
@@ -473,7 +474,10 @@ class Model:
             if e["choices"]:
                 for c in e["choices"]:
                     json_name = e["jsonName"] + c["suffix"]
-                    doc = e["doc"] + ("\n" + c["doc"] if c["doc"] else "")
+                    # The type's own doc, where it says more than the member's name.
+                    own = c["doc"] if c["doc"] and c["doc"].rstrip(".") != json_name else ""
+                    doc = e["doc"] + ("\n" + own if own else "")
+                    doc += f"\n\nOne of the members of ``{e['jsonName']}[x]``: setting it removes the others."
                     out.append((attr_name(json_name), json_name, c["typeName"], False, doc, e["jsonName"]))
             else:
                 out.append((attr_name(e["jsonName"]), e["jsonName"], e["typeName"], e["array"], e["doc"], ""))
@@ -570,8 +574,12 @@ class Model:
         base = "Resource" if t["kind"] == "resource" else "FhirObject"
         out = [f"\nclass {t['name']}({base}):\n", docstring(self.doc_of(t), "    ")]
         members = self.members(t)
-        params = ", ".join(f"{attr}: {self.annotation(tn, arr)} = ..." for attr, _, tn, arr, _, _ in members)
-        out.append(f"    def __init__(self, *, {params}) -> None: ...\n" if params else "    def __init__(self) -> None: ...\n")
+        if members:
+            params = "".join(f"        {attr}: {self.annotation(tn, arr)} = ...,\n" for attr, _, tn, arr, _, _ in members)
+            out.append(f"    def __init__(\n        self,\n        *,\n{params}    ) -> None:\n")
+            out.append(docstring("Keyword arguments set the elements of the same names.", "        "))
+        else:
+            out.append("    def __init__(self) -> None: ...\n")
         for attr, _json, type_name, array, doc, _group in members:
             ann = self.annotation(type_name, array)
             out.append(f"    @property\n    def {attr}(self) -> {ann}:\n")

@@ -428,3 +428,51 @@ fn a_synthetic_resource_with_every_kind_of_member_agrees() {
     );
     assert_eq!(bad.len(), 2, "{bad:#?}");
 }
+
+#[test]
+fn debug_by_type_name_is_the_redacted_debug_text() {
+    let patient = r#"{"resourceType":"Patient","name":[{"family":"Ahmad","given":["Siti"]}],"gender":"female"}"#;
+    let text = schema::debug("Patient", patient.as_bytes())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        text,
+        r#"Patient { name: [HumanName { family: "<redacted>", given: "<redacted>" }], gender: Female }"#
+    );
+    assert_eq!(
+        schema::debug("Resource", patient.as_bytes())
+            .unwrap()
+            .unwrap(),
+        text
+    );
+    // Backbone elements and datatypes by their schema names; a lenient read.
+    let part = r#"{"individual":{"reference":"Practitioner/1","display":"Dr Tan"}}"#;
+    assert_eq!(
+        schema::debug("EncounterParticipant", part.as_bytes())
+            .unwrap()
+            .unwrap(),
+        r#"Encounter.participant { individual: Reference { reference: "Practitioner/1", display: "<redacted>" } }"#
+    );
+    assert_eq!(
+        schema::debug("Coding", br#"{"code":" x"}"#)
+            .unwrap()
+            .unwrap(),
+        r#"Coding { code: " x" }"#
+    );
+    // Every structure type of the schema has a reader; other names have none.
+    for t in schema::types() {
+        let structure = matches!(
+            t.kind,
+            Kind::Resource | Kind::AnyResource | Kind::Datatype | Kind::Backbone
+        );
+        assert_eq!(
+            schema::debug(t.name, b"{}").is_some(),
+            structure,
+            "{}",
+            t.name
+        );
+    }
+    assert!(schema::debug("Observation", b"{}").is_none());
+    let err = schema::debug("Encounter", b"[1]").unwrap().unwrap_err();
+    assert_eq!(err.kind, fhir::ReadErrorKind::InvalidType);
+}

@@ -183,6 +183,10 @@ macro_rules! fhir_struct {
             }
         }
 
+        impl $crate::fhir::FhirRoot for $name {
+            const ROOT: Option<&'static str> = Some($fhir);
+        }
+
         impl $crate::fhir::schema::SchemaType for $name {
             const SCHEMA_NAME: &'static str = stringify!($name);
             const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {

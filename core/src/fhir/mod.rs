@@ -53,7 +53,8 @@ pub use resources::outcome::*;
 pub use resources::scheduling::*;
 pub use value::{Extras, FhirType};
 
-/// A value that can be read at the top of a JSON document.
+/// A value that can be read at the top of a JSON document: [`Resource`] and every resource,
+/// datatype and backbone element of the model.
 pub trait FhirRoot: FhirType {
     /// The name locations start with (`Appointment`), or `None` when it comes from the data.
     const ROOT: Option<&'static str>;
@@ -62,36 +63,6 @@ pub trait FhirRoot: FhirType {
 impl FhirRoot for Resource {
     const ROOT: Option<&'static str> = None;
 }
-
-macro_rules! roots {
-    ($($t:ty),*) => { $( impl FhirRoot for $t { const ROOT: Option<&'static str> = Some(<$t>::FHIR_TYPE); } )* };
-}
-roots!(
-    Appointment,
-    Encounter,
-    Schedule,
-    Slot,
-    Patient,
-    Practitioner,
-    PractitionerRole,
-    Organization,
-    HealthcareService,
-    Bundle,
-    OperationOutcome,
-    Identifier,
-    Coding,
-    CodeableConcept,
-    Reference,
-    Period,
-    HumanName,
-    ContactPoint,
-    Address,
-    Meta,
-    Narrative,
-    Annotation,
-    Quantity,
-    Extension
-);
 
 /// The result of a successful read: the value and what was accepted but is not clean R4.
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,7 @@ use super::resources::codes::*;
 use super::resources::encounter::*;
 use super::resources::outcome::*;
 use super::resources::scheduling::*;
+use super::{FhirRoot, ReadError, ReadOptions};
 
 /// What a type is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -242,97 +243,118 @@ impl<T: SchemaType> SchemaType for Box<T> {
     const DEF: TypeDef = T::DEF;
 }
 
-/// Every type of the model, resources first (in the order of [`Resource`]'s variants), then
-/// their backbone elements, datatypes, codes, choices and primitives.
-static TYPES: &[TypeDef] = &[
-    Appointment::DEF,
-    Encounter::DEF,
-    Schedule::DEF,
-    Slot::DEF,
-    Patient::DEF,
-    Practitioner::DEF,
-    PractitionerRole::DEF,
-    Organization::DEF,
-    HealthcareService::DEF,
-    Bundle::DEF,
-    OperationOutcome::DEF,
-    Resource::DEF,
-    // Backbone elements.
-    AppointmentParticipant::DEF,
-    EncounterStatusHistory::DEF,
-    EncounterClassHistory::DEF,
-    EncounterParticipant::DEF,
-    EncounterDiagnosis::DEF,
-    EncounterHospitalization::DEF,
-    EncounterLocation::DEF,
-    PatientContact::DEF,
-    PatientCommunication::DEF,
-    PatientLink::DEF,
-    PractitionerQualification::DEF,
-    AvailableTime::DEF,
-    NotAvailable::DEF,
-    OrganizationContact::DEF,
-    HealthcareServiceEligibility::DEF,
-    BundleLink::DEF,
-    BundleEntry::DEF,
-    BundleEntrySearch::DEF,
-    BundleEntryRequest::DEF,
-    BundleEntryResponse::DEF,
-    OperationOutcomeIssue::DEF,
-    // Datatypes.
-    Element::DEF,
-    Extension::DEF,
-    Identifier::DEF,
-    Coding::DEF,
-    CodeableConcept::DEF,
-    Reference::DEF,
-    Period::DEF,
-    HumanName::DEF,
-    ContactPoint::DEF,
-    ContactDetail::DEF,
-    Address::DEF,
-    Meta::DEF,
-    Narrative::DEF,
-    Annotation::DEF,
-    Quantity::DEF,
-    Money::DEF,
-    Attachment::DEF,
-    // Codes.
-    IdentifierUse::DEF,
-    NameUse::DEF,
-    ContactPointSystem::DEF,
-    ContactPointUse::DEF,
-    AppointmentStatus::DEF,
-    ParticipationStatus::DEF,
-    ParticipantRequired::DEF,
-    EncounterStatus::DEF,
-    SlotStatus::DEF,
-    BundleType::DEF,
-    HttpVerb::DEF,
-    SearchEntryMode::DEF,
-    IssueSeverity::DEF,
-    AdministrativeGender::DEF,
-    // Choices.
-    ExtensionValue::DEF,
-    AnnotationAuthor::DEF,
-    Deceased::DEF,
-    MultipleBirth::DEF,
-    // Primitives.
-    String::DEF,
-    bool::DEF,
-    Decimal::DEF,
-    Integer::DEF,
-    UnsignedInt::DEF,
-    PositiveInt::DEF,
-    Id::DEF,
-    Code::DEF,
-    Uri::DEF,
-    Date::DEF,
-    DateTime::DEF,
-    Instant::DEF,
-    Time::DEF,
-    Base64Binary::DEF,
-];
+/// Lists the model's types once: the definitions ([`types`]) and the readers by name
+/// ([`debug`]) come from the same list.
+macro_rules! model_types {
+    (structures: [$($s:ident,)*] others: [$($o:ty,)*]) => {
+        /// Every type of the model, resources first (in the order of [`Resource`]'s variants),
+        /// then [`Resource`], backbone elements, datatypes, codes, choices and primitives.
+        static TYPES: &[TypeDef] = &[$($s::DEF,)* $(<$o as SchemaType>::DEF,)*];
+
+        /// Reads `json` leniently as the structure type `type_name` ([`TypeDef::name`] of a
+        /// resource, datatype or backbone element, or `Resource` for any resource) and returns
+        /// its `Debug` text, patient data redacted: what the bindings show as the text of a
+        /// FHIR value. `None` when the model has no such structure type.
+        pub fn debug(type_name: &str, json: &[u8]) -> Option<Result<String, ReadError>> {
+            fn text<T: FhirRoot>(json: &[u8]) -> Result<String, ReadError> {
+                super::read::<T>(json, ReadOptions::lenient()).map(|r| format!("{:?}", r.value))
+            }
+            match type_name {
+                $( stringify!($s) => Some(text::<$s>(json)), )*
+                _ => None,
+            }
+        }
+    };
+}
+
+model_types! {
+    structures: [
+        Appointment,
+        Encounter,
+        Schedule,
+        Slot,
+        Patient,
+        Practitioner,
+        PractitionerRole,
+        Organization,
+        HealthcareService,
+        Bundle,
+        OperationOutcome,
+        Resource,
+        AppointmentParticipant,
+        EncounterStatusHistory,
+        EncounterClassHistory,
+        EncounterParticipant,
+        EncounterDiagnosis,
+        EncounterHospitalization,
+        EncounterLocation,
+        PatientContact,
+        PatientCommunication,
+        PatientLink,
+        PractitionerQualification,
+        AvailableTime,
+        NotAvailable,
+        OrganizationContact,
+        HealthcareServiceEligibility,
+        BundleLink,
+        BundleEntry,
+        BundleEntrySearch,
+        BundleEntryRequest,
+        BundleEntryResponse,
+        OperationOutcomeIssue,
+        Element,
+        Extension,
+        Identifier,
+        Coding,
+        CodeableConcept,
+        Reference,
+        Period,
+        HumanName,
+        ContactPoint,
+        ContactDetail,
+        Address,
+        Meta,
+        Narrative,
+        Annotation,
+        Quantity,
+        Money,
+        Attachment,
+    ]
+    others: [
+        IdentifierUse,
+        NameUse,
+        ContactPointSystem,
+        ContactPointUse,
+        AppointmentStatus,
+        ParticipationStatus,
+        ParticipantRequired,
+        EncounterStatus,
+        SlotStatus,
+        BundleType,
+        HttpVerb,
+        SearchEntryMode,
+        IssueSeverity,
+        AdministrativeGender,
+        ExtensionValue,
+        AnnotationAuthor,
+        Deceased,
+        MultipleBirth,
+        String,
+        bool,
+        Decimal,
+        Integer,
+        UnsignedInt,
+        PositiveInt,
+        Id,
+        Code,
+        Uri,
+        Date,
+        DateTime,
+        Instant,
+        Time,
+        Base64Binary,
+    ]
+}
 
 /// Every type the model declares (each once; element types all resolve with [`get`]).
 pub fn types() -> &'static [TypeDef] {

@@ -1,9 +1,10 @@
 """The ``repr`` of the FHIR classes: the text the Rust model's ``Debug`` prints for the same
 JSON, with patient data (the elements the model marks ``redact``) left out.
 
-``fhir_debug(type_name, json_text)`` has the signature of the native ``fhir_debug`` and
-writes the same text from the model's definitions (``_model``), so the two can stand in for
-each other; ``tests/test_fhir_model.py`` compares them on every IG example. Where the texts
+``fhir_debug(type_name, json_text)`` has the signature of the native ``fhir_debug`` (which
+wraps the core's ``hie_vc::fhir::schema::debug``) and writes the same text from the model's
+definitions (``_model``), so the two can stand in for each other; ``tests/test_fhir_model.py``
+compares them on every IG example. Where the texts
 may still differ: the escaping of unusual Unicode in strings (Rust's ``is_printable`` and
 Python's ``str.isprintable`` disagree on a few characters) and the size of a raw resource
 that was not read from compact JSON.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, Iterator, Optional, Tuple, Type, TypeVar
 
 _T = TypeVar("_T", bound="FhirObject")
 
@@ -237,16 +237,8 @@ def _write_float(v: float) -> str:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
+    # What a lenient read accepted that is not clean R4 (set by the reader; not part of ==).
     __slots__ = ("_warnings",)
-
-    @property
-    def warnings(self) -> List[Any]:
-        """What a lenient read accepted that is not clean R4 (each with ``kind``,
-        ``location``, ``message``); empty for a strict read or a resource built here."""
-        return list(getattr(self, "_warnings", ()))
-
-    def _set_warnings(self, warnings: List[Any]) -> None:
-        self._warnings = warnings
 
     def __init__(self, **elements: Any) -> None:
         super().__init__(**elements)
@@ -266,6 +258,15 @@ class Resource(FhirObject):
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
         return self._data["resourceType"]  # type: ignore[no-any-return]
+
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+        return getattr(self, "_warnings", ())
+
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None:
+        self._warnings = tuple(warnings)
 
 
 class RawResource(Resource):
@@ -394,43 +395,43 @@ class Extension(FhirObject):
     id = _Element('id', 'string', False, 'Element id (for internal references).')
     extension = _Element('extension', 'Extension', True, 'Additional content defined by implementations.')
     url = _Element('url', 'uri', False, 'Identifies the meaning of the extension.')
-    valueBase64Binary = _Element('valueBase64Binary', 'base64Binary', False, 'Value of extension.\nvalueBase64Binary.', 'value')
-    valueBoolean = _Element('valueBoolean', 'boolean', False, 'Value of extension.\nvalueBoolean.', 'value')
-    valueCanonical = _Element('valueCanonical', 'uri', False, 'Value of extension.\nvalueCanonical.', 'value')
-    valueCode = _Element('valueCode', 'code', False, 'Value of extension.\nvalueCode.', 'value')
-    valueDate = _Element('valueDate', 'date', False, 'Value of extension.\nvalueDate.', 'value')
-    valueDateTime = _Element('valueDateTime', 'dateTime', False, 'Value of extension.\nvalueDateTime.', 'value')
-    valueDecimal = _Element('valueDecimal', 'decimal', False, 'Value of extension.\nvalueDecimal.', 'value')
-    valueId = _Element('valueId', 'id', False, 'Value of extension.\nvalueId.', 'value')
-    valueInstant = _Element('valueInstant', 'instant', False, 'Value of extension.\nvalueInstant.', 'value')
-    valueInteger = _Element('valueInteger', 'integer', False, 'Value of extension.\nvalueInteger.', 'value')
-    valueMarkdown = _Element('valueMarkdown', 'string', False, 'Value of extension.\nvalueMarkdown.', 'value')
-    valueOid = _Element('valueOid', 'uri', False, 'Value of extension.\nvalueOid.', 'value')
-    valuePositiveInt = _Element('valuePositiveInt', 'positiveInt', False, 'Value of extension.\nvaluePositiveInt.', 'value')
-    valueString = _Element('valueString', 'string', False, 'Value of extension.\nvalueString (may be a name or an identifier: never shown by `Debug`).', 'value')
-    valueTime = _Element('valueTime', 'time', False, 'Value of extension.\nvalueTime.', 'value')
-    valueUnsignedInt = _Element('valueUnsignedInt', 'unsignedInt', False, 'Value of extension.\nvalueUnsignedInt.', 'value')
-    valueUri = _Element('valueUri', 'uri', False, 'Value of extension.\nvalueUri.', 'value')
-    valueUrl = _Element('valueUrl', 'uri', False, 'Value of extension.\nvalueUrl.', 'value')
-    valueUuid = _Element('valueUuid', 'uri', False, 'Value of extension.\nvalueUuid.', 'value')
-    valueAddress = _Element('valueAddress', 'Address', False, 'Value of extension.\nvalueAddress.', 'value')
-    valueAge = _Element('valueAge', 'Quantity', False, 'Value of extension.\nvalueAge.', 'value')
-    valueAnnotation = _Element('valueAnnotation', 'Annotation', False, 'Value of extension.\nvalueAnnotation.', 'value')
-    valueAttachment = _Element('valueAttachment', 'Attachment', False, 'Value of extension.\nvalueAttachment.', 'value')
-    valueCodeableConcept = _Element('valueCodeableConcept', 'CodeableConcept', False, 'Value of extension.\nvalueCodeableConcept.', 'value')
-    valueCoding = _Element('valueCoding', 'Coding', False, 'Value of extension.\nvalueCoding.', 'value')
-    valueContactDetail = _Element('valueContactDetail', 'ContactDetail', False, 'Value of extension.\nvalueContactDetail.', 'value')
-    valueContactPoint = _Element('valueContactPoint', 'ContactPoint', False, 'Value of extension.\nvalueContactPoint.', 'value')
-    valueCount = _Element('valueCount', 'Quantity', False, 'Value of extension.\nvalueCount.', 'value')
-    valueDistance = _Element('valueDistance', 'Quantity', False, 'Value of extension.\nvalueDistance.', 'value')
-    valueDuration = _Element('valueDuration', 'Quantity', False, 'Value of extension.\nvalueDuration.', 'value')
-    valueHumanName = _Element('valueHumanName', 'HumanName', False, 'Value of extension.\nvalueHumanName.', 'value')
-    valueIdentifier = _Element('valueIdentifier', 'Identifier', False, 'Value of extension.\nvalueIdentifier.', 'value')
-    valueMeta = _Element('valueMeta', 'Meta', False, 'Value of extension.\nvalueMeta.', 'value')
-    valueMoney = _Element('valueMoney', 'Money', False, 'Value of extension.\nvalueMoney.', 'value')
-    valuePeriod = _Element('valuePeriod', 'Period', False, 'Value of extension.\nvaluePeriod.', 'value')
-    valueQuantity = _Element('valueQuantity', 'Quantity', False, 'Value of extension.\nvalueQuantity.', 'value')
-    valueReference = _Element('valueReference', 'Reference', False, 'Value of extension.\nvalueReference.', 'value')
+    valueBase64Binary = _Element('valueBase64Binary', 'base64Binary', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueBoolean = _Element('valueBoolean', 'boolean', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueCanonical = _Element('valueCanonical', 'uri', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueCode = _Element('valueCode', 'code', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueDate = _Element('valueDate', 'date', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueDateTime = _Element('valueDateTime', 'dateTime', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueDecimal = _Element('valueDecimal', 'decimal', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueId = _Element('valueId', 'id', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueInstant = _Element('valueInstant', 'instant', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueInteger = _Element('valueInteger', 'integer', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueMarkdown = _Element('valueMarkdown', 'string', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueOid = _Element('valueOid', 'uri', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valuePositiveInt = _Element('valuePositiveInt', 'positiveInt', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueString = _Element('valueString', 'string', False, 'Value of extension.\nvalueString (may be a name or an identifier: never shown by `Debug`).\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueTime = _Element('valueTime', 'time', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueUnsignedInt = _Element('valueUnsignedInt', 'unsignedInt', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueUri = _Element('valueUri', 'uri', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueUrl = _Element('valueUrl', 'uri', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueUuid = _Element('valueUuid', 'uri', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueAddress = _Element('valueAddress', 'Address', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueAge = _Element('valueAge', 'Quantity', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueAnnotation = _Element('valueAnnotation', 'Annotation', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueAttachment = _Element('valueAttachment', 'Attachment', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueCodeableConcept = _Element('valueCodeableConcept', 'CodeableConcept', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueCoding = _Element('valueCoding', 'Coding', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueContactDetail = _Element('valueContactDetail', 'ContactDetail', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueContactPoint = _Element('valueContactPoint', 'ContactPoint', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueCount = _Element('valueCount', 'Quantity', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueDistance = _Element('valueDistance', 'Quantity', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueDuration = _Element('valueDuration', 'Quantity', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueHumanName = _Element('valueHumanName', 'HumanName', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueIdentifier = _Element('valueIdentifier', 'Identifier', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueMeta = _Element('valueMeta', 'Meta', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueMoney = _Element('valueMoney', 'Money', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valuePeriod = _Element('valuePeriod', 'Period', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueQuantity = _Element('valueQuantity', 'Quantity', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
+    valueReference = _Element('valueReference', 'Reference', False, 'Value of extension.\n\nOne of the members of ``value[x]``: setting it removes the others.', 'value')
 
 
 class Identifier(FhirObject):
@@ -718,8 +719,8 @@ class Annotation(FhirObject):
     extension = _Element('extension', 'Extension', True, 'Additional content defined by implementations.')
     time = _Element('time', 'dateTime', False, 'When the annotation was made.')
     text = _Element('text', 'string', False, 'The annotation - text content (as markdown).')
-    authorReference = _Element('authorReference', 'Reference', False, 'Individual responsible for the annotation.\nA reference to the author.', 'author')
-    authorString = _Element('authorString', 'string', False, "Individual responsible for the annotation.\nThe author's name.", 'author')
+    authorReference = _Element('authorReference', 'Reference', False, 'Individual responsible for the annotation.\nA reference to the author.\n\nOne of the members of ``author[x]``: setting it removes the others.', 'author')
+    authorString = _Element('authorString', 'string', False, "Individual responsible for the annotation.\nThe author's name.\n\nOne of the members of ``author[x]``: setting it removes the others.", 'author')
 
 
 class Quantity(FhirObject):
@@ -1672,10 +1673,10 @@ class Patient(Resource):
     generalPractitioner = _Element('generalPractitioner', 'Reference', True, "Patient's nominated primary care provider.")
     managingOrganization = _Element('managingOrganization', 'Reference', False, 'Organization that is the custodian of the patient record.')
     link = _Element('link', 'PatientLink', True, 'Link to another patient resource that concerns the same actual person.')
-    deceasedBoolean = _Element('deceasedBoolean', 'boolean', False, 'Indicates if the individual is deceased or not.\ndeceasedBoolean.', 'deceased')
-    deceasedDateTime = _Element('deceasedDateTime', 'dateTime', False, 'Indicates if the individual is deceased or not.\ndeceasedDateTime.', 'deceased')
-    multipleBirthBoolean = _Element('multipleBirthBoolean', 'boolean', False, 'Whether patient is part of a multiple birth.\nmultipleBirthBoolean.', 'multipleBirth')
-    multipleBirthInteger = _Element('multipleBirthInteger', 'integer', False, 'Whether patient is part of a multiple birth.\nmultipleBirthInteger.', 'multipleBirth')
+    deceasedBoolean = _Element('deceasedBoolean', 'boolean', False, 'Indicates if the individual is deceased or not.\n\nOne of the members of ``deceased[x]``: setting it removes the others.', 'deceased')
+    deceasedDateTime = _Element('deceasedDateTime', 'dateTime', False, 'Indicates if the individual is deceased or not.\n\nOne of the members of ``deceased[x]``: setting it removes the others.', 'deceased')
+    multipleBirthBoolean = _Element('multipleBirthBoolean', 'boolean', False, 'Whether patient is part of a multiple birth.\n\nOne of the members of ``multipleBirth[x]``: setting it removes the others.', 'multipleBirth')
+    multipleBirthInteger = _Element('multipleBirthInteger', 'integer', False, 'Whether patient is part of a multiple birth.\n\nOne of the members of ``multipleBirth[x]``: setting it removes the others.', 'multipleBirth')
 
 
 class Practitioner(Resource):

@@ -64,6 +64,11 @@ class Resource(FhirObject):
     @property
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
+    @property
+    def warnings(self) -> Tuple[Any, ...]:
+        """The departures from R4 the read of this resource accepted (lenient reads), each with
+        its location; empty for a resource built or copied in Python."""
+    def _set_warnings(self, warnings: Tuple[Any, ...]) -> None: ...
 
 class RawResource(Resource):
     """A resource of a type this model does not type, kept as its JSON."""
@@ -88,7 +93,13 @@ def resource_from_json(text: Union[str, bytes]) -> Resource:
 
 class Element(FhirObject):
     """The base of every FHIR element: an id and extensions (what a `_name` companion holds)."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -106,7 +117,51 @@ class Element(FhirObject):
 
 class Extension(FhirObject):
     """Additional content defined by implementations; nested for complex extensions."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., url: Optional[str] = ..., valueBase64Binary: Optional[str] = ..., valueBoolean: Optional[bool] = ..., valueCanonical: Optional[str] = ..., valueCode: Optional[str] = ..., valueDate: Optional[str] = ..., valueDateTime: Optional[str] = ..., valueDecimal: Optional[Decimal] = ..., valueId: Optional[str] = ..., valueInstant: Optional[str] = ..., valueInteger: Optional[int] = ..., valueMarkdown: Optional[str] = ..., valueOid: Optional[str] = ..., valuePositiveInt: Optional[int] = ..., valueString: Optional[str] = ..., valueTime: Optional[str] = ..., valueUnsignedInt: Optional[int] = ..., valueUri: Optional[str] = ..., valueUrl: Optional[str] = ..., valueUuid: Optional[str] = ..., valueAddress: Optional[Address] = ..., valueAge: Optional[Quantity] = ..., valueAnnotation: Optional[Annotation] = ..., valueAttachment: Optional[Attachment] = ..., valueCodeableConcept: Optional[CodeableConcept] = ..., valueCoding: Optional[Coding] = ..., valueContactDetail: Optional[ContactDetail] = ..., valueContactPoint: Optional[ContactPoint] = ..., valueCount: Optional[Quantity] = ..., valueDistance: Optional[Quantity] = ..., valueDuration: Optional[Quantity] = ..., valueHumanName: Optional[HumanName] = ..., valueIdentifier: Optional[Identifier] = ..., valueMeta: Optional[Meta] = ..., valueMoney: Optional[Money] = ..., valuePeriod: Optional[Period] = ..., valueQuantity: Optional[Quantity] = ..., valueReference: Optional[Reference] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        url: Optional[str] = ...,
+        valueBase64Binary: Optional[str] = ...,
+        valueBoolean: Optional[bool] = ...,
+        valueCanonical: Optional[str] = ...,
+        valueCode: Optional[str] = ...,
+        valueDate: Optional[str] = ...,
+        valueDateTime: Optional[str] = ...,
+        valueDecimal: Optional[Decimal] = ...,
+        valueId: Optional[str] = ...,
+        valueInstant: Optional[str] = ...,
+        valueInteger: Optional[int] = ...,
+        valueMarkdown: Optional[str] = ...,
+        valueOid: Optional[str] = ...,
+        valuePositiveInt: Optional[int] = ...,
+        valueString: Optional[str] = ...,
+        valueTime: Optional[str] = ...,
+        valueUnsignedInt: Optional[int] = ...,
+        valueUri: Optional[str] = ...,
+        valueUrl: Optional[str] = ...,
+        valueUuid: Optional[str] = ...,
+        valueAddress: Optional[Address] = ...,
+        valueAge: Optional[Quantity] = ...,
+        valueAnnotation: Optional[Annotation] = ...,
+        valueAttachment: Optional[Attachment] = ...,
+        valueCodeableConcept: Optional[CodeableConcept] = ...,
+        valueCoding: Optional[Coding] = ...,
+        valueContactDetail: Optional[ContactDetail] = ...,
+        valueContactPoint: Optional[ContactPoint] = ...,
+        valueCount: Optional[Quantity] = ...,
+        valueDistance: Optional[Quantity] = ...,
+        valueDuration: Optional[Quantity] = ...,
+        valueHumanName: Optional[HumanName] = ...,
+        valueIdentifier: Optional[Identifier] = ...,
+        valueMeta: Optional[Meta] = ...,
+        valueMoney: Optional[Money] = ...,
+        valuePeriod: Optional[Period] = ...,
+        valueQuantity: Optional[Quantity] = ...,
+        valueReference: Optional[Reference] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -131,7 +186,8 @@ class Extension(FhirObject):
     @property
     def valueBase64Binary(self) -> Optional[str]:
         """Value of extension.
-        valueBase64Binary.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueBase64Binary.setter
     def valueBase64Binary(self, value: Optional[str]) -> None: ...
@@ -140,7 +196,8 @@ class Extension(FhirObject):
     @property
     def valueBoolean(self) -> Optional[bool]:
         """Value of extension.
-        valueBoolean.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueBoolean.setter
     def valueBoolean(self, value: Optional[bool]) -> None: ...
@@ -149,7 +206,8 @@ class Extension(FhirObject):
     @property
     def valueCanonical(self) -> Optional[str]:
         """Value of extension.
-        valueCanonical.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueCanonical.setter
     def valueCanonical(self, value: Optional[str]) -> None: ...
@@ -158,7 +216,8 @@ class Extension(FhirObject):
     @property
     def valueCode(self) -> Optional[str]:
         """Value of extension.
-        valueCode.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueCode.setter
     def valueCode(self, value: Optional[str]) -> None: ...
@@ -167,7 +226,8 @@ class Extension(FhirObject):
     @property
     def valueDate(self) -> Optional[str]:
         """Value of extension.
-        valueDate.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueDate.setter
     def valueDate(self, value: Optional[str]) -> None: ...
@@ -176,7 +236,8 @@ class Extension(FhirObject):
     @property
     def valueDateTime(self) -> Optional[str]:
         """Value of extension.
-        valueDateTime.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueDateTime.setter
     def valueDateTime(self, value: Optional[str]) -> None: ...
@@ -185,7 +246,8 @@ class Extension(FhirObject):
     @property
     def valueDecimal(self) -> Optional[Decimal]:
         """Value of extension.
-        valueDecimal.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueDecimal.setter
     def valueDecimal(self, value: Optional[Decimal]) -> None: ...
@@ -194,7 +256,8 @@ class Extension(FhirObject):
     @property
     def valueId(self) -> Optional[str]:
         """Value of extension.
-        valueId.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueId.setter
     def valueId(self, value: Optional[str]) -> None: ...
@@ -203,7 +266,8 @@ class Extension(FhirObject):
     @property
     def valueInstant(self) -> Optional[str]:
         """Value of extension.
-        valueInstant.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueInstant.setter
     def valueInstant(self, value: Optional[str]) -> None: ...
@@ -212,7 +276,8 @@ class Extension(FhirObject):
     @property
     def valueInteger(self) -> Optional[int]:
         """Value of extension.
-        valueInteger.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueInteger.setter
     def valueInteger(self, value: Optional[int]) -> None: ...
@@ -221,7 +286,8 @@ class Extension(FhirObject):
     @property
     def valueMarkdown(self) -> Optional[str]:
         """Value of extension.
-        valueMarkdown.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueMarkdown.setter
     def valueMarkdown(self, value: Optional[str]) -> None: ...
@@ -230,7 +296,8 @@ class Extension(FhirObject):
     @property
     def valueOid(self) -> Optional[str]:
         """Value of extension.
-        valueOid.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueOid.setter
     def valueOid(self, value: Optional[str]) -> None: ...
@@ -239,7 +306,8 @@ class Extension(FhirObject):
     @property
     def valuePositiveInt(self) -> Optional[int]:
         """Value of extension.
-        valuePositiveInt.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valuePositiveInt.setter
     def valuePositiveInt(self, value: Optional[int]) -> None: ...
@@ -249,6 +317,8 @@ class Extension(FhirObject):
     def valueString(self) -> Optional[str]:
         """Value of extension.
         valueString (may be a name or an identifier: never shown by `Debug`).
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueString.setter
     def valueString(self, value: Optional[str]) -> None: ...
@@ -257,7 +327,8 @@ class Extension(FhirObject):
     @property
     def valueTime(self) -> Optional[str]:
         """Value of extension.
-        valueTime.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueTime.setter
     def valueTime(self, value: Optional[str]) -> None: ...
@@ -266,7 +337,8 @@ class Extension(FhirObject):
     @property
     def valueUnsignedInt(self) -> Optional[int]:
         """Value of extension.
-        valueUnsignedInt.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueUnsignedInt.setter
     def valueUnsignedInt(self, value: Optional[int]) -> None: ...
@@ -275,7 +347,8 @@ class Extension(FhirObject):
     @property
     def valueUri(self) -> Optional[str]:
         """Value of extension.
-        valueUri.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueUri.setter
     def valueUri(self, value: Optional[str]) -> None: ...
@@ -284,7 +357,8 @@ class Extension(FhirObject):
     @property
     def valueUrl(self) -> Optional[str]:
         """Value of extension.
-        valueUrl.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueUrl.setter
     def valueUrl(self, value: Optional[str]) -> None: ...
@@ -293,7 +367,8 @@ class Extension(FhirObject):
     @property
     def valueUuid(self) -> Optional[str]:
         """Value of extension.
-        valueUuid.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueUuid.setter
     def valueUuid(self, value: Optional[str]) -> None: ...
@@ -302,7 +377,8 @@ class Extension(FhirObject):
     @property
     def valueAddress(self) -> Optional[Address]:
         """Value of extension.
-        valueAddress.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueAddress.setter
     def valueAddress(self, value: Optional[Address]) -> None: ...
@@ -311,7 +387,8 @@ class Extension(FhirObject):
     @property
     def valueAge(self) -> Optional[Quantity]:
         """Value of extension.
-        valueAge.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueAge.setter
     def valueAge(self, value: Optional[Quantity]) -> None: ...
@@ -320,7 +397,8 @@ class Extension(FhirObject):
     @property
     def valueAnnotation(self) -> Optional[Annotation]:
         """Value of extension.
-        valueAnnotation.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueAnnotation.setter
     def valueAnnotation(self, value: Optional[Annotation]) -> None: ...
@@ -329,7 +407,8 @@ class Extension(FhirObject):
     @property
     def valueAttachment(self) -> Optional[Attachment]:
         """Value of extension.
-        valueAttachment.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueAttachment.setter
     def valueAttachment(self, value: Optional[Attachment]) -> None: ...
@@ -338,7 +417,8 @@ class Extension(FhirObject):
     @property
     def valueCodeableConcept(self) -> Optional[CodeableConcept]:
         """Value of extension.
-        valueCodeableConcept.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueCodeableConcept.setter
     def valueCodeableConcept(self, value: Optional[CodeableConcept]) -> None: ...
@@ -347,7 +427,8 @@ class Extension(FhirObject):
     @property
     def valueCoding(self) -> Optional[Coding]:
         """Value of extension.
-        valueCoding.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueCoding.setter
     def valueCoding(self, value: Optional[Coding]) -> None: ...
@@ -356,7 +437,8 @@ class Extension(FhirObject):
     @property
     def valueContactDetail(self) -> Optional[ContactDetail]:
         """Value of extension.
-        valueContactDetail.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueContactDetail.setter
     def valueContactDetail(self, value: Optional[ContactDetail]) -> None: ...
@@ -365,7 +447,8 @@ class Extension(FhirObject):
     @property
     def valueContactPoint(self) -> Optional[ContactPoint]:
         """Value of extension.
-        valueContactPoint.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueContactPoint.setter
     def valueContactPoint(self, value: Optional[ContactPoint]) -> None: ...
@@ -374,7 +457,8 @@ class Extension(FhirObject):
     @property
     def valueCount(self) -> Optional[Quantity]:
         """Value of extension.
-        valueCount.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueCount.setter
     def valueCount(self, value: Optional[Quantity]) -> None: ...
@@ -383,7 +467,8 @@ class Extension(FhirObject):
     @property
     def valueDistance(self) -> Optional[Quantity]:
         """Value of extension.
-        valueDistance.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueDistance.setter
     def valueDistance(self, value: Optional[Quantity]) -> None: ...
@@ -392,7 +477,8 @@ class Extension(FhirObject):
     @property
     def valueDuration(self) -> Optional[Quantity]:
         """Value of extension.
-        valueDuration.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueDuration.setter
     def valueDuration(self, value: Optional[Quantity]) -> None: ...
@@ -401,7 +487,8 @@ class Extension(FhirObject):
     @property
     def valueHumanName(self) -> Optional[HumanName]:
         """Value of extension.
-        valueHumanName.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueHumanName.setter
     def valueHumanName(self, value: Optional[HumanName]) -> None: ...
@@ -410,7 +497,8 @@ class Extension(FhirObject):
     @property
     def valueIdentifier(self) -> Optional[Identifier]:
         """Value of extension.
-        valueIdentifier.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueIdentifier.setter
     def valueIdentifier(self, value: Optional[Identifier]) -> None: ...
@@ -419,7 +507,8 @@ class Extension(FhirObject):
     @property
     def valueMeta(self) -> Optional[Meta]:
         """Value of extension.
-        valueMeta.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueMeta.setter
     def valueMeta(self, value: Optional[Meta]) -> None: ...
@@ -428,7 +517,8 @@ class Extension(FhirObject):
     @property
     def valueMoney(self) -> Optional[Money]:
         """Value of extension.
-        valueMoney.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueMoney.setter
     def valueMoney(self, value: Optional[Money]) -> None: ...
@@ -437,7 +527,8 @@ class Extension(FhirObject):
     @property
     def valuePeriod(self) -> Optional[Period]:
         """Value of extension.
-        valuePeriod.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valuePeriod.setter
     def valuePeriod(self, value: Optional[Period]) -> None: ...
@@ -446,7 +537,8 @@ class Extension(FhirObject):
     @property
     def valueQuantity(self) -> Optional[Quantity]:
         """Value of extension.
-        valueQuantity.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueQuantity.setter
     def valueQuantity(self, value: Optional[Quantity]) -> None: ...
@@ -455,7 +547,8 @@ class Extension(FhirObject):
     @property
     def valueReference(self) -> Optional[Reference]:
         """Value of extension.
-        valueReference.
+
+        One of the members of ``value[x]``: setting it removes the others.
         """
     @valueReference.setter
     def valueReference(self, value: Optional[Reference]) -> None: ...
@@ -464,7 +557,19 @@ class Extension(FhirObject):
 
 class Identifier(FhirObject):
     """An identifier for a thing (MyKad number, MRN, vc-token, ...). `Debug` never shows the value."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., use: Optional[str] = ..., type: Optional[CodeableConcept] = ..., system: Optional[str] = ..., value: Optional[str] = ..., period: Optional[Period] = ..., assigner: Optional[Reference] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        use: Optional[str] = ...,
+        type: Optional[CodeableConcept] = ...,
+        system: Optional[str] = ...,
+        value: Optional[str] = ...,
+        period: Optional[Period] = ...,
+        assigner: Optional[Reference] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -524,7 +629,18 @@ class Identifier(FhirObject):
 
 class Coding(FhirObject):
     """A reference to a code defined by a terminology system."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., system: Optional[str] = ..., version: Optional[str] = ..., code: Optional[str] = ..., display: Optional[str] = ..., userSelected: Optional[bool] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        system: Optional[str] = ...,
+        version: Optional[str] = ...,
+        code: Optional[str] = ...,
+        display: Optional[str] = ...,
+        userSelected: Optional[bool] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -577,7 +693,15 @@ class Coding(FhirObject):
 
 class CodeableConcept(FhirObject):
     """A concept: codings and/or text."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., coding: Optional[List[Coding]] = ..., text: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        coding: Optional[List[Coding]] = ...,
+        text: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -609,7 +733,17 @@ class CodeableConcept(FhirObject):
 
 class Reference(FhirObject):
     """A reference from one resource to another. `Debug` never shows the display (often a name)."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., reference: Optional[str] = ..., type: Optional[str] = ..., identifier: Optional[Identifier] = ..., display: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        reference: Optional[str] = ...,
+        type: Optional[str] = ...,
+        identifier: Optional[Identifier] = ...,
+        display: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -658,7 +792,15 @@ class Reference(FhirObject):
 
 class Period(FhirObject):
     """A time period defined by a start and end date/time."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., start: Optional[str] = ..., end: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        start: Optional[str] = ...,
+        end: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -690,7 +832,20 @@ class Period(FhirObject):
 
 class HumanName(FhirObject):
     """A person's name. `Debug` never shows its parts."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., use: Optional[str] = ..., text: Optional[str] = ..., family: Optional[str] = ..., given: Optional[List[str]] = ..., prefix: Optional[List[str]] = ..., suffix: Optional[List[str]] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        use: Optional[str] = ...,
+        text: Optional[str] = ...,
+        family: Optional[str] = ...,
+        given: Optional[List[str]] = ...,
+        prefix: Optional[List[str]] = ...,
+        suffix: Optional[List[str]] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -757,7 +912,18 @@ class HumanName(FhirObject):
 
 class ContactPoint(FhirObject):
     """Details of a technology-mediated contact point. `Debug` never shows the value."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., system: Optional[str] = ..., value: Optional[str] = ..., use: Optional[str] = ..., rank: Optional[int] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        system: Optional[str] = ...,
+        value: Optional[str] = ...,
+        use: Optional[str] = ...,
+        rank: Optional[int] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -810,7 +976,15 @@ class ContactPoint(FhirObject):
 
 class ContactDetail(FhirObject):
     """Contact information (name and telecoms)."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., name: Optional[str] = ..., telecom: Optional[List[ContactPoint]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        name: Optional[str] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -842,7 +1016,23 @@ class ContactDetail(FhirObject):
 
 class Address(FhirObject):
     """An address. `Debug` never shows its parts."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., use: Optional[str] = ..., type: Optional[str] = ..., text: Optional[str] = ..., line: Optional[List[str]] = ..., city: Optional[str] = ..., district: Optional[str] = ..., state: Optional[str] = ..., postalCode: Optional[str] = ..., country: Optional[str] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        use: Optional[str] = ...,
+        type: Optional[str] = ...,
+        text: Optional[str] = ...,
+        line: Optional[List[str]] = ...,
+        city: Optional[str] = ...,
+        district: Optional[str] = ...,
+        state: Optional[str] = ...,
+        postalCode: Optional[str] = ...,
+        country: Optional[str] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -930,7 +1120,19 @@ class Address(FhirObject):
 
 class Meta(FhirObject):
     """Metadata about a resource."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., versionId: Optional[str] = ..., lastUpdated: Optional[str] = ..., source: Optional[str] = ..., profile: Optional[List[str]] = ..., security: Optional[List[Coding]] = ..., tag: Optional[List[Coding]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        versionId: Optional[str] = ...,
+        lastUpdated: Optional[str] = ...,
+        source: Optional[str] = ...,
+        profile: Optional[List[str]] = ...,
+        security: Optional[List[Coding]] = ...,
+        tag: Optional[List[Coding]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -990,7 +1192,15 @@ class Meta(FhirObject):
 
 class Narrative(FhirObject):
     """Human-readable summary of the resource."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., status: Optional[str] = ..., div: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        status: Optional[str] = ...,
+        div: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1022,7 +1232,17 @@ class Narrative(FhirObject):
 
 class Annotation(FhirObject):
     """A text note with attribution."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., time: Optional[str] = ..., text: Optional[str] = ..., authorReference: Optional[Reference] = ..., authorString: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        time: Optional[str] = ...,
+        text: Optional[str] = ...,
+        authorReference: Optional[Reference] = ...,
+        authorString: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1055,6 +1275,8 @@ class Annotation(FhirObject):
     def authorReference(self) -> Optional[Reference]:
         """Individual responsible for the annotation.
         A reference to the author.
+
+        One of the members of ``author[x]``: setting it removes the others.
         """
     @authorReference.setter
     def authorReference(self, value: Optional[Reference]) -> None: ...
@@ -1064,6 +1286,8 @@ class Annotation(FhirObject):
     def authorString(self) -> Optional[str]:
         """Individual responsible for the annotation.
         The author's name.
+
+        One of the members of ``author[x]``: setting it removes the others.
         """
     @authorString.setter
     def authorString(self, value: Optional[str]) -> None: ...
@@ -1072,7 +1296,18 @@ class Annotation(FhirObject):
 
 class Quantity(FhirObject):
     """A measured amount (also the shape of Age, Count, Distance and Duration)."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., value: Optional[Decimal] = ..., comparator: Optional[str] = ..., unit: Optional[str] = ..., system: Optional[str] = ..., code: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        value: Optional[Decimal] = ...,
+        comparator: Optional[str] = ...,
+        unit: Optional[str] = ...,
+        system: Optional[str] = ...,
+        code: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1125,7 +1360,15 @@ class Quantity(FhirObject):
 
 class Money(FhirObject):
     """An amount of money."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., value: Optional[Decimal] = ..., currency: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        value: Optional[Decimal] = ...,
+        currency: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1157,7 +1400,21 @@ class Money(FhirObject):
 
 class Attachment(FhirObject):
     """Content in a format defined elsewhere."""
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., contentType: Optional[str] = ..., language: Optional[str] = ..., data: Optional[str] = ..., url: Optional[str] = ..., size: Optional[int] = ..., hash: Optional[str] = ..., title: Optional[str] = ..., creation: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        contentType: Optional[str] = ...,
+        language: Optional[str] = ...,
+        data: Optional[str] = ...,
+        url: Optional[str] = ...,
+        size: Optional[int] = ...,
+        hash: Optional[str] = ...,
+        title: Optional[str] = ...,
+        creation: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1234,7 +1491,19 @@ class AppointmentParticipant(FhirObject):
 
     The backbone element ``Appointment.participant``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., type: Optional[List[CodeableConcept]] = ..., actor: Optional[Reference] = ..., required: Optional[str] = ..., status: Optional[str] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        type: Optional[List[CodeableConcept]] = ...,
+        actor: Optional[Reference] = ...,
+        required: Optional[str] = ...,
+        status: Optional[str] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1297,7 +1566,16 @@ class EncounterStatusHistory(FhirObject):
 
     The backbone element ``Encounter.statusHistory``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., status: Optional[str] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        status: Optional[str] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1339,7 +1617,16 @@ class EncounterClassHistory(FhirObject):
 
     The backbone element ``Encounter.classHistory``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., class_: Optional[Coding] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        class_: Optional[Coding] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1381,7 +1668,17 @@ class EncounterParticipant(FhirObject):
 
     The backbone element ``Encounter.participant``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., type: Optional[List[CodeableConcept]] = ..., period: Optional[Period] = ..., individual: Optional[Reference] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        type: Optional[List[CodeableConcept]] = ...,
+        period: Optional[Period] = ...,
+        individual: Optional[Reference] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1430,7 +1727,17 @@ class EncounterDiagnosis(FhirObject):
 
     The backbone element ``Encounter.diagnosis``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., condition: Optional[Reference] = ..., use: Optional[CodeableConcept] = ..., rank: Optional[int] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        condition: Optional[Reference] = ...,
+        use: Optional[CodeableConcept] = ...,
+        rank: Optional[int] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1479,7 +1786,23 @@ class EncounterHospitalization(FhirObject):
 
     The backbone element ``Encounter.hospitalization``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., preAdmissionIdentifier: Optional[Identifier] = ..., origin: Optional[Reference] = ..., admitSource: Optional[CodeableConcept] = ..., reAdmission: Optional[CodeableConcept] = ..., dietPreference: Optional[List[CodeableConcept]] = ..., specialCourtesy: Optional[List[CodeableConcept]] = ..., specialArrangement: Optional[List[CodeableConcept]] = ..., destination: Optional[Reference] = ..., dischargeDisposition: Optional[CodeableConcept] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        preAdmissionIdentifier: Optional[Identifier] = ...,
+        origin: Optional[Reference] = ...,
+        admitSource: Optional[CodeableConcept] = ...,
+        reAdmission: Optional[CodeableConcept] = ...,
+        dietPreference: Optional[List[CodeableConcept]] = ...,
+        specialCourtesy: Optional[List[CodeableConcept]] = ...,
+        specialArrangement: Optional[List[CodeableConcept]] = ...,
+        destination: Optional[Reference] = ...,
+        dischargeDisposition: Optional[CodeableConcept] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1570,7 +1893,18 @@ class EncounterLocation(FhirObject):
 
     The backbone element ``Encounter.location``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., location: Optional[Reference] = ..., status: Optional[str] = ..., physicalType: Optional[CodeableConcept] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        location: Optional[Reference] = ...,
+        status: Optional[str] = ...,
+        physicalType: Optional[CodeableConcept] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1626,7 +1960,21 @@ class PatientContact(FhirObject):
 
     The backbone element ``Patient.contact``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., relationship: Optional[List[CodeableConcept]] = ..., name: Optional[HumanName] = ..., telecom: Optional[List[ContactPoint]] = ..., address: Optional[Address] = ..., gender: Optional[str] = ..., organization: Optional[Reference] = ..., period: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        relationship: Optional[List[CodeableConcept]] = ...,
+        name: Optional[HumanName] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        address: Optional[Address] = ...,
+        gender: Optional[str] = ...,
+        organization: Optional[Reference] = ...,
+        period: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1703,7 +2051,16 @@ class PatientCommunication(FhirObject):
 
     The backbone element ``Patient.communication``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., language: Optional[CodeableConcept] = ..., preferred: Optional[bool] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        language: Optional[CodeableConcept] = ...,
+        preferred: Optional[bool] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1745,7 +2102,16 @@ class PatientLink(FhirObject):
 
     The backbone element ``Patient.link``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., other: Optional[Reference] = ..., type: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        other: Optional[Reference] = ...,
+        type: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1787,7 +2153,18 @@ class PractitionerQualification(FhirObject):
 
     The backbone element ``Practitioner.qualification``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., code: Optional[CodeableConcept] = ..., period: Optional[Period] = ..., issuer: Optional[Reference] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        code: Optional[CodeableConcept] = ...,
+        period: Optional[Period] = ...,
+        issuer: Optional[Reference] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1843,7 +2220,18 @@ class AvailableTime(FhirObject):
 
     The backbone element ``availableTime``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., daysOfWeek: Optional[List[str]] = ..., allDay: Optional[bool] = ..., availableStartTime: Optional[str] = ..., availableEndTime: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        daysOfWeek: Optional[List[str]] = ...,
+        allDay: Optional[bool] = ...,
+        availableStartTime: Optional[str] = ...,
+        availableEndTime: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1899,7 +2287,16 @@ class NotAvailable(FhirObject):
 
     The backbone element ``notAvailable``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., description: Optional[str] = ..., during: Optional[Period] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        description: Optional[str] = ...,
+        during: Optional[Period] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1941,7 +2338,18 @@ class OrganizationContact(FhirObject):
 
     The backbone element ``Organization.contact``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., purpose: Optional[CodeableConcept] = ..., name: Optional[HumanName] = ..., telecom: Optional[List[ContactPoint]] = ..., address: Optional[Address] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        purpose: Optional[CodeableConcept] = ...,
+        name: Optional[HumanName] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        address: Optional[Address] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -1997,7 +2405,16 @@ class HealthcareServiceEligibility(FhirObject):
 
     The backbone element ``HealthcareService.eligibility``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., code: Optional[CodeableConcept] = ..., comment: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        code: Optional[CodeableConcept] = ...,
+        comment: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2039,7 +2456,16 @@ class BundleLink(FhirObject):
 
     The backbone element ``Bundle.link``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., relation: Optional[str] = ..., url: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        relation: Optional[str] = ...,
+        url: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2081,7 +2507,20 @@ class BundleEntry(FhirObject):
 
     The backbone element ``Bundle.entry``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., link: Optional[List[BundleLink]] = ..., fullUrl: Optional[str] = ..., resource: Optional[Resource] = ..., search: Optional[BundleEntrySearch] = ..., request: Optional[BundleEntryRequest] = ..., response: Optional[BundleEntryResponse] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        link: Optional[List[BundleLink]] = ...,
+        fullUrl: Optional[str] = ...,
+        resource: Optional[Resource] = ...,
+        search: Optional[BundleEntrySearch] = ...,
+        request: Optional[BundleEntryRequest] = ...,
+        response: Optional[BundleEntryResponse] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2151,7 +2590,16 @@ class BundleEntrySearch(FhirObject):
 
     The backbone element ``Bundle.entry.search``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., mode: Optional[str] = ..., score: Optional[Decimal] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        mode: Optional[str] = ...,
+        score: Optional[Decimal] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2193,7 +2641,20 @@ class BundleEntryRequest(FhirObject):
 
     The backbone element ``Bundle.entry.request``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., method: Optional[str] = ..., url: Optional[str] = ..., ifNoneMatch: Optional[str] = ..., ifModifiedSince: Optional[str] = ..., ifMatch: Optional[str] = ..., ifNoneExist: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        method: Optional[str] = ...,
+        url: Optional[str] = ...,
+        ifNoneMatch: Optional[str] = ...,
+        ifModifiedSince: Optional[str] = ...,
+        ifMatch: Optional[str] = ...,
+        ifNoneExist: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2263,7 +2724,19 @@ class BundleEntryResponse(FhirObject):
 
     The backbone element ``Bundle.entry.response``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., status: Optional[str] = ..., location: Optional[str] = ..., etag: Optional[str] = ..., lastModified: Optional[str] = ..., outcome: Optional[Resource] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        status: Optional[str] = ...,
+        location: Optional[str] = ...,
+        etag: Optional[str] = ...,
+        lastModified: Optional[str] = ...,
+        outcome: Optional[Resource] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2326,7 +2799,20 @@ class OperationOutcomeIssue(FhirObject):
 
     The backbone element ``OperationOutcome.issue``.
     """
-    def __init__(self, *, id: Optional[str] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., severity: Optional[str] = ..., code: Optional[str] = ..., details: Optional[CodeableConcept] = ..., diagnostics: Optional[str] = ..., location: Optional[List[str]] = ..., expression: Optional[List[str]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        severity: Optional[str] = ...,
+        code: Optional[str] = ...,
+        details: Optional[CodeableConcept] = ...,
+        diagnostics: Optional[str] = ...,
+        location: Optional[List[str]] = ...,
+        expression: Optional[List[str]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Element id (for internal references)."""
@@ -2393,7 +2879,41 @@ class OperationOutcomeIssue(FhirObject):
 
 class Appointment(Resource):
     """A booking of a healthcare event among patient(s), practitioner(s) and/or services."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., status: Optional[str] = ..., cancelationReason: Optional[CodeableConcept] = ..., serviceCategory: Optional[List[CodeableConcept]] = ..., serviceType: Optional[List[CodeableConcept]] = ..., specialty: Optional[List[CodeableConcept]] = ..., appointmentType: Optional[CodeableConcept] = ..., reasonCode: Optional[List[CodeableConcept]] = ..., reasonReference: Optional[List[Reference]] = ..., priority: Optional[int] = ..., description: Optional[str] = ..., supportingInformation: Optional[List[Reference]] = ..., start: Optional[str] = ..., end: Optional[str] = ..., minutesDuration: Optional[int] = ..., slot: Optional[List[Reference]] = ..., created: Optional[str] = ..., comment: Optional[str] = ..., patientInstruction: Optional[str] = ..., basedOn: Optional[List[Reference]] = ..., participant: Optional[List[AppointmentParticipant]] = ..., requestedPeriod: Optional[List[Period]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        status: Optional[str] = ...,
+        cancelationReason: Optional[CodeableConcept] = ...,
+        serviceCategory: Optional[List[CodeableConcept]] = ...,
+        serviceType: Optional[List[CodeableConcept]] = ...,
+        specialty: Optional[List[CodeableConcept]] = ...,
+        appointmentType: Optional[CodeableConcept] = ...,
+        reasonCode: Optional[List[CodeableConcept]] = ...,
+        reasonReference: Optional[List[Reference]] = ...,
+        priority: Optional[int] = ...,
+        description: Optional[str] = ...,
+        supportingInformation: Optional[List[Reference]] = ...,
+        start: Optional[str] = ...,
+        end: Optional[str] = ...,
+        minutesDuration: Optional[int] = ...,
+        slot: Optional[List[Reference]] = ...,
+        created: Optional[str] = ...,
+        comment: Optional[str] = ...,
+        patientInstruction: Optional[str] = ...,
+        basedOn: Optional[List[Reference]] = ...,
+        participant: Optional[List[AppointmentParticipant]] = ...,
+        requestedPeriod: Optional[List[Period]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -2607,7 +3127,42 @@ class Appointment(Resource):
 
 class Encounter(Resource):
     """An interaction between a patient and healthcare provider(s); HIE creates one per VC check-in."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., status: Optional[str] = ..., statusHistory: Optional[List[EncounterStatusHistory]] = ..., class_: Optional[Coding] = ..., classHistory: Optional[List[EncounterClassHistory]] = ..., type: Optional[List[CodeableConcept]] = ..., serviceType: Optional[CodeableConcept] = ..., priority: Optional[CodeableConcept] = ..., subject: Optional[Reference] = ..., episodeOfCare: Optional[List[Reference]] = ..., basedOn: Optional[List[Reference]] = ..., participant: Optional[List[EncounterParticipant]] = ..., appointment: Optional[List[Reference]] = ..., period: Optional[Period] = ..., length: Optional[Quantity] = ..., reasonCode: Optional[List[CodeableConcept]] = ..., reasonReference: Optional[List[Reference]] = ..., diagnosis: Optional[List[EncounterDiagnosis]] = ..., account: Optional[List[Reference]] = ..., hospitalization: Optional[EncounterHospitalization] = ..., location: Optional[List[EncounterLocation]] = ..., serviceProvider: Optional[Reference] = ..., partOf: Optional[Reference] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        status: Optional[str] = ...,
+        statusHistory: Optional[List[EncounterStatusHistory]] = ...,
+        class_: Optional[Coding] = ...,
+        classHistory: Optional[List[EncounterClassHistory]] = ...,
+        type: Optional[List[CodeableConcept]] = ...,
+        serviceType: Optional[CodeableConcept] = ...,
+        priority: Optional[CodeableConcept] = ...,
+        subject: Optional[Reference] = ...,
+        episodeOfCare: Optional[List[Reference]] = ...,
+        basedOn: Optional[List[Reference]] = ...,
+        participant: Optional[List[EncounterParticipant]] = ...,
+        appointment: Optional[List[Reference]] = ...,
+        period: Optional[Period] = ...,
+        length: Optional[Quantity] = ...,
+        reasonCode: Optional[List[CodeableConcept]] = ...,
+        reasonReference: Optional[List[Reference]] = ...,
+        diagnosis: Optional[List[EncounterDiagnosis]] = ...,
+        account: Optional[List[Reference]] = ...,
+        hospitalization: Optional[EncounterHospitalization] = ...,
+        location: Optional[List[EncounterLocation]] = ...,
+        serviceProvider: Optional[Reference] = ...,
+        partOf: Optional[Reference] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -2828,7 +3383,27 @@ class Encounter(Resource):
 
 class Schedule(Resource):
     """A container for slots of time that may be available for booking appointments."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., serviceCategory: Optional[List[CodeableConcept]] = ..., serviceType: Optional[List[CodeableConcept]] = ..., specialty: Optional[List[CodeableConcept]] = ..., actor: Optional[List[Reference]] = ..., planningHorizon: Optional[Period] = ..., comment: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        serviceCategory: Optional[List[CodeableConcept]] = ...,
+        serviceType: Optional[List[CodeableConcept]] = ...,
+        specialty: Optional[List[CodeableConcept]] = ...,
+        actor: Optional[List[Reference]] = ...,
+        planningHorizon: Optional[Period] = ...,
+        comment: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -2944,7 +3519,30 @@ class Schedule(Resource):
 
 class Slot(Resource):
     """A slot of time on a schedule that may be available for booking appointments."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., serviceCategory: Optional[List[CodeableConcept]] = ..., serviceType: Optional[List[CodeableConcept]] = ..., specialty: Optional[List[CodeableConcept]] = ..., appointmentType: Optional[CodeableConcept] = ..., schedule: Optional[Reference] = ..., status: Optional[str] = ..., start: Optional[str] = ..., end: Optional[str] = ..., overbooked: Optional[bool] = ..., comment: Optional[str] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        serviceCategory: Optional[List[CodeableConcept]] = ...,
+        serviceType: Optional[List[CodeableConcept]] = ...,
+        specialty: Optional[List[CodeableConcept]] = ...,
+        appointmentType: Optional[CodeableConcept] = ...,
+        schedule: Optional[Reference] = ...,
+        status: Optional[str] = ...,
+        start: Optional[str] = ...,
+        end: Optional[str] = ...,
+        overbooked: Optional[bool] = ...,
+        comment: Optional[str] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3081,7 +3679,37 @@ class Slot(Resource):
 
 class Patient(Resource):
     """Demographics about a patient. `Debug` never shows names, identifiers' values, contacts or birth date."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., name: Optional[List[HumanName]] = ..., telecom: Optional[List[ContactPoint]] = ..., gender: Optional[str] = ..., birthDate: Optional[str] = ..., address: Optional[List[Address]] = ..., maritalStatus: Optional[CodeableConcept] = ..., photo: Optional[List[Attachment]] = ..., contact: Optional[List[PatientContact]] = ..., communication: Optional[List[PatientCommunication]] = ..., generalPractitioner: Optional[List[Reference]] = ..., managingOrganization: Optional[Reference] = ..., link: Optional[List[PatientLink]] = ..., deceasedBoolean: Optional[bool] = ..., deceasedDateTime: Optional[str] = ..., multipleBirthBoolean: Optional[bool] = ..., multipleBirthInteger: Optional[int] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        name: Optional[List[HumanName]] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        gender: Optional[str] = ...,
+        birthDate: Optional[str] = ...,
+        address: Optional[List[Address]] = ...,
+        maritalStatus: Optional[CodeableConcept] = ...,
+        photo: Optional[List[Attachment]] = ...,
+        contact: Optional[List[PatientContact]] = ...,
+        communication: Optional[List[PatientCommunication]] = ...,
+        generalPractitioner: Optional[List[Reference]] = ...,
+        managingOrganization: Optional[Reference] = ...,
+        link: Optional[List[PatientLink]] = ...,
+        deceasedBoolean: Optional[bool] = ...,
+        deceasedDateTime: Optional[str] = ...,
+        multipleBirthBoolean: Optional[bool] = ...,
+        multipleBirthInteger: Optional[int] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3239,7 +3867,8 @@ class Patient(Resource):
     @property
     def deceasedBoolean(self) -> Optional[bool]:
         """Indicates if the individual is deceased or not.
-        deceasedBoolean.
+
+        One of the members of ``deceased[x]``: setting it removes the others.
         """
     @deceasedBoolean.setter
     def deceasedBoolean(self, value: Optional[bool]) -> None: ...
@@ -3248,7 +3877,8 @@ class Patient(Resource):
     @property
     def deceasedDateTime(self) -> Optional[str]:
         """Indicates if the individual is deceased or not.
-        deceasedDateTime.
+
+        One of the members of ``deceased[x]``: setting it removes the others.
         """
     @deceasedDateTime.setter
     def deceasedDateTime(self, value: Optional[str]) -> None: ...
@@ -3257,7 +3887,8 @@ class Patient(Resource):
     @property
     def multipleBirthBoolean(self) -> Optional[bool]:
         """Whether patient is part of a multiple birth.
-        multipleBirthBoolean.
+
+        One of the members of ``multipleBirth[x]``: setting it removes the others.
         """
     @multipleBirthBoolean.setter
     def multipleBirthBoolean(self, value: Optional[bool]) -> None: ...
@@ -3266,7 +3897,8 @@ class Patient(Resource):
     @property
     def multipleBirthInteger(self) -> Optional[int]:
         """Whether patient is part of a multiple birth.
-        multipleBirthInteger.
+
+        One of the members of ``multipleBirth[x]``: setting it removes the others.
         """
     @multipleBirthInteger.setter
     def multipleBirthInteger(self, value: Optional[int]) -> None: ...
@@ -3275,7 +3907,29 @@ class Patient(Resource):
 
 class Practitioner(Resource):
     """A person directly or indirectly involved in the provisioning of healthcare."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., name: Optional[List[HumanName]] = ..., telecom: Optional[List[ContactPoint]] = ..., address: Optional[List[Address]] = ..., gender: Optional[str] = ..., birthDate: Optional[str] = ..., photo: Optional[List[Attachment]] = ..., qualification: Optional[List[PractitionerQualification]] = ..., communication: Optional[List[CodeableConcept]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        name: Optional[List[HumanName]] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        address: Optional[List[Address]] = ...,
+        gender: Optional[str] = ...,
+        birthDate: Optional[str] = ...,
+        photo: Optional[List[Attachment]] = ...,
+        qualification: Optional[List[PractitionerQualification]] = ...,
+        communication: Optional[List[CodeableConcept]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3405,7 +4059,33 @@ class Practitioner(Resource):
 
 class PractitionerRole(Resource):
     """Roles/organizations the practitioner is associated with."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., period: Optional[Period] = ..., practitioner: Optional[Reference] = ..., organization: Optional[Reference] = ..., code: Optional[List[CodeableConcept]] = ..., specialty: Optional[List[CodeableConcept]] = ..., location: Optional[List[Reference]] = ..., healthcareService: Optional[List[Reference]] = ..., telecom: Optional[List[ContactPoint]] = ..., availableTime: Optional[List[AvailableTime]] = ..., notAvailable: Optional[List[NotAvailable]] = ..., availabilityExceptions: Optional[str] = ..., endpoint: Optional[List[Reference]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        period: Optional[Period] = ...,
+        practitioner: Optional[Reference] = ...,
+        organization: Optional[Reference] = ...,
+        code: Optional[List[CodeableConcept]] = ...,
+        specialty: Optional[List[CodeableConcept]] = ...,
+        location: Optional[List[Reference]] = ...,
+        healthcareService: Optional[List[Reference]] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        availableTime: Optional[List[AvailableTime]] = ...,
+        notAvailable: Optional[List[NotAvailable]] = ...,
+        availabilityExceptions: Optional[str] = ...,
+        endpoint: Optional[List[Reference]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3563,7 +4243,29 @@ class PractitionerRole(Resource):
 
 class Organization(Resource):
     """A grouping of people or organizations with a common purpose."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., type: Optional[List[CodeableConcept]] = ..., name: Optional[str] = ..., alias: Optional[List[str]] = ..., telecom: Optional[List[ContactPoint]] = ..., address: Optional[List[Address]] = ..., partOf: Optional[Reference] = ..., contact: Optional[List[OrganizationContact]] = ..., endpoint: Optional[List[Reference]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        type: Optional[List[CodeableConcept]] = ...,
+        name: Optional[str] = ...,
+        alias: Optional[List[str]] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        address: Optional[List[Address]] = ...,
+        partOf: Optional[Reference] = ...,
+        contact: Optional[List[OrganizationContact]] = ...,
+        endpoint: Optional[List[Reference]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3693,7 +4395,43 @@ class Organization(Resource):
 
 class HealthcareService(Resource):
     """The details of a healthcare service available at a location (must exist in HIE before VC resources reference it)."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., identifier: Optional[List[Identifier]] = ..., active: Optional[bool] = ..., providedBy: Optional[Reference] = ..., category: Optional[List[CodeableConcept]] = ..., type: Optional[List[CodeableConcept]] = ..., specialty: Optional[List[CodeableConcept]] = ..., location: Optional[List[Reference]] = ..., name: Optional[str] = ..., comment: Optional[str] = ..., extraDetails: Optional[str] = ..., photo: Optional[Attachment] = ..., telecom: Optional[List[ContactPoint]] = ..., coverageArea: Optional[List[Reference]] = ..., serviceProvisionCode: Optional[List[CodeableConcept]] = ..., eligibility: Optional[List[HealthcareServiceEligibility]] = ..., program: Optional[List[CodeableConcept]] = ..., characteristic: Optional[List[CodeableConcept]] = ..., communication: Optional[List[CodeableConcept]] = ..., referralMethod: Optional[List[CodeableConcept]] = ..., appointmentRequired: Optional[bool] = ..., availableTime: Optional[List[AvailableTime]] = ..., notAvailable: Optional[List[NotAvailable]] = ..., availabilityExceptions: Optional[str] = ..., endpoint: Optional[List[Reference]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        identifier: Optional[List[Identifier]] = ...,
+        active: Optional[bool] = ...,
+        providedBy: Optional[Reference] = ...,
+        category: Optional[List[CodeableConcept]] = ...,
+        type: Optional[List[CodeableConcept]] = ...,
+        specialty: Optional[List[CodeableConcept]] = ...,
+        location: Optional[List[Reference]] = ...,
+        name: Optional[str] = ...,
+        comment: Optional[str] = ...,
+        extraDetails: Optional[str] = ...,
+        photo: Optional[Attachment] = ...,
+        telecom: Optional[List[ContactPoint]] = ...,
+        coverageArea: Optional[List[Reference]] = ...,
+        serviceProvisionCode: Optional[List[CodeableConcept]] = ...,
+        eligibility: Optional[List[HealthcareServiceEligibility]] = ...,
+        program: Optional[List[CodeableConcept]] = ...,
+        characteristic: Optional[List[CodeableConcept]] = ...,
+        communication: Optional[List[CodeableConcept]] = ...,
+        referralMethod: Optional[List[CodeableConcept]] = ...,
+        appointmentRequired: Optional[bool] = ...,
+        availableTime: Optional[List[AvailableTime]] = ...,
+        notAvailable: Optional[List[NotAvailable]] = ...,
+        availabilityExceptions: Optional[str] = ...,
+        endpoint: Optional[List[Reference]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3921,7 +4659,21 @@ class HealthcareService(Resource):
 
 class Bundle(Resource):
     """A container for a collection of resources (search results, transactions, history, ...)."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., identifier: Optional[Identifier] = ..., type: Optional[str] = ..., timestamp: Optional[str] = ..., total: Optional[int] = ..., link: Optional[List[BundleLink]] = ..., entry: Optional[List[BundleEntry]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        identifier: Optional[Identifier] = ...,
+        type: Optional[str] = ...,
+        timestamp: Optional[str] = ...,
+        total: Optional[int] = ...,
+        link: Optional[List[BundleLink]] = ...,
+        entry: Optional[List[BundleEntry]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
@@ -3995,7 +4747,20 @@ class Bundle(Resource):
 
 class OperationOutcome(Resource):
     """Information about the success/failure of an action."""
-    def __init__(self, *, id: Optional[str] = ..., meta: Optional[Meta] = ..., implicitRules: Optional[str] = ..., language: Optional[str] = ..., text: Optional[Narrative] = ..., contained: Optional[List[Resource]] = ..., extension: Optional[List[Extension]] = ..., modifierExtension: Optional[List[Extension]] = ..., issue: Optional[List[OperationOutcomeIssue]] = ...) -> None: ...
+    def __init__(
+        self,
+        *,
+        id: Optional[str] = ...,
+        meta: Optional[Meta] = ...,
+        implicitRules: Optional[str] = ...,
+        language: Optional[str] = ...,
+        text: Optional[Narrative] = ...,
+        contained: Optional[List[Resource]] = ...,
+        extension: Optional[List[Extension]] = ...,
+        modifierExtension: Optional[List[Extension]] = ...,
+        issue: Optional[List[OperationOutcomeIssue]] = ...,
+    ) -> None:
+        """Keyword arguments set the elements of the same names."""
     @property
     def id(self) -> Optional[str]:
         """Logical id of the resource."""
