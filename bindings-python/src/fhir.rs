@@ -4,7 +4,7 @@ use hie_vc::fhir::{self, ReadOptions, Resource};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::errors::to_py;
+use crate::errors::{invalid, to_py};
 
 /// Text or bytes from Python, borrowed without a copy where Python allows.
 pub(crate) enum Input<'py> {
@@ -85,14 +85,17 @@ fn fhir_write(data: Input<'_>) -> PyResult<String> {
     Ok(fhir::to_json(&r.value))
 }
 
-/// The Rust `Debug` of a resource: elements marked as patient data are redacted. A resource
-/// that does not read (even leniently) shows only its type.
+/// The Rust model's `Debug` text of a value of the schema type `type_name` (what `repr`
+/// shows): elements marked as patient data are redacted. A value that does not read even
+/// leniently shows only its type, never its content.
 #[pyfunction]
-fn fhir_debug(data: Input<'_>) -> PyResult<String> {
-    Ok(match data.with_bytes(|b| read_resource(b, true))? {
-        Ok(r) => format!("{:?}", r.value),
-        Err(_) => "<unreadable FHIR resource>".to_owned(),
-    })
+fn fhir_debug(type_name: &str, data: Input<'_>) -> PyResult<String> {
+    let shown = data.with_bytes(|b| fhir::schema::debug(type_name, b))?;
+    match shown {
+        Some(Ok(text)) => Ok(text),
+        Some(Err(_)) => Ok(format!("{type_name} {{ <unreadable> }}")),
+        None => Err(invalid(format!("'{type_name}' is not a type of the FHIR model"))),
+    }
 }
 
 /// Serializes a facade value to JSON text (the core's camelCase form).

@@ -40,7 +40,7 @@ def read(data: Union[str, bytes], *, lenient: bool = False) -> Resource:
     if doc.get("warnings"):
         from .._results import Warning_
 
-        obj._set_warnings([Warning_(w) for w in doc["warnings"]])
+        obj._set_warnings(tuple(Warning_(w) for w in doc["warnings"]))
     return obj
 
 

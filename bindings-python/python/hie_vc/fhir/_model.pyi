@@ -7,7 +7,7 @@ it is on the wire; attributes are the FHIR elements.
 from typing import List
 
 from decimal import Decimal
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, ClassVar, Dict, Optional, Tuple, Type, TypeVar, Union
 
 _T = TypeVar("_T", bound="FhirObject")
 
@@ -56,11 +56,6 @@ class FhirObject:
 class Resource(FhirObject):
     """A FHIR resource: its ``resourceType`` names its type."""
 
-    @property
-    def warnings(self) -> List[Any]:
-        """What a lenient read accepted that is not clean R4 (each with ``kind``,
-        ``location``, ``message``); empty for a strict read or a resource built here."""
-    def _set_warnings(self, warnings: List[Any]) -> None: ...
     @property
     def resourceType(self) -> str:
         """The resource type (``Encounter``, ...)."""
