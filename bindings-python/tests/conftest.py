@@ -34,7 +34,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture()
-def appointment() -> hie_vc.fhir.Resource:
+def appointment() -> hie_vc.fhir.Appointment:
     return hie_vc.mycore.vci_appointment(
         id="py-appt-1",
         specialty="86",

@@ -12,7 +12,7 @@ from hie_vc import errors, fhir
 from .conftest import example, spec_dir
 
 
-def examples() -> list:
+def examples() -> "list[str]":
     return sorted(p.name for p in (spec_dir() / "mycore-ig" / "examples").glob("*.json"))
 
 
@@ -50,7 +50,8 @@ def test_attributes_and_unknown_types() -> None:
         )
     )
     assert isinstance(enc, fhir.Encounter)
-    assert enc.class_.code == "VR"
+    assert enc.class_ is not None and enc.class_.code == "VR"
+    assert enc.serviceType is not None and enc.serviceType.coding
     assert enc.serviceType.coding[0].code == "VCI"
     raw = fhir.read('{"resourceType": "Observation", "status": "final", "code": {"text": "x"}}')
     assert isinstance(raw, fhir.RawResource) and raw["status"] == "final"

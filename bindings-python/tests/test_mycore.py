@@ -23,7 +23,7 @@ def test_vci_appointment_validates_and_reports_rules() -> None:
     assert issue.severity == "error" and issue.rule and issue.location.startswith("Appointment")
     oo = r.to_operation_outcome()
     assert isinstance(oo, fhir.OperationOutcome)
-    assert oo.issue[0].severity == "error"
+    assert oo.issue and oo.issue[0].severity == "error"
 
 
 def test_builder_errors_are_typed() -> None:
@@ -43,11 +43,11 @@ def test_scheduling_and_booking_bundles() -> None:
     sl = mycore.slot(id="sl1", schedule="sch1", specialty="86", quota=2,
                      start="2023-07-10T21:00:00+08:00", end="2023-07-10T22:00:00+08:00")
     b = mycore.scheduling_bundle(s, [sl])
-    assert isinstance(b, fhir.Bundle) and len(b.entry) == 2
+    assert isinstance(b, fhir.Bundle) and b.entry is not None and len(b.entry) == 2
     a = mycore.vci_appointment(id="a1", specialty="86", patient={"id": "p1", "display": "Siti"}, slot="sl1",
                                start="2023-07-10T21:00:00+08:00", end="2023-07-10T22:00:00+08:00")
     bb = mycore.booking_bundle(a, sl)
-    assert len(bb.entry) == 2
+    assert bb.entry is not None and len(bb.entry) == 2
 
 
 def test_vc_view_and_finish() -> None:

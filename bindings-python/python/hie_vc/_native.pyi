@@ -1,5 +1,28 @@
 # Stubs of the native extension (bindings-python/src). Checked by stubtest.
-from typing import Any, Awaitable, Callable, List, Optional, Tuple, Union, final
+from typing import Any, Awaitable, Callable, ClassVar, List, Optional, Tuple, Union, final
+
+__all__ = [
+    "__version__",
+    "fhir_read",
+    "fhir_write",
+    "fhir_debug",
+    "Issue",
+    "Report",
+    "validate",
+    "vc_view",
+    "build",
+    "finish_encounter",
+    "scheduling_bundle",
+    "booking_bundle",
+    "Client",
+    "Pages",
+    "Call",
+    "Sandbox",
+    "Listener",
+    "Event",
+    "Vc",
+    "demo",
+]
 
 __version__: str
 
@@ -38,8 +61,8 @@ class Issue:
     @property
     def message(self) -> str:
         """What is wrong and what to do."""
-    def __eq__(self, other: object) -> bool: ...
-    def __hash__(self) -> int: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
 @final
 class Report:
@@ -73,7 +96,7 @@ class Pages:
     def next(self) -> Optional[str]: ...
     def next_async(self) -> Awaitable[Optional[str]]: ...
 
-Headers = Optional[List[Tuple[str, str]]]
+_Headers = Optional[List[Tuple[str, str]]]
 
 @final
 class Client:
@@ -89,7 +112,7 @@ class Client:
         version_id: Optional[str] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def create(
@@ -100,7 +123,7 @@ class Client:
         if_none_exist: Optional[str] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def update(
@@ -112,7 +135,7 @@ class Client:
         validate: Optional[bool] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def delete(
@@ -121,7 +144,7 @@ class Client:
         id: str,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def bundle(
@@ -132,14 +155,14 @@ class Client:
         validate: Optional[bool] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def capabilities(
         self,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
     def find_encounter_for_appointment(self, appointment_id: str) -> Call: ...
@@ -153,7 +176,7 @@ class Client:
         max_pages: Optional[int] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Pages: ...
     def history(
@@ -166,7 +189,7 @@ class Client:
         max_entries: Optional[int] = None,
         timeout_ms: Optional[int] = None,
         request_id: Optional[str] = None,
-        headers: Headers = None,
+        headers: _Headers = None,
         max_retries: Optional[int] = None,
     ) -> Pages: ...
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Dict, Generic, List, Optional, TypeVar, overload
+from typing import Any, Dict, Generic, List, Optional, TypeVar, overload
 
 T = TypeVar("T")
 
-__all__ = ["Document", "field", "fhir_field", "fhir_list", "warnings_field", "Warning_"]
+__all__ = ["Document", "Field", "FhirField", "FhirList", "WarningsField", "Warning_"]
 
 
 class Document:
@@ -25,10 +25,11 @@ class Document:
 
     def to_dict(self) -> Dict[str, Any]:
         """The core's JSON document (a deep copy)."""
-        return json.loads(json.dumps(self._data))
+        copied: Dict[str, Any] = json.loads(json.dumps(self._data))
+        return copied
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._data == self._data  # type: ignore[attr-defined]
+        return isinstance(other, Document) and type(other) is type(self) and other._data == self._data
 
     def __hash__(self) -> int:  # documents are mutable views: not hashable
         raise TypeError(f"unhashable type: '{type(self).__name__}'")
@@ -43,69 +44,61 @@ class Document:
 D = TypeVar("D", bound=Document)
 
 
-class _Field(Generic[T]):
-    """A read-only attribute over one key of the document, converted on access."""
+class Field(Generic[T]):
+    """A read-only attribute over one key of the document (``Field[int]("status", doc)``)."""
 
-    def __init__(self, key: str, convert: Callable[[Any], T], doc: str = "") -> None:
+    def __init__(self, key: str, doc: str = "") -> None:
         self.key = key
-        self.convert = convert
         self.__doc__ = doc
 
+    def convert(self, v: Any) -> T:
+        """The attribute's value for the JSON value ``v``."""
+        return v  # type: ignore[no-any-return]
+
     @overload
-    def __get__(self, obj: None, owner: type) -> "_Field[T]": ...
+    def __get__(self, obj: None, owner: type) -> "Field[T]": ...
     @overload
     def __get__(self, obj: Document, owner: type) -> T: ...
-    def __get__(self, obj: Optional[Document], owner: type) -> "T | _Field[T]":
+    def __get__(self, obj: Optional[Document], owner: type) -> "T | Field[T]":
         if obj is None:
             return self
         return self.convert(obj._data.get(self.key))
 
 
-def _same(v: Any) -> Any:
-    return v
-
-
-def field(key: str, doc: str = "") -> Any:
-    """A plain value (str, int, bool, list of str ...)."""
-    return _Field(key, _same, doc)
-
-
-def fhir_field(key: str, doc: str = "") -> Any:
+class FhirField(Field[T]):
     """A FHIR resource (model object) or None."""
 
-    def conv(v: Any) -> Any:
+    def convert(self, v: Any) -> T:
         if v is None:
-            return None
+            return None  # type: ignore[return-value]
         from .fhir import from_dict
 
-        return from_dict(v)
-
-    return _Field(key, conv, doc)
+        return from_dict(v)  # type: ignore[return-value]
 
 
-def fhir_list(key: str, doc: str = "") -> Any:
+class FhirList(Field[T]):
     """A list of FHIR resources (model objects)."""
 
-    def conv(v: Any) -> Any:
+    def convert(self, v: Any) -> T:
         from .fhir import from_dict
 
-        return [from_dict(x) for x in v or []]
-
-    return _Field(key, conv, doc)
+        return [from_dict(x) for x in v or []]  # type: ignore[return-value]
 
 
 class Warning_(Document):
     """Something accepted while reading that is not clean R4 (lenient reads)."""
 
     __slots__ = ()
-    kind: str = field("kind", "What kind of departure (``unknown_element``, ``unknown_code`` ...).")
-    location: str = field("location", "Where, FHIRPath-like (``Appointment.slot``).")
-    message: str = field("message", "What was accepted.")
+    kind = Field[str]("kind", "What kind of departure (``unknown_element``, ``unknown_code`` ...).")
+    location = Field[str]("location", "Where, FHIRPath-like (``Appointment.slot``).")
+    message = Field[str]("message", "What was accepted.")
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
 
 
-def warnings_field(key: str = "warnings") -> Any:
+class WarningsField(Field[List[Warning_]]):
     """The read warnings of a result."""
-    return _Field(key, lambda v: [Warning_(w) for w in v or []], "Read warnings (lenient reads).")
+
+    def convert(self, v: Any) -> List[Warning_]:
+        return [Warning_(w) for w in v or []]

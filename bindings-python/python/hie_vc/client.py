@@ -22,7 +22,7 @@ from typing import (
 )
 
 from . import _native
-from ._results import Document, field, fhir_field, fhir_list, warnings_field
+from ._results import Document, FhirField, FhirList, Field, WarningsField
 from .fhir import Resource, from_dict, resource_json
 
 __all__ = [
@@ -68,17 +68,17 @@ class Written(Document):
     """The outcome of a create or update."""
 
     __slots__ = ()
-    status: int = field("status", "HTTP status (201 created, 200 updated).")
-    kind: str = field("kind", "``created``, ``updated`` or ``existing`` (conditional create).")
-    id: Optional[str] = field("id", "The resource's id.")
-    version_id: Optional[str] = field("versionId", "Its new version id.")
-    location: Optional[str] = field("location", "The ``Location`` header.")
-    etag: Optional[str] = field("etag", "The ``ETag`` header.")
-    last_modified: Optional[str] = field("lastModified", "The ``Last-Modified`` header.")
-    resource: Optional[Resource] = fhir_field("resource", "The resource (``prefer='representation'``).")
-    outcome: Optional[Resource] = fhir_field("outcome", "The OperationOutcome, if one came back.")
-    warnings = warnings_field()
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    status = Field[int]("status", "HTTP status (201 created, 200 updated).")
+    kind = Field[str]("kind", "``created``, ``updated`` or ``existing`` (conditional create).")
+    id = Field[Optional[str]]("id", "The resource's id.")
+    version_id = Field[Optional[str]]("versionId", "Its new version id.")
+    location = Field[Optional[str]]("location", "The ``Location`` header.")
+    etag = Field[Optional[str]]("etag", "The ``ETag`` header.")
+    last_modified = Field[Optional[str]]("lastModified", "The ``Last-Modified`` header.")
+    resource = FhirField[Optional[Resource]]("resource", "The resource (``prefer='representation'``).")
+    outcome = FhirField[Optional[Resource]]("outcome", "The OperationOutcome, if one came back.")
+    warnings = WarningsField("warnings", "Read warnings (lenient reads).")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
     @property
     def created(self) -> bool:
@@ -90,58 +90,58 @@ class Fetched(Document):
     """A resource read from the server."""
 
     __slots__ = ()
-    resource: Resource = fhir_field("resource", "The resource.")
-    etag: Optional[str] = field("etag", "The ``ETag`` header.")
-    version_id: Optional[str] = field("versionId", "The version id.")
-    last_modified: Optional[str] = field("lastModified", "The ``Last-Modified`` header.")
-    warnings = warnings_field()
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    resource = FhirField[Resource]("resource", "The resource.")
+    etag = Field[Optional[str]]("etag", "The ``ETag`` header.")
+    version_id = Field[Optional[str]]("versionId", "The version id.")
+    last_modified = Field[Optional[str]]("lastModified", "The ``Last-Modified`` header.")
+    warnings = WarningsField("warnings", "Read warnings (lenient reads).")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
 
 class Deleted(Document):
     """The outcome of a delete."""
 
     __slots__ = ()
-    status: int = field("status", "HTTP status.")
-    outcome: Optional[Resource] = fhir_field("outcome", "The OperationOutcome, if one came back.")
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    status = Field[int]("status", "HTTP status.")
+    outcome = FhirField[Optional[Resource]]("outcome", "The OperationOutcome, if one came back.")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
 
 class SearchPage(Document):
     """One page of search results."""
 
     __slots__ = ()
-    matches: List[Resource] = fhir_list("matches", "The resources that matched.")
-    included: List[Resource] = fhir_list("included", "Resources ``_include``-d with them.")
-    outcome: Optional[Resource] = fhir_field("outcome", "An OperationOutcome the server added.")
-    total: Optional[int] = field("total", "The server's total, when it gives one.")
-    next: Optional[str] = field("next", "The link to the next page.")
-    warnings = warnings_field()
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    matches = FhirList[List[Resource]]("matches", "The resources that matched.")
+    included = FhirList[List[Resource]]("included", "Resources ``_include``-d with them.")
+    outcome = FhirField[Optional[Resource]]("outcome", "An OperationOutcome the server added.")
+    total = Field[Optional[int]]("total", "The server's total, when it gives one.")
+    next = Field[Optional[str]]("next", "The link to the next page.")
+    warnings = WarningsField("warnings", "Read warnings (lenient reads).")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
 
 class HistoryEntry(Document):
     """One version in a history."""
 
     __slots__ = ()
-    resource: Optional[Resource] = fhir_field("resource", "The version (None for a delete).")
-    full_url: Optional[str] = field("fullUrl", "Its full URL.")
-    method: Optional[str] = field("method", "The HTTP method that made it.")
-    request_url: Optional[str] = field("requestUrl", "The URL of that request.")
-    status: Optional[str] = field("status", "The status of that request.")
-    version_id: Optional[str] = field("versionId", "The version id.")
-    last_modified: Optional[str] = field("lastModified", "When.")
-    deleted: bool = field("deleted", "Whether this version is a delete.")
+    resource = FhirField[Optional[Resource]]("resource", "The version (None for a delete).")
+    full_url = Field[Optional[str]]("fullUrl", "Its full URL.")
+    method = Field[Optional[str]]("method", "The HTTP method that made it.")
+    request_url = Field[Optional[str]]("requestUrl", "The URL of that request.")
+    status = Field[Optional[str]]("status", "The status of that request.")
+    version_id = Field[Optional[str]]("versionId", "The version id.")
+    last_modified = Field[Optional[str]]("lastModified", "When.")
+    deleted = Field[bool]("deleted", "Whether this version is a delete.")
 
 
 class HistoryPage(Document):
     """One page of a history."""
 
     __slots__ = ()
-    total: Optional[int] = field("total", "The server's total, when it gives one.")
-    next: Optional[str] = field("next", "The link to the next page.")
-    warnings = warnings_field()
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    total = Field[Optional[int]]("total", "The server's total, when it gives one.")
+    next = Field[Optional[str]]("next", "The link to the next page.")
+    warnings = WarningsField("warnings", "Read warnings (lenient reads).")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
     @property
     def entries(self) -> List[HistoryEntry]:
@@ -153,20 +153,20 @@ class EntryOutcome(Document):
     """The outcome of one entry of a batch or transaction."""
 
     __slots__ = ()
-    status: Optional[int] = field("status", "The entry's HTTP status.")
-    location: Optional[str] = field("location", "Its ``Location``.")
-    etag: Optional[str] = field("etag", "Its ``ETag``.")
-    resource: Optional[Resource] = fhir_field("resource", "The resource returned for it.")
-    outcome: Optional[Resource] = fhir_field("outcome", "Its OperationOutcome.")
+    status = Field[Optional[int]]("status", "The entry's HTTP status.")
+    location = Field[Optional[str]]("location", "Its ``Location``.")
+    etag = Field[Optional[str]]("etag", "Its ``ETag``.")
+    resource = FhirField[Optional[Resource]]("resource", "The resource returned for it.")
+    outcome = FhirField[Optional[Resource]]("outcome", "Its OperationOutcome.")
 
 
 class BundleOutcome(Document):
     """The outcome of a batch or transaction."""
 
     __slots__ = ()
-    kind: str = field("kind", "``batch`` or ``transaction``.")
-    success: bool = field("success", "Whether every entry succeeded.")
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    kind = Field[str]("kind", "``batch`` or ``transaction``.")
+    success = Field[bool]("success", "Whether every entry succeeded.")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
     @property
     def entries(self) -> List[EntryOutcome]:
@@ -178,12 +178,12 @@ class Capabilities(Document):
     """What the server says it supports (its CapabilityStatement)."""
 
     __slots__ = ()
-    fhir_version: Optional[str] = field("fhirVersion", "The FHIR version.")
-    software: Optional[str] = field("software", "The server software.")
-    formats: List[str] = field("formats", "The formats it speaks.")
-    resource_types: List[str] = field("resourceTypes", "The resource types it serves.")
-    statement: Dict[str, Any] = field("statement", "The CapabilityStatement as JSON.")
-    request_id: str = field("requestId", "The ``X-Request-Id`` sent.")
+    fhir_version = Field[Optional[str]]("fhirVersion", "The FHIR version.")
+    software = Field[Optional[str]]("software", "The server software.")
+    formats = Field[List[str]]("formats", "The formats it speaks.")
+    resource_types = Field[List[str]]("resourceTypes", "The resource types it serves.")
+    statement = Field[Dict[str, Any]]("statement", "The CapabilityStatement as JSON.")
+    request_id = Field[str]("requestId", "The ``X-Request-Id`` sent.")
 
 
 def _settings(

@@ -36,8 +36,9 @@ from typing import (
 )
 
 from . import _native
-from ._results import Document, Warning_, field
-from .fhir import Resource, from_dict
+from ._results import Document, FhirField, FhirList, Field, Warning_, WarningsField
+from .errors import Closed
+from .fhir import Encounter, Resource, from_dict
 from .mycore import VcEncounter
 
 __all__ = ["Listener", "EncounterEvent", "Batch", "Failure"]
@@ -47,13 +48,13 @@ class Failure(Document):
     """A record that failed for good (given to ``on_error``)."""
 
     __slots__ = ()
-    reason: str = field("reason", "Why: ``decode_syntax``, ``handler``, ``handler_timeout`` ...")
-    error: Dict[str, Any] = field("error", "The error (kind, message).")
-    topic: Optional[str] = field("topic", "Where the record was.")
-    partition: Optional[int] = field("partition", "Its partition.")
-    offset: Optional[int] = field("offset", "Its offset.")
-    attempts: int = field("attempts", "Handler attempts made.")
-    disposition: Any = field("disposition", "What became of it (dead-lettered, skipped ...).")
+    reason = Field[str]("reason", "Why: ``decode_syntax``, ``handler``, ``handler_timeout`` ...")
+    error = Field[Dict[str, Any]]("error", "The error (kind, message).")
+    topic = Field[Optional[str]]("topic", "Where the record was.")
+    partition = Field[Optional[int]]("partition", "Its partition.")
+    offset = Field[Optional[int]]("offset", "Its offset.")
+    attempts = Field[int]("attempts", "Handler attempts made.")
+    disposition = Field[Any]("disposition", "What became of it (dead-lettered, skipped ...).")
 
 
 class EncounterEvent:
@@ -64,14 +65,14 @@ class EncounterEvent:
 
     def __init__(self, native: Any) -> None:
         self._e = native
-        self._encounter: Optional[Resource] = None
+        self._encounter: Optional[Encounter] = None
         self._vc: Optional[VcEncounter] = None
 
     @property
-    def encounter(self) -> Resource:
+    def encounter(self) -> Encounter:
         """The Encounter (typed)."""
         if self._encounter is None:
-            self._encounter = from_dict(json.loads(self._e.encounter_json()))
+            self._encounter = Encounter.from_json(self._e.encounter_json())
         return self._encounter
 
     @property
@@ -297,7 +298,7 @@ class Listener:
                 else:
                     if not ev.answered:
                         ev.ack()
-        except _native_closed():
+        except Closed:
             pass
         finally:
             self._l.close()
@@ -320,7 +321,7 @@ class Listener:
                 else:
                     if not ev.answered:
                         ev.ack()
-        except _native_closed():
+        except Closed:
             pass
         finally:
             await self._l.close_async()
@@ -339,7 +340,7 @@ class Listener:
                     return
                 previous = EncounterEvent(e)
                 yield previous
-        except _native_closed():
+        except Closed:
             return
 
     # ---- batches ----
@@ -359,7 +360,7 @@ class Listener:
                     continue
                 previous = Batch([EncounterEvent(e) for e in events])
                 yield previous
-        except _native_closed():
+        except Closed:
             return
 
     # ---- lifecycle ----
@@ -399,12 +400,6 @@ class Listener:
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.aclose()
-
-
-def _native_closed() -> type:
-    from .errors import Closed
-
-    return Closed
 
 
 def _spec(

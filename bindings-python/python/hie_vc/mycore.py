@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._native import Issue, Report
-from ._results import Document, field
-from .fhir import Resource, from_dict, resource_json
+from ._results import Document, FhirField, FhirList, Field, WarningsField
+from .fhir import Appointment, Bundle, Encounter, Resource, Schedule, Slot, from_dict, resource_json
 
 __all__ = [
     "Issue",
@@ -48,17 +48,17 @@ class VcEncounter(Document):
     """The VC view of an Encounter HIE created at check-in."""
 
     __slots__ = ()
-    id: Optional[str] = field("id", "The Encounter id.")
-    version_id: Optional[str] = field("versionId", "Its version.")
-    vc_type: str = field("type", "``VCI`` (one patient) or ``VCE`` (group).")
-    token: Optional[str] = field("token", "The vc-token identifier (a credential: do not log it).")
-    encounter_number: Optional[str] = field("encounterNumber", "HIE's encounter number.")
-    status: Optional[str] = field("status", "The Encounter status.")
-    patient: Optional[Dict[str, Any]] = field("patient", "The patient reference.")
-    practitioners: List[Dict[str, Any]] = field("practitioners", "The practitioner references.")
-    organisation: Optional[Dict[str, Any]] = field("organisation", "The service provider.")
-    appointments: List[Dict[str, Any]] = field("appointments", "The Appointment references.")
-    period: Optional[Dict[str, Any]] = field("period", "When.")
+    id = Field[Optional[str]]("id", "The Encounter id.")
+    version_id = Field[Optional[str]]("versionId", "Its version.")
+    vc_type = Field[str]("type", "``VCI`` (one patient) or ``VCE`` (group).")
+    token = Field[Optional[str]]("token", "The vc-token identifier (a credential: do not log it).")
+    encounter_number = Field[Optional[str]]("encounterNumber", "HIE's encounter number.")
+    status = Field[Optional[str]]("status", "The Encounter status.")
+    patient = Field[Optional[Dict[str, Any]]]("patient", "The patient reference.")
+    practitioners = Field[List[Dict[str, Any]]]("practitioners", "The practitioner references.")
+    organisation = Field[Optional[Dict[str, Any]]]("organisation", "The service provider.")
+    appointments = Field[List[Dict[str, Any]]]("appointments", "The Appointment references.")
+    period = Field[Optional[Dict[str, Any]]]("period", "When.")
 
     @property
     def patient_id(self) -> Optional[str]:
@@ -76,9 +76,9 @@ def vc_view(encounter: ResourceArg) -> VcEncounter:
     return VcEncounter(json.loads(_native.vc_view(resource_json(encounter))))
 
 
-def _spec(kind: str, args: Dict[str, Any]) -> Resource:
+def _spec(kind: str, args: Dict[str, Any]) -> str:
     spec = {k: v for k, v in args.items() if v is not None}
-    return from_dict(json.loads(_native.build(kind, json.dumps(spec))))
+    return _native.build(kind, json.dumps(spec))
 
 
 def appointment(
@@ -98,9 +98,9 @@ def appointment(
     created: Optional[str] = None,
     description: Optional[str] = None,
     profile_base: Optional[str] = None,
-) -> Resource:
+) -> Appointment:
     """A MY Core VC Appointment (checked: raises :class:`~hie_vc.errors.InvalidResource`)."""
-    return _spec("appointment", dict(locals()))
+    return Appointment.from_json(_spec("appointment", dict(locals())))
 
 
 def vci_appointment(
@@ -118,9 +118,9 @@ def vci_appointment(
     created: Optional[str] = None,
     description: Optional[str] = None,
     profile_base: Optional[str] = None,
-) -> Resource:
+) -> Appointment:
     """A VCI (one-to-one) Appointment."""
-    return _spec("appointment", dict(locals(), vc_type="VCI"))
+    return Appointment.from_json(_spec("appointment", dict(locals(), vc_type="VCI")))
 
 
 def vce_appointment(
@@ -139,9 +139,9 @@ def vce_appointment(
     created: Optional[str] = None,
     description: Optional[str] = None,
     profile_base: Optional[str] = None,
-) -> Resource:
+) -> Appointment:
     """A VCE (group) Appointment carrying the session ``token``."""
-    return _spec("appointment", dict(locals(), vc_type="VCE"))
+    return Appointment.from_json(_spec("appointment", dict(locals(), vc_type="VCE")))
 
 
 def schedule(
@@ -157,9 +157,9 @@ def schedule(
     end: Optional[str] = None,
     comment: Optional[str] = None,
     profile_base: Optional[str] = None,
-) -> Resource:
+) -> Schedule:
     """A MY Core VC Schedule (VCE when ``token`` is given)."""
-    return _spec("schedule", dict(locals()))
+    return Schedule.from_json(_spec("schedule", dict(locals())))
 
 
 def slot(
@@ -178,18 +178,18 @@ def slot(
     status: Optional[str] = None,
     comment: Optional[str] = None,
     profile_base: Optional[str] = None,
-) -> Resource:
+) -> Slot:
     """A MY Core VC Slot (quota 1 by default; ``quota_wire="string"`` writes it as the
     published examples do)."""
-    return _spec("slot", dict(locals()))
+    return Slot.from_json(_spec("slot", dict(locals())))
 
 
 def scheduling_bundle(
     schedule: ResourceArg, slots: Sequence[ResourceArg], *, full_url_base: Optional[str] = None
-) -> Resource:
+) -> Bundle:
     """The transaction Bundle that PUTs a Schedule and its Slots."""
-    return from_dict(
-        json.loads(_native.scheduling_bundle(resource_json(schedule), [resource_json(s) for s in slots], full_url_base))
+    return Bundle.from_json(
+        _native.scheduling_bundle(resource_json(schedule), [resource_json(s) for s in slots], full_url_base)
     )
 
 
@@ -199,14 +199,14 @@ def booking_bundle(
     *,
     quota_wire: str = "integer",
     full_url_base: Optional[str] = None,
-) -> Resource:
+) -> Bundle:
     """The transaction Bundle that books an Appointment into a Slot (its availability
     decremented; raises :class:`~hie_vc.errors.Refused` when it is full)."""
-    return from_dict(
-        json.loads(_native.booking_bundle(resource_json(appointment), resource_json(slot), quota_wire, full_url_base))
+    return Bundle.from_json(
+        _native.booking_bundle(resource_json(appointment), resource_json(slot), quota_wire, full_url_base)
     )
 
 
-def finish_encounter(encounter: ResourceArg, end: str) -> Resource:
+def finish_encounter(encounter: ResourceArg, end: str) -> Encounter:
     """The Encounter ``finished`` at ``end`` (its status history kept)."""
-    return from_dict(json.loads(_native.finish_encounter(resource_json(encounter), end)))
+    return Encounter.from_json(_native.finish_encounter(resource_json(encounter), end))

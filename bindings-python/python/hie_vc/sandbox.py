@@ -14,24 +14,23 @@ from types import TracebackType
 from typing import Any, Dict, List, Literal, Mapping, Optional, Type
 
 from . import _native
-from ._results import Document, field, fhir_field
+from ._results import Document, FhirField, FhirList, Field, WarningsField
 from .client import AsyncHieClient, HieClient
 from .fhir import Resource, from_dict
 
 __all__ = ["Sandbox", "CheckIn"]
 
-Service = Literal["fhir", "jitsi", "notify"]
 
 
 class CheckIn(Document):
     """What a check-in did: the Encounter HIE created and where it was published."""
 
     __slots__ = ()
-    encounter: Resource = fhir_field("encounter", "The Encounter (holds the vc-token).")
-    created: bool = field("created", "Whether the Encounter is new (False: checked in before).")
-    encounter_id: str = field("encounterId", "The Encounter's id.")
-    vc_type: str = field("vcType", "``VCI`` or ``VCE``.")
-    delivery: Optional[Dict[str, Any]] = field(
+    encounter = FhirField[Resource]("encounter", "The Encounter (holds the vc-token).")
+    created = Field[bool]("created", "Whether the Encounter is new (False: checked in before).")
+    encounter_id = Field[str]("encounterId", "The Encounter's id.")
+    vc_type = Field[str]("vcType", "``VCI`` or ``VCE``.")
+    delivery = Field[Optional[Dict[str, Any]]](
         "delivery", "Where it was published, ``{topic, partition, offset}`` (None: published before)."
     )
 
@@ -91,7 +90,7 @@ class Sandbox:
 
     def set_faults(
         self,
-        service: Service,
+        service: Literal["fhir", "jitsi", "notify"],
         *,
         latency_ms: int = 0,
         rate_limited: float = 0.0,

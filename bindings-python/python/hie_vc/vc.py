@@ -9,7 +9,7 @@ import json
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _native
-from ._results import Document, field
+from ._results import Document, FhirField, FhirList, Field, WarningsField
 from .fhir import Resource, resource_json
 from .listener import EncounterEvent
 from .mycore import VcEncounter
@@ -39,17 +39,17 @@ class Booked(Document):
     """An Appointment booked."""
 
     __slots__ = ()
-    appointment_id: str = field("appointmentId", "The Appointment id.")
-    slot: Optional[Dict[str, Any]] = field("slot", "``{id, quota, available}`` when booked into a Slot.")
+    appointment_id = Field[str]("appointmentId", "The Appointment id.")
+    slot = Field[Optional[Dict[str, Any]]]("slot", "``{id, quota, available}`` when booked into a Slot.")
 
 
 class Started(Document):
     """A session started: the practitioner's join (a credential) and who was notified."""
 
     __slots__ = ()
-    activated_now: bool = field("activatedNow", "Whether this call activated the session.")
-    notified: List[str] = field("notified", "Patients notified now.")
-    already_notified: List[str] = field("alreadyNotified", "Patients notified before.")
+    activated_now = Field[bool]("activatedNow", "Whether this call activated the session.")
+    notified = Field[List[str]]("notified", "Patients notified now.")
+    already_notified = Field[List[str]]("alreadyNotified", "Patients notified before.")
 
     @property
     def encounter(self) -> VcEncounter:
@@ -70,8 +70,8 @@ class Finished(Document):
     """A session finished."""
 
     __slots__ = ()
-    encounter_id: str = field("encounterId", "The Encounter id.")
-    ended: Optional[str] = field("ended", "``ended``, ``not_running``, ``unsupported`` or None.")
+    encounter_id = Field[str]("encounterId", "The Encounter id.")
+    ended = Field[Optional[str]]("ended", "``ended``, ``not_running``, ``unsupported`` or None.")
 
 
 def _practitioner(p: Practitioner) -> str:

@@ -16,9 +16,40 @@ from typing import Any, Dict, Mapping, Union
 
 from .. import _native
 from ._model import *  # noqa: F401,F403  (the generated classes)
+from ._model import (  # noqa: F401  (re-exported)
+    Appointment,
+    Bundle,
+    Encounter,
+    HealthcareService,
+    OperationOutcome,
+    Organization,
+    Patient,
+    Practitioner,
+    PractitionerRole,
+    Schedule,
+    Slot,
+)
 from ._model import RESOURCE_TYPES, RawResource, Resource, resource_from_dict, resource_from_wire
 
-__all__ = ["read", "from_dict", "write", "resource_json", "Resource", "RawResource", *RESOURCE_TYPES.keys()]
+__all__ = [
+    "read",
+    "from_dict",
+    "write",
+    "resource_json",
+    "Resource",
+    "RawResource",
+    "Appointment",
+    "Bundle",
+    "Encounter",
+    "HealthcareService",
+    "OperationOutcome",
+    "Organization",
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Schedule",
+    "Slot",
+]
 
 
 def from_dict(data: Mapping[str, Any]) -> Resource:
