@@ -185,6 +185,13 @@ service_tests() {
             }'
 }
 
+# The Python package: built in the shared target dir and profile, its pytest suite (the
+# listener tests against the real broker when the services run), mypy --strict, stubtest and
+# the wheel on the oldest and newest CPython (bindings-python/tests/run.sh).
+python_package() {
+    bindings-python/tests/run.sh
+}
+
 # Tokens minted by the SDK checked by an independent verifier (PyJWT), and the reverse.
 python_tests() {
     python3 -m pip install -q -r tests/python/requirements.txt >"$LOG_DIR/pip.log" 2>&1 || { tail -n 20 "$LOG_DIR/pip.log"; return 1; }
@@ -203,6 +210,7 @@ step "clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "services (kafka, helios)" start_services
 step "cargo test" cargo_tests
 step "pytest (tests/python)" python_tests
+step "Python package (bindings-python: pytest, mypy, stubtest, wheel)" python_package
 if [[ -n ${HIEVC_NO_SERVICES:-} ]]; then
     echo "=== C ABI suites: not run (they need the services; HIEVC_NO_SERVICES is set)"
 else
