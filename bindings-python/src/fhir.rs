@@ -38,17 +38,27 @@ impl Input<'_> {
     }
 }
 
-fn options(lenient: bool) -> ReadOptions {
-    if lenient {
+fn options(lenient: bool, deny_unknown: bool) -> ReadOptions {
+    let o = if lenient {
         ReadOptions::lenient()
     } else {
         ReadOptions::strict()
-    }
+    };
+    o.deny_unknown(deny_unknown)
 }
 
 /// Reads a resource of any type (strict or lenient) from text the caller holds.
 pub(crate) fn read_resource(data: &[u8], lenient: bool) -> hie_vc::Result<fhir::Read<Resource>> {
-    fhir::read::<Resource>(data, options(lenient)).map_err(hie_vc::Error::from)
+    read_with(data, lenient, false)
+}
+
+/// As [`read_resource`], refusing unknown elements when `deny_unknown`.
+pub(crate) fn read_with(
+    data: &[u8],
+    lenient: bool,
+    deny_unknown: bool,
+) -> hie_vc::Result<fhir::Read<Resource>> {
+    fhir::read::<Resource>(data, options(lenient, deny_unknown)).map_err(hie_vc::Error::from)
 }
 
 /// Reads a resource argument strictly (what every write sends).
@@ -61,13 +71,18 @@ pub(crate) fn resource_arg(json: &str) -> PyResult<Resource> {
 /// `read(data, lenient) -> str`: the read as JSON `{"resource", "resourceType", "warnings"}`.
 /// Large documents are decoded without the GIL, so other threads run meanwhile.
 #[pyfunction]
-#[pyo3(signature = (data, lenient = false))]
-fn fhir_read(py: Python<'_>, data: Input<'_>, lenient: bool) -> PyResult<String> {
+#[pyo3(signature = (data, lenient = false, deny_unknown = false))]
+fn fhir_read(
+    py: Python<'_>,
+    data: Input<'_>,
+    lenient: bool,
+    deny_unknown: bool,
+) -> PyResult<String> {
     let read = data.with_bytes(|b| {
         if b.len() > DETACH_ABOVE {
-            py.detach(|| read_resource(b, lenient))
+            py.detach(|| read_with(b, lenient, deny_unknown))
         } else {
-            read_resource(b, lenient)
+            read_with(b, lenient, deny_unknown)
         }
     })?;
     json(&read.map_err(to_py)?)
@@ -76,11 +91,12 @@ fn fhir_read(py: Python<'_>, data: Input<'_>, lenient: bool) -> PyResult<String>
 /// Below this size a read is quicker than handing the GIL over and taking it back.
 const DETACH_ABOVE: usize = 16 * 1024;
 
-/// The canonical JSON of a resource (strict read, then the model's writer).
+/// The JSON the model's writer makes of a resource (read strictly, or leniently).
 #[pyfunction]
-fn fhir_write(data: Input<'_>) -> PyResult<String> {
+#[pyo3(signature = (data, lenient = false))]
+fn fhir_write(data: Input<'_>, lenient: bool) -> PyResult<String> {
     let r = data
-        .with_bytes(|b| read_resource(b, false))?
+        .with_bytes(|b| read_resource(b, lenient))?
         .map_err(to_py)?;
     Ok(fhir::to_json(&r.value))
 }
@@ -94,7 +110,9 @@ fn fhir_debug(type_name: &str, data: Input<'_>) -> PyResult<String> {
     match shown {
         Some(Ok(text)) => Ok(text),
         Some(Err(_)) => Ok(format!("{type_name} {{ <unreadable> }}")),
-        None => Err(invalid(format!("'{type_name}' is not a type of the FHIR model"))),
+        None => Err(invalid(format!(
+            "'{type_name}' is not a type of the FHIR model"
+        ))),
     }
 }
 

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::errors::{invalid, IntoPyResult};
-use crate::fhir::resource_arg;
+use crate::fhir::{read_with, resource_arg};
 
 /// Wraps FHIR JSON in the `hie_vc.fhir` model class of its type.
 pub(crate) fn fhir_object<'py>(py: Python<'py>, json: String) -> PyResult<Bound<'py, PyAny>> {
@@ -126,14 +126,18 @@ impl Report {
 
 /// `validate(resource_json, ...) -> Report`.
 #[pyfunction]
-#[pyo3(signature = (resource, accept_published_quirks = false, profile_base = None, require_profile_claim = false))]
+#[pyo3(signature = (resource, accept_published_quirks = false, profile_base = None, require_profile_claim = false, lenient = false, deny_unknown = false))]
 fn validate(
     resource: &str,
     accept_published_quirks: bool,
     profile_base: Option<String>,
     require_profile_claim: bool,
+    lenient: bool,
+    deny_unknown: bool,
 ) -> PyResult<Report> {
-    let r = resource_arg(resource)?;
+    let r = read_with(resource.as_bytes(), lenient, deny_unknown)
+        .py()?
+        .value;
     let mut v = Validator::new()
         .accept_published_quirks(accept_published_quirks)
         .require_profile_claim(require_profile_claim);
@@ -145,8 +149,11 @@ fn validate(
 
 /// The VC view of an Encounter as the core's JSON, or an error saying why it is not one.
 #[pyfunction]
-fn vc_view(encounter: &str) -> PyResult<String> {
-    let r = resource_arg(encounter)?;
+#[pyo3(signature = (encounter, lenient = false, deny_unknown = false))]
+fn vc_view(encounter: &str, lenient: bool, deny_unknown: bool) -> PyResult<String> {
+    let r = read_with(encounter.as_bytes(), lenient, deny_unknown)
+        .py()?
+        .value;
     let Resource::Encounter(e) = r else {
         return Err(invalid(format!(
             "the VC view needs an Encounter, not a {}",

@@ -80,6 +80,7 @@ class HieVcError(Exception):
         self.completed_steps = list(completed_steps or [])
         self._outcome = outcome
         self._report = report
+        self._info: Dict[str, Any] = {}
 
     @property
     def outcome(self) -> "Optional[Resource]":
@@ -89,6 +90,11 @@ class HieVcError(Exception):
         from .fhir import from_dict
 
         return from_dict(self._outcome)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The error as the core's ``ErrorInfo`` document (camelCase keys, as every binding and
+        the C ABI give it)."""
+        return json.loads(json.dumps(self._info))  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         extra = f", status={self.status}" if self.status is not None else ""
@@ -201,7 +207,7 @@ def _from_info(text: str, report: "Optional[Report]" = None) -> HieVcError:
     if cls is Refused and info.get("httpStatus") and int(info["httpStatus"]) >= 500:
         cls = Unavailable
     retry_ms = info.get("retryAfterMs")
-    return cls(
+    exc = cls(
         info.get("message", kind),
         kind=kind,
         status=info.get("httpStatus"),
@@ -214,3 +220,5 @@ def _from_info(text: str, report: "Optional[Report]" = None) -> HieVcError:
         outcome=info.get("operationOutcome"),
         report=report,
     )
+    exc._info = info
+    return exc

@@ -38,10 +38,15 @@ def validate(
     accept_published_quirks: bool = False,
     profile_base: Optional[str] = None,
     require_profile_claim: bool = False,
+    lenient: bool = False,
+    deny_unknown: bool = False,
 ) -> Report:
     """Checks a resource against the MY Core VC rules. The published IG examples' departures
-    from their own profiles are errors unless ``accept_published_quirks``."""
-    return _native.validate(resource_json(resource), accept_published_quirks, profile_base, require_profile_claim)
+    from their own profiles are errors unless ``accept_published_quirks``. JSON input is read
+    strictly unless ``lenient``."""
+    return _native.validate(
+        resource_json(resource), accept_published_quirks, profile_base, require_profile_claim, lenient, deny_unknown
+    )
 
 
 class VcEncounter(Document):
@@ -70,10 +75,10 @@ class VcEncounter(Document):
         return f"VcEncounter(id={self.id!r}, vc_type={self.vc_type!r}, status={self.status!r})"
 
 
-def vc_view(encounter: ResourceArg) -> VcEncounter:
+def vc_view(encounter: ResourceArg, *, lenient: bool = False, deny_unknown: bool = False) -> VcEncounter:
     """The VC facts of an Encounter; raises :class:`~hie_vc.errors.InvalidInput` when it is
     not a VC Encounter (class VR, serviceType VCI/VCE)."""
-    return VcEncounter(json.loads(_native.vc_view(resource_json(encounter))))
+    return VcEncounter(json.loads(_native.vc_view(resource_json(encounter), lenient, deny_unknown)))
 
 
 def _spec(kind: str, args: Dict[str, Any]) -> str:

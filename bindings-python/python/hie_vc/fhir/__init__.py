@@ -62,11 +62,12 @@ def _from_json(text: str) -> Resource:
     return resource_from_wire(json.loads(text, parse_float=Decimal))
 
 
-def read(data: Union[str, bytes], *, lenient: bool = False) -> Resource:
+def read(data: Union[str, bytes], *, lenient: bool = False, deny_unknown: bool = False) -> Resource:
     """Reads FHIR JSON. Strict by default: anything R4 forbids raises
     :class:`~hie_vc.errors.ReadError` with its ``location``. ``lenient=True`` accepts common
-    departures and lists them in the result's ``warnings``."""
-    doc = json.loads(_native.fhir_read(data, lenient), parse_float=Decimal)
+    departures and lists them in the result's ``warnings``. ``deny_unknown`` refuses elements
+    the model does not know (kept, with a warning, by default)."""
+    doc = json.loads(_native.fhir_read(data, lenient, deny_unknown), parse_float=Decimal)
     obj = resource_from_wire(doc["resource"])
     if doc.get("warnings"):
         from .._results import Warning_
@@ -75,9 +76,9 @@ def read(data: Union[str, bytes], *, lenient: bool = False) -> Resource:
     return obj
 
 
-def write(resource: "Union[Resource, Mapping[str, Any], str, bytes]") -> str:
-    """The canonical FHIR JSON of a resource (read strictly, written by the model)."""
-    return str(_native.fhir_write(resource_json(resource)))
+def write(resource: "Union[Resource, Mapping[str, Any], str, bytes]", *, lenient: bool = False) -> str:
+    """The FHIR JSON the Rust model writes for a resource (read strictly, or leniently)."""
+    return str(_native.fhir_write(resource_json(resource), lenient))
 
 
 def resource_json(resource: "Union[Resource, Mapping[str, Any], str, bytes]") -> str:
