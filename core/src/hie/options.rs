@@ -20,11 +20,9 @@ use crate::error::{Error, ErrorKind, Result};
 /// use hie_vc::hie::{HieClient, HieConfig, RequestOptions};
 /// # fn demo() -> hie_vc::Result<()> {
 /// let client = HieClient::new(HieConfig::builder("http://127.0.0.1:8090/fhir/").build()?)?;
-/// let opts = RequestOptions {
-///     timeout_ms: Some(5_000),
-///     max_retries: Some(0),
-///     ..RequestOptions::default()
-/// };
+/// let mut opts = RequestOptions::new();
+/// opts.timeout_ms = Some(5_000);
+/// opts.max_retries = Some(0);
 /// let request = client.read_type("Patient", "p1").options(&opts)?;
 /// # let _ = request; Ok(()) }
 /// ```
