@@ -78,10 +78,12 @@ impl CallOpts {
     }
 }
 
-/// Applies the options every request builder shares.
+/// Applies the options every request builder shares. A header HTTP cannot carry is a bad
+/// `options_json`: `HIEVC_INVALID_ARGUMENT`, as every other options mistake.
 macro_rules! common {
     ($req:expr, $o:expr) => {
-        $req.options(&$o.request())?
+        $req.options(&$o.request())
+            .map_err(|e| Failure::invalid(e.to_string()))?
     };
 }
 
