@@ -249,3 +249,41 @@ def test_kafka_a_raising_handler_ends_in_the_dead_letter_topic_with_headers() ->
     assert hdrs.get("trace") == b"t-0"
     assert any(k.startswith("hievc.dlq.") for k in hdrs)
     assert b"cannot start the session" in b"".join(hdrs.values())
+
+
+def test_ctrl_c_ends_run_within_a_second_and_closes() -> None:
+    import signal
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from hie_vc.sandbox import Sandbox\n"
+        "from hie_vc.listener import Listener\n"
+        "with Sandbox() as sb:\n"
+        "    l = Listener.for_sandbox(sb)\n"
+        "    print('ready', flush=True)\n"
+        "    t = time.monotonic()\n"
+        "    try:\n"
+        "        l.run(lambda ev: None)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted after %.2f s, running=%s' % (time.monotonic() - t, l.is_running), flush=True)\n"
+        "        sys.exit(130)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    killer = threading.Timer(10, p.kill)  # a run() that ignores Ctrl-C fails, never hangs
+    killer.start()
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    line = p.stdout.readline().strip()
+    took = time.monotonic() - sent
+    _, err = p.communicate(timeout=30)
+    killer.cancel()
+    assert p.returncode == 130, err
+    # run() returned (listener closed) within a second of Ctrl-C; the 0.5 s margin is the
+    # pipe and the scheduler on a loaded CI machine.
+    assert took < 1.5, took
+    assert line.startswith("interrupted after") and line.endswith("running=False"), line
