@@ -11,6 +11,7 @@ mod aio;
 mod client;
 mod errors;
 mod fhir;
+mod jitsi;
 mod listener;
 mod mycore;
 mod runtime;
@@ -27,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sandbox::register(m)?;
     listener::register(m)?;
     vc::register(m)?;
+    jitsi::register(m)?;
     m.add_function(wrap_pyfunction!(demo, m)?)?;
     Ok(())
 }
