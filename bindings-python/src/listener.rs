@@ -338,6 +338,11 @@ impl Event {
     fn warnings_json(&self) -> PyResult<String> {
         json(self.event.warnings())
     }
+    /// The whole event as the core's JSON (what every binding gives: encounter, vc,
+    /// included, warnings, layout, coordinates, key, timestamp, headers).
+    fn to_json(&self) -> PyResult<String> {
+        json(&self.event)
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,14 +1,26 @@
 //! `hie_vc.sandbox.Sandbox`: the embedded HIE emulator (FHIR API, Jitsi token service,
 //! Notification API, Encounter publishing), running in this process on the package runtime.
 
-use hie_vc_sandbox::{Faults, Sandbox as Inner, SandboxOptions, Service};
+use hie_vc::listener::MemoryRecord;
+use hie_vc_sandbox::{Faults, Sandbox as Inner, SandboxOptions, Service, ServiceStats};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use tokio::sync::Mutex;
 
 use crate::client::Client;
 use crate::errors::{invalid, IntoPyResult};
 use crate::fhir::json;
 use crate::runtime::block_on;
+
+/// A broker record as Python receives it.
+type TopicRecord<'py> = (
+    i32,
+    i64,
+    Option<Bound<'py, PyBytes>>,
+    Option<Bound<'py, PyBytes>>,
+    Vec<(String, Option<Bound<'py, PyBytes>>)>,
+    Option<i64>,
+);
 
 fn sb_err(e: hie_vc_sandbox::Error) -> hie_vc::Error {
     e.into()
@@ -71,14 +83,17 @@ impl Sandbox {
         self.fhir_base.clone()
     }
 
-    /// A native VC workflow on this sandbox's services.
-    fn vc(&self) -> PyResult<crate::vc::Vc> {
-        crate::vc::Vc::from_settings(&self.settings()?, None)
+    /// A native VC workflow on this sandbox's services; `settings_json` (sections as the
+    /// TOML has them) goes on top of the sandbox's own settings.
+    #[pyo3(signature = (settings_json = None))]
+    fn vc(&self, settings_json: Option<&str>) -> PyResult<crate::vc::Vc> {
+        crate::vc::Vc::from_settings(&self.settings_with(settings_json)?, None)
     }
 
-    /// A native HIE client of this sandbox.
-    fn client(&self) -> PyResult<Client> {
-        self.with(|s| Client::from_settings(&s.settings().load().py()?))
+    /// A native HIE client of this sandbox, `settings_json` on top of its settings.
+    #[pyo3(signature = (settings_json = None))]
+    fn client(&self, settings_json: Option<&str>) -> PyResult<Client> {
+        Client::from_settings(&self.settings_with(settings_json)?)
     }
 
     /// Checks a patient in for an Appointment, as RekodSaya does: HIE creates the Encounter
@@ -144,6 +159,74 @@ impl Sandbox {
         self.with(|s| json(&s.jitsi_sessions()))
     }
 
+    /// Request counters of each service since the sandbox started, as JSON
+    /// `{"fhir" | "jitsi" | "notify": {"requests", "failed", "dropped"}}`.
+    fn stats(&self) -> PyResult<String> {
+        self.with(|s| {
+            let all: std::collections::BTreeMap<&str, ServiceStats> = Service::ALL
+                .iter()
+                .map(|svc| (svc.as_str(), s.stats(*svc)))
+                .collect();
+            json(&all)
+        })
+    }
+
+    /// Appends a raw record to a topic of the in-process broker (its check-in topic by
+    /// default) and returns `(topic, partition, offset)`: how a user tries a handler on a
+    /// record HIE would not send (a poison payload, a tombstone, other headers).
+    #[pyo3(signature = (value, key = None, headers = Vec::new(), topic = None, partition = None))]
+    fn publish(
+        &self,
+        value: Option<Vec<u8>>,
+        key: Option<Vec<u8>>,
+        headers: Vec<(String, Vec<u8>)>,
+        topic: Option<String>,
+        partition: Option<i32>,
+    ) -> PyResult<(String, i32, i64)> {
+        let (broker, default_topic) = self.broker()?;
+        let mut rec = match value {
+            Some(v) => MemoryRecord::new(v),
+            None => MemoryRecord::default(),
+        };
+        if let Some(k) = key {
+            rec = rec.key(k);
+        }
+        for (k, v) in headers {
+            rec = rec.header(k, v);
+        }
+        if let Some(p) = partition {
+            rec = rec.partition(p);
+        }
+        let at = broker
+            .send(topic.as_deref().unwrap_or(&default_topic), rec)
+            .py()?;
+        Ok((at.topic.to_string(), at.partition, at.offset))
+    }
+
+    /// Every record of a topic of the in-process broker (e.g. a dead-letter topic), in
+    /// partition then offset order: `(partition, offset, key, value, headers, timestamp_ms)`.
+    fn topic_records<'py>(&self, py: Python<'py>, topic: &str) -> PyResult<Vec<TopicRecord<'py>>> {
+        let (broker, _) = self.broker()?;
+        let bytes = |b: Option<&[u8]>| b.map(|b| PyBytes::new(py, b));
+        Ok(broker
+            .records(topic)
+            .iter()
+            .map(|m| {
+                (
+                    m.coordinates.partition,
+                    m.coordinates.offset,
+                    bytes(m.key.as_deref()),
+                    bytes(m.payload.as_deref()),
+                    m.headers
+                        .iter()
+                        .map(|h| (h.key.clone(), bytes(h.value.as_deref())))
+                        .collect(),
+                    m.timestamp.map(|t| t.millis()),
+                )
+            })
+            .collect())
+    }
+
     /// Stops the sandbox (idempotent).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let taken = self.inner.blocking_lock().take();
@@ -160,7 +243,18 @@ impl Sandbox {
 impl Sandbox {
     /// The settings that point every client at this sandbox.
     pub(crate) fn settings(&self) -> PyResult<hie_vc::settings::Settings> {
-        self.with(|s| s.settings().load().py())
+        self.settings_with(None)
+    }
+
+    /// The sandbox's settings with `json` (`{"section": {"key": value}}`) on top.
+    fn settings_with(&self, json: Option<&str>) -> PyResult<hie_vc::settings::Settings> {
+        self.with(|s| {
+            let mut loader = s.settings();
+            if let Some(t) = json {
+                loader = loader.json_str(t).py()?;
+            }
+            loader.load().py()
+        })
     }
 
     /// Its in-process broker and check-in topic (for a listener).

@@ -8,13 +8,18 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import pathlib
+import threading
+import time
 from decimal import Decimal
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
 from hie_vc import errors, fhir, mycore
+from hie_vc.client import HieClient
+from hie_vc.listener import EncounterEvent, Failure, Listener
+from hie_vc.sandbox import Sandbox, ServiceStats
+from hie_vc.vc import VirtualConsultation
 
 from .conftest import ROOT, spec_dir
 
@@ -198,11 +203,245 @@ def op_vc_view(inp: Dict[str, Any]) -> Dict[str, Any]:
     return {"result": v.to_dict()}
 
 
+DOCUMENT_KEYS = ("example", "json", "text", "base64", "patch")
+LISTEN_OPTIONS = (
+    "format",
+    "filter",
+    "read_mode",
+    "max_message_bytes",
+    "max_retries",
+    "initial_backoff_ms",
+    "dead_letter_topic",
+    "dedupe",
+)
+#: How long a listen case's listener gets to finish every record.
+LISTEN_WAIT = 10.0
+
+
+def _text(b: Optional[bytes]) -> Optional[str]:
+    return None if b is None else b.decode("utf-8", errors="replace")
+
+
+def op_listen(inp: Dict[str, Any]) -> Dict[str, Any]:
+    """Records on a fresh sandbox's in-process broker (topic vc-encounters, partition 0), read
+    by a listener whose handler records each event and succeeds or raises."""
+    check_keys(inp, ("options", "handler", "records"))
+    handler_kind = inp.get("handler", "ok")
+    if handler_kind not in ("ok", "fail"):
+        raise ValueError(f"handler is 'ok' or 'fail', not {handler_kind!r}")
+    opts: Dict[str, Any] = dict(inp.get("options", {}))
+    check_keys(opts, LISTEN_OPTIONS)
+    with Sandbox() as sb:
+        records = inp["records"]
+        for i, r in enumerate(records):
+            check_keys(r, DOCUMENT_KEYS + ("key", "headers", "tombstone"))
+            if r.get("tombstone"):
+                if any(k in r for k in DOCUMENT_KEYS):
+                    raise ValueError(f"records[{i}]: a tombstone has no document")
+                value: Optional[bytes] = None
+            else:
+                value = document({k: v for k, v in r.items() if k in DOCUMENT_KEYS})
+            sb.publish(value, key=r.get("key"), headers=[(k, v) for k, v in r.get("headers", [])], partition=0)
+
+        events: List[Dict[str, Any]] = []
+        failures: List[Dict[str, Any]] = []
+        filt = opts.pop("filter", None)
+        retry: Dict[str, int] = {k: int(opts.pop(k)) for k in ("max_retries", "initial_backoff_ms") if k in opts}
+        dlt = opts.pop("dead_letter_topic", None)
+        dedupe = bool(opts.pop("dedupe", False))
+        listener = Listener.for_sandbox(
+            sb,
+            group="behaviour",
+            filter={None: "vc", "vc_only": "vc", "all": "all"}.get(filt, filt),
+            dead_letter_topic=dlt,
+            dedupe=dedupe,
+            retry=retry or None,
+            on_error=lambda f: failures.append(f.to_dict()),
+            options=opts,
+        )
+
+        def handle(ev: EncounterEvent) -> None:
+            events.append(ev.to_dict())
+            if handler_kind == "fail":
+                raise RuntimeError("the case's handler fails")
+
+        run = threading.Thread(target=listener.run, args=(handle,), daemon=True)
+        run.start()
+        n = len(records)
+        deadline = time.monotonic() + LISTEN_WAIT
+        while True:
+            m = listener.metrics()
+            if m["processed"] >= n and len(failures) >= m["decodeErrors"] + m["handlerFailures"]:
+                break
+            if time.monotonic() >= deadline:
+                listener.close()
+                raise TimeoutError(f"the listener did not finish {n} records within {LISTEN_WAIT} s: {m}")
+            time.sleep(0.01)
+        listener.close()
+        run.join(10)
+        if run.is_alive():
+            raise TimeoutError("run() did not return after close()")
+        dead = []
+        for rec in sb.topic_records(dlt) if dlt else []:
+            headers: Dict[str, Optional[str]] = {}
+            for k, v in rec.headers:
+                headers.setdefault(k, _text(v))
+            dead.append({"key": _text(rec.key), "payload": _text(rec.value), "headers": headers})
+        return {"events": events, "failures": failures, "deadLetters": dead, "metrics": listener.metrics()}
+
+
+CLIENT_STEPS = ("read", "create", "update", "delete", "search", "faults", "clear_faults", "stats", "records")
+VC_STEPS = ("create_session", "schedule", "book", "check_in", "start", "finish")
+STEP_KEYS: Dict[str, Tuple[str, ...]] = {
+    "read": ("type", "id"),
+    "delete": ("type", "id"),
+    "create": ("resource",),
+    "update": ("resource", "if_match"),
+    "search": ("type", "params"),
+    "faults": ("service", "faults"),
+    "clear_faults": (),
+    "stats": (),
+    "records": (),
+    "create_session": (),
+    "finish": (),
+    "schedule": ("schedule", "slots"),
+    "book": ("appointment", "slot"),
+    "check_in": ("appointment", "patient"),
+    "start": ("practitioner",),
+}
+
+
+def only_document(d: Dict[str, Any], what: str) -> fhir.Resource:
+    """A resource document, read strictly (a document that does not read fails the case)."""
+    check_keys(d, DOCUMENT_KEYS)
+    try:
+        return fhir.read(document(d))
+    except errors.HieVcError as e:
+        raise ValueError(f"{what} does not read strictly: {e}") from e
+
+
+def substitute(v: Any, old: str, new: str) -> Any:
+    if isinstance(v, str):
+        return v.replace(old, new)
+    if isinstance(v, list):
+        return [substitute(x, old, new) for x in v]
+    if isinstance(v, dict):
+        return {k: substitute(x, old, new) for k, x in v.items()}
+    return v
+
+
+class Scenario:
+    """A `client` / `vc` case's run: a sandbox, clients from its settings and the case's."""
+
+    def __init__(self, sb: Sandbox, settings: Dict[str, Dict[str, Any]]) -> None:
+        self.sb = sb
+        self.hie = HieClient.for_sandbox(sb, settings=settings)
+        self.vc = VirtualConsultation.for_sandbox(sb, settings=settings)
+        self.stats: Dict[str, ServiceStats] = {}
+        self.token: Optional[str] = None
+        self.encounter: Optional[fhir.Resource] = None
+        self.encounter_id: Optional[str] = None
+
+    def step(self, name: str, step: Dict[str, Any]) -> Dict[str, Any]:
+        try:
+            return {"result": self._run(name, step)}
+        except errors.HieVcError as e:
+            return {"error": e.to_dict()}
+
+    def _run(self, name: str, step: Dict[str, Any]) -> Any:
+        hie, vc, sb = self.hie, self.vc, self.sb
+        if name == "read":
+            return hie.read(step["type"], step["id"]).to_dict()
+        if name == "create":
+            return hie.create(only_document(step["resource"], "resource")).to_dict()
+        if name == "update":
+            return hie.update(only_document(step["resource"], "resource"), if_match=step.get("if_match")).to_dict()
+        if name == "delete":
+            return hie.delete(step["type"], step["id"]).to_dict()
+        if name == "search":
+            page = next(hie.search_pages(step["type"], [tuple(p) for p in step.get("params", [])]))
+            return page.to_dict()
+        if name == "faults":
+            sb.set_faults(step["service"], **step["faults"])
+            return {}
+        if name == "clear_faults":
+            sb.clear_faults()
+            return {}
+        if name == "stats":
+            now = sb.stats()
+            out = {
+                k: {f: getattr(v, f) - getattr(self.stats[k], f) for f in ServiceStats._fields} for k, v in now.items()
+            }
+            self.stats = now
+            return out
+        if name == "records":
+            return {"notifications": sb.notifications(), "jitsiSessions": sb.jitsi_sessions()}
+        if name == "create_session":
+            s = vc.create_session()
+            self.token = str(s["token"])
+            return s
+        if name == "schedule":
+            return vc.schedule(
+                only_document(step["schedule"], "schedule"),
+                [only_document(s, f"slots[{i}]") for i, s in enumerate(step["slots"])],
+            ).to_dict()
+        if name == "book":
+            return vc.book(only_document(step["appointment"], "appointment"), slot_id=step.get("slot")).to_dict()
+        if name == "check_in":
+            try:
+                c = sb.check_in(step["appointment"], patient_id=step.get("patient"))
+            except errors.HieVcError as e:
+                raise ValueError(f"check-in of {step['appointment']}: {e}") from e
+            self.encounter, self.encounter_id = c.encounter, c.encounter_id
+            return c.to_dict()
+        if name == "start":
+            if self.encounter is None:
+                raise ValueError("start needs a check_in step before it")
+            return vc.start(self.encounter, practitioner=step["practitioner"]).to_dict()
+        if name == "finish":
+            if self.encounter_id is None:
+                raise ValueError("finish needs a check_in step before it")
+            return vc.finish(self.encounter_id).to_dict()
+        raise AssertionError(name)
+
+
+def op_scenario(op: str, inp: Dict[str, Any]) -> Dict[str, Any]:
+    check_keys(inp, ("sandbox", "settings", "seed", "steps"))
+    sandbox_opts = inp.get("sandbox", {})
+    check_keys(sandbox_opts, ("payload", "validate", "check_references", "require_profile_claim", "allow_delete"))
+    with Sandbox(**sandbox_opts) as sb:
+        run = Scenario(sb, inp.get("settings", {}))
+        for i, doc in enumerate(inp.get("seed", [])):
+            try:
+                run.hie.update(only_document(doc, f"seed[{i}]"))
+            except errors.HieVcError as e:
+                raise ValueError(f"seed[{i}] was not stored: {e}") from e
+        run.stats = sb.stats()
+        out = []
+        for i, step in enumerate(inp["steps"]):
+            name = step.get("do")
+            if name not in CLIENT_STEPS and not (op == "vc" and name in VC_STEPS):
+                raise ValueError(f"steps[{i}]: {name!r} is not a step of the {op} op")
+            check_keys(step, ("do",) + STEP_KEYS[name])
+            if run.token is not None:
+                step = substitute(step, "{{token}}", run.token)
+            if run.encounter_id is not None:
+                step = substitute(step, "{{encounter}}", run.encounter_id)
+            started = time.monotonic()
+            out.append(plain(run.step(name, step)))
+            if time.monotonic() - started > 30:
+                raise TimeoutError(f"steps[{i}] ({name}) took over 30 s")
+        return {"steps": out}
+
+
 OPS: Dict[str, Callable[[Dict[str, Any]], Dict[str, Any]]] = {
     "read": op_read,
     "round_trip": op_round_trip,
     "validate": op_validate,
     "vc_view": op_vc_view,
+    "listen": op_listen,
+    "client": lambda inp: op_scenario("client", inp),
+    "vc": lambda inp: op_scenario("vc", inp),
 }
 
 
@@ -226,7 +465,7 @@ def replay(area: str) -> Tuple[int, List[str]]:
     return len(spec["cases"]), failures
 
 
-@pytest.mark.parametrize("area", ["read", "validate"])
+@pytest.mark.parametrize("area", ["read", "validate", "listener", "client", "vc"])
 def test_behaviour(area: str) -> None:
     n, failures = replay(area)
     assert n > 0

@@ -329,3 +329,30 @@ def test_kafka_kill_9_mid_stream_then_restart_loses_nothing(tmp_path: Any) -> No
     assert ids == {f"enc-{i}" for i in range(n)}, f"{n - len(ids)} lost"
     # at-least-once: what the kill cut short may come twice, nothing more than the in-flight tail
     assert len(handled()) - n < n // 2
+
+
+def test_a_poison_record_published_on_the_sandbox_is_dead_lettered_and_does_not_block() -> None:
+    failures: List[Failure] = []
+    sandbox = Sandbox(check_references=False)  # its own: the topic starts empty
+    listener = Listener.for_sandbox(sandbox, dead_letter_topic="vc-dlq", on_error=failures.append)
+    try:
+        topic, partition, offset = sandbox.publish(b"{not json", key="poison", headers=[("trace", "t-1")])
+        book(sandbox, "lis-poison")
+        ci = sandbox.check_in("lis-poison")
+        ev = listener.poll(timeout=10)
+        assert ev is not None and ev.encounter.id == ci.encounter_id  # the poison did not block
+        assert ev.to_dict()["encounterId"] == ci.encounter_id
+        ev.ack()
+        dead = sandbox.topic_records("vc-dlq")
+        assert len(dead) == 1
+        assert dead[0].key == b"poison" and dead[0].value == b"{not json"
+        headers = dict(dead[0].headers)
+        assert headers["trace"] == b"t-1"
+        assert headers["hievc.dlq.reason"] == b"decode/not_json"
+        assert headers["hievc.dlq.original.topic"] == topic.encode()
+        assert (failures[0].partition, failures[0].offset) == (partition, offset)
+        with pytest.raises(errors.InvalidInput):
+            sandbox.publish(b"x", topic="t", partition=3)  # the topic has one partition
+    finally:
+        listener.close()
+        sandbox.close()

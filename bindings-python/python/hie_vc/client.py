@@ -320,6 +320,12 @@ class HieClient(_Base):
         return self
 
     @classmethod
+    def for_sandbox(cls, sandbox: Any, *, settings: Optional[Mapping[str, Mapping[str, Any]]] = None) -> "HieClient":
+        """A client of a :class:`~hie_vc.sandbox.Sandbox`; ``settings`` (sections as the TOML
+        has them, e.g. ``{"hie": {"max_retries": 0}}``) go on top of the sandbox's own."""
+        return cls._wrap(sandbox._sb.client(None if settings is None else json.dumps(settings)))
+
+    @classmethod
     def _wrap(cls, native: Any) -> "HieClient":
         self = cls.__new__(cls)
         self._c = native
@@ -544,6 +550,12 @@ class AsyncHieClient(_Base):
         self = cls.__new__(cls)
         self._c = _native.Client(None, path, True)
         return self
+
+    @classmethod
+    def for_sandbox(cls, sandbox: Any, *, settings: Optional[Mapping[str, Mapping[str, Any]]] = None) -> "AsyncHieClient":
+        """A client of a :class:`~hie_vc.sandbox.Sandbox`; ``settings`` (sections as the TOML
+        has them, e.g. ``{"hie": {"max_retries": 0}}``) go on top of the sandbox's own."""
+        return cls._wrap(sandbox._sb.client(None if settings is None else json.dumps(settings)))
 
     @classmethod
     def _wrap(cls, native: Any) -> "AsyncHieClient":

@@ -95,6 +95,13 @@ class EncounterEvent:
         """What the lenient read accepted."""
         return [Warning_(w) for w in json.loads(self._e.warnings_json())]
 
+    def to_dict(self) -> Dict[str, Any]:
+        """The whole event as the core's JSON document (``encounter``, ``vc``, ``included``,
+        ``warnings``, ``layout``, ``topic``, ``partition``, ``offset``, ``key``,
+        ``timestampMs``, ``headers``), as every binding gives it."""
+        d: Dict[str, Any] = json.loads(self._e.to_json())
+        return d
+
     @property
     def raw(self) -> bytes:
         """The record's value as received."""

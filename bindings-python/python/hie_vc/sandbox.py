@@ -11,15 +11,38 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Dict, List, Literal, Mapping, Optional, Type
+from typing import Any, Dict, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple, Type, Union
 
 from . import _native
 from ._results import Document, FhirField, FhirList, Field, WarningsField
 from .client import AsyncHieClient, HieClient
 from .fhir import Resource, from_dict
 
-__all__ = ["Sandbox", "CheckIn"]
+__all__ = ["Sandbox", "CheckIn", "Record", "ServiceStats"]
 
+
+class Record(NamedTuple):
+    """A record on a topic of the sandbox's in-process broker."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: Optional[bytes]
+    value: Optional[bytes]
+    headers: List[Tuple[str, Optional[bytes]]]
+    timestamp: Optional[int]
+    """Milliseconds since the epoch."""
+
+
+class ServiceStats(NamedTuple):
+    """Request counters of one sandbox service."""
+
+    requests: int
+    """Requests received."""
+    failed: int
+    """Requests answered with an injected error status."""
+    dropped: int
+    """Connections closed because the service was down."""
 
 
 class CheckIn(Document):
@@ -121,6 +144,37 @@ class Sandbox:
         """The Jitsi sessions the token service holds."""
         return list(json.loads(self._sb.jitsi_sessions()))
 
+    def stats(self) -> Dict[str, ServiceStats]:
+        """Request counters of each service (``fhir``, ``jitsi``, ``notify``) since the
+        sandbox started: e.g. how many requests a retry policy made."""
+        return {k: ServiceStats(**v) for k, v in json.loads(self._sb.stats()).items()}
+
+    def publish(
+        self,
+        value: Union[bytes, str, None],
+        *,
+        key: Union[bytes, str, None] = None,
+        headers: Sequence[Tuple[str, Union[bytes, str]]] = (),
+        topic: Optional[str] = None,
+        partition: Optional[int] = None,
+    ) -> Tuple[str, int, int]:
+        """Appends a raw record to a topic of the in-process broker (the check-in topic by
+        default; ``value=None`` is a tombstone) and returns ``(topic, partition, offset)``:
+        how to try a handler on what HIE would not send (a poison payload, other headers).
+        Only for a sandbox without ``kafka_bootstrap``."""
+        return self._sb.publish(
+            _bytes(value),
+            _bytes(key),
+            [(k, b) for k, v in headers if (b := _bytes(v)) is not None],
+            topic,
+            partition,
+        )
+
+    def topic_records(self, topic: str) -> List[Record]:
+        """Every record of a topic of the in-process broker (e.g. the dead-letter topic), in
+        partition then offset order."""
+        return [Record(topic, *r) for r in self._sb.topic_records(topic)]
+
     def close(self) -> None:
         """Stops the sandbox (idempotent)."""
         self._sb.close()
@@ -138,3 +192,7 @@ class Sandbox:
 
     def __repr__(self) -> str:
         return f"Sandbox({self.url!r})"
+
+
+def _bytes(v: Union[bytes, str, None]) -> Optional[bytes]:
+    return v.encode() if isinstance(v, str) else v

@@ -92,10 +92,12 @@ class _Base:
         return self
 
     @classmethod
-    def for_sandbox(cls, sandbox: Any) -> Any:
-        """The workflow on a :class:`~hie_vc.sandbox.Sandbox`'s services."""
+    def for_sandbox(cls, sandbox: Any, *, settings: Optional[Mapping[str, Mapping[str, Any]]] = None) -> Any:
+        """The workflow on a :class:`~hie_vc.sandbox.Sandbox`'s services; ``settings``
+        (sections as the TOML has them: ``hie``, ``jitsi``, ``notify``, ``vc``) go on top of
+        the sandbox's own."""
         self = cls.__new__(cls)
-        self._vc = sandbox._sb.vc()
+        self._vc = sandbox._sb.vc(None if settings is None else json.dumps(settings))
         return self
 
     def __init__(self, settings: Mapping[str, Mapping[str, Any]], *, patient_id_systems: Optional[Sequence[str]] = None) -> None:
