@@ -356,3 +356,59 @@ def test_a_poison_record_published_on_the_sandbox_is_dead_lettered_and_does_not_
     finally:
         listener.close()
         sandbox.close()
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.kafka
+def test_kafka_200k_records_through_a_no_op_handler_without_rss_growth() -> None:
+    """Reference leaks show as memory that grows with the record count: RSS and the number of
+    live Python objects are taken after the first 50 000 records (pools warm) and after all
+    200 000; every tenth event also builds its typed Encounter and VC view."""
+    import gc
+
+    from .encounters import vc_encounter
+
+    n, warm = 200_000, 50_000
+    topic = f"py-rss-{uuid.uuid4().hex[:8]}"
+    from confluent_kafka import Producer
+
+    p = Producer({"bootstrap.servers": _kafka(), "linger.ms": 20, "queue.buffering.max.messages": 200_000})
+    for i in range(n):
+        p.produce(topic, value=vc_encounter(i))
+        if i % 50_000 == 0:
+            p.poll(0)
+    assert p.flush(120) == 0
+    listener = Listener(bootstrap=_kafka(), topics=[topic], group=f"g-{uuid.uuid4()}", options={"start_from": "earliest"})
+    seen = 0
+    marks: List[tuple[int, int]] = []
+
+    def handler(ev: EncounterEvent) -> None:
+        nonlocal seen
+        seen += 1
+        if seen % 10 == 0:
+            assert ev.encounter.id is not None and ev.vc is not None
+        if seen in (warm, n):
+            gc.collect()
+            marks.append((_rss_kb(), len(gc.get_objects())))
+        if seen == n:
+            listener.stop()
+
+    t = threading.Timer(600, listener.stop)
+    t.start()
+    try:
+        listener.run(handler)
+    finally:
+        t.cancel()
+        listener.close()
+    assert seen == n, f"{seen} of {n} records handled"
+    (rss_warm, objs_warm), (rss_end, objs_end) = marks
+    # 150 000 leaked events would be hundreds of MB and 150 000+ objects
+    assert rss_end - rss_warm < 16 * 1024, f"RSS grew {rss_end - rss_warm} kB over 150 000 records"
+    assert objs_end - objs_warm < 1_000, f"{objs_end - objs_warm} more live objects after 150 000 records"
