@@ -121,7 +121,8 @@ def produce(bootstrap: str, topic: str, count: int, partitions: int) -> None:
 def delete(bootstrap: str, topic: str) -> None:
     from confluent_kafka.admin import AdminClient
 
-    for f in AdminClient({"bootstrap.servers": bootstrap}).delete_topics([topic]).values():
+    admin = AdminClient({"bootstrap.servers": bootstrap})  # kept alive until the futures resolve
+    for f in admin.delete_topics([topic]).values():
         f.result(30)
 
 
