@@ -412,3 +412,36 @@ def test_kafka_200k_records_through_a_no_op_handler_without_rss_growth() -> None
     # 150 000 leaked events would be hundreds of MB and 150 000+ objects
     assert rss_end - rss_warm < 16 * 1024, f"RSS grew {rss_end - rss_warm} kB over 150 000 records"
     assert objs_end - objs_warm < 1_000, f"{objs_end - objs_warm} more live objects after 150 000 records"
+
+
+def test_a_waiting_listener_leaves_the_gil_to_other_threads(sandbox: Sandbox) -> None:
+    """A second thread counts while the main thread is alone, then while it waits in poll():
+    a wait that held the GIL would leave it (almost) nothing."""
+    listener = Listener.for_sandbox(sandbox, group=f"g-{uuid.uuid4()}")
+
+    def count_while(wait: Any) -> int:
+        counted = 0
+        stop = threading.Event()
+
+        def spin() -> None:
+            nonlocal counted
+            while not stop.is_set():
+                counted += 1
+
+        t = threading.Thread(target=spin)
+        t.start()
+        try:
+            wait()
+        finally:
+            stop.set()
+            t.join()
+        return counted
+
+    try:
+        while (ev := listener.poll(timeout=0.2)) is not None:  # what earlier tests left on the topic
+            ev.ack()
+        alone = count_while(lambda: time.sleep(0.5))
+        polling = count_while(lambda: listener.poll(timeout=0.5))
+    finally:
+        listener.close()
+    assert polling > alone * 0.3, f"{polling} counts while poll() waited, {alone} while sleeping"
