@@ -21,14 +21,12 @@ use hie_vc::settings::SettingsLoader;
 use hie_vc::ErrorKind;
 use listener_support::encounters::vc_encounter;
 use listener_support::kafka::{self as k, Rec, TlsBroker};
-use listener_support::{failure_log, wait_until};
+use listener_support::{failure_log, wait_until, Seen};
 
 const WAIT: Duration = Duration::from_secs(60);
 /// A certificate failure must end `run` about as fast as a refused password does: the first
 /// handshake fails within milliseconds; anything near a metadata or session timeout is a hang.
 const FAST: Duration = Duration::from_secs(15);
-
-type Seen = Arc<Mutex<Vec<EncounterEvent>>>;
 
 /// Everything any `tracing` event of this test binary wrote (the listener's own lines and
 /// librdkafka's, which the listener forwards), for the secrets test.
@@ -60,19 +58,10 @@ impl Write for Sink {
     }
 }
 
+/// A recording listener, with every log line of the binary captured from its start.
 fn recording(builder: ListenerBuilder) -> (Arc<Listener>, Seen) {
     captured_logs();
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let listener = builder
-        .close_timeout(Duration::from_secs(10))
-        .handler(move |e: EncounterEvent| {
-            s.lock().unwrap().push(e);
-            async { Ok::<(), std::io::Error>(()) }
-        })
-        .build()
-        .unwrap();
-    (Arc::new(listener), seen)
+    listener_support::recording(builder)
 }
 
 fn recording_listener(cfg: KafkaConfig) -> (Arc<Listener>, Seen) {
