@@ -348,6 +348,11 @@ do_start() {
     fi
     ensure_kcat || svc_log "kcat unavailable; probing with TCP + log line instead"
     if svc_pid "$PIDFILE" "$PID_PATTERN" >/dev/null; then
+        # A broker started by an older version of this script has no TLS listeners, and
+        # waiting for them would only time out.
+        if ! grep -q "OTHERHOST://127.0.0.1:$KAFKA_OTHER_HOST_PORT" "$CONFIG" 2>/dev/null; then
+            svc_die "the running broker (pid $(<"$PIDFILE")) was started without the TLS listeners; restart it: $0 restart"
+        fi
         # Already running (or still starting from a concurrent call): just
         # wait until it answers.
         if svc_wait "$KAFKA_START_TIMEOUT" "$PIDFILE" "$PID_PATTERN" answering; then
