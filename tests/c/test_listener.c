@@ -559,26 +559,29 @@ static void test_kafka_tls(void) {
     snprintf(topic, sizeof topic, "hievc-ffi-c-tls-%d-%ld", (int)getpid(), (long)time(NULL));
     CHECK(produce(bootstrap, topic, 1, 1));
 
-    snprintf(kafka, sizeof kafka,
-             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-sasl-ssl\",\"security_protocol\":\"SASL_SSL\","
-             "\"sasl_mechanism\":\"SCRAM-SHA-512\",\"sasl_username\":\"hievc\",\"sasl_password\":\"hievc-secret\","
-             "\"ssl_ca_location\":\"%s/ca.pem\"}",
-             sasl_ssl, topic, topic, dir);
+    /* SASL_SSL with SCRAM, trusting `ca` (a file of the TLS directory). */
+#define SASL_SSL_JSON(group, ca)                                                                        \
+    snprintf(kafka, sizeof kafka,                                                                       \
+             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-" group "\",\"security_protocol\":\"SASL_SSL\"," \
+             "\"sasl_mechanism\":\"SCRAM-SHA-512\",\"sasl_username\":\"hievc\",\"sasl_password\":\"hievc-secret\"," \
+             "\"ssl_ca_location\":\"%s/" ca "\"}",                                                     \
+             sasl_ssl, topic, topic, dir)
+    /* Mutual TLS with the client certificate and its key, encrypted with `password`. */
+#define MTLS_JSON(group, password)                                                                      \
+    snprintf(kafka, sizeof kafka,                                                                       \
+             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-" group "\",\"security_protocol\":\"SSL\"," \
+             "\"ssl_ca_location\":\"%s/ca.pem\",\"ssl_certificate_location\":\"%s/client.pem\","         \
+             "\"ssl_key_location\":\"%s/client.key\",\"ssl_key_password\":\"" password "\"}",           \
+             mtls, topic, topic, dir, dir, dir)
+
+    SASL_SSL_JSON("sasl-ssl", "ca.pem");
     EXPECT(HIEVC_OK, tls_listener(kafka, msg, sizeof msg));
 
-    snprintf(kafka, sizeof kafka,
-             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-mtls\",\"security_protocol\":\"SSL\","
-             "\"ssl_ca_location\":\"%s/ca.pem\",\"ssl_certificate_location\":\"%s/client.pem\","
-             "\"ssl_key_location\":\"%s/client.key\",\"ssl_key_password\":\"hievc-key-secret\"}",
-             mtls, topic, topic, dir, dir, dir);
+    MTLS_JSON("mtls", "hievc-key-secret");
     EXPECT(HIEVC_OK, tls_listener(kafka, msg, sizeof msg));
 
     /* The wrong CA: HIEVC_TLS from poll, at once, saying why; no password in the message. */
-    snprintf(kafka, sizeof kafka,
-             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-wrong-ca\",\"security_protocol\":\"SASL_SSL\","
-             "\"sasl_mechanism\":\"SCRAM-SHA-512\",\"sasl_username\":\"hievc\",\"sasl_password\":\"hievc-secret\","
-             "\"ssl_ca_location\":\"%s/other-ca.pem\"}",
-             sasl_ssl, topic, topic, dir);
+    SASL_SSL_JSON("wrong-ca", "other-ca.pem");
     time_t t0 = time(NULL);
     EXPECT(HIEVC_TLS, tls_listener(kafka, msg, sizeof msg));
     CHECK(time(NULL) - t0 < 15);
@@ -587,14 +590,12 @@ static void test_kafka_tls(void) {
     CHECK(strcmp(hievc_status_name(HIEVC_TLS), "tls") == 0);
 
     /* The key's password wrong: refused when the listener is made (configuration). */
-    snprintf(kafka, sizeof kafka,
-             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-bad-key\",\"security_protocol\":\"SSL\","
-             "\"ssl_ca_location\":\"%s/ca.pem\",\"ssl_certificate_location\":\"%s/client.pem\","
-             "\"ssl_key_location\":\"%s/client.key\",\"ssl_key_password\":\"not-it-4242\"}",
-             mtls, topic, topic, dir, dir, dir);
+    MTLS_JSON("bad-key", "not-it-4242");
     EXPECT(HIEVC_CONFIG, tls_listener(kafka, msg, sizeof msg));
     CHECK(strstr(msg, "ssl.key") != NULL);
     CHECK(strstr(msg, "not-it-4242") == NULL);
+#undef SASL_SSL_JSON
+#undef MTLS_JSON
 }
 
 int main(void) {
