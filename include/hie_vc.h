@@ -167,6 +167,8 @@ typedef enum hievc_status {
   HIEVC_INVALID_INPUT = 123,
   // A user callback failed.
   HIEVC_HANDLER = 124,
+  // TLS failed: a certificate was not trusted, not for the host, or refused by the peer.
+  HIEVC_TLS = 125,
   // An SDK error kind newer than this table (see `hievc_error_kind` for its name).
   HIEVC_OTHER = 199,
 } hievc_status;

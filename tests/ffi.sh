@@ -5,7 +5,8 @@
 #   * the Java 25 FFM test (tests/java),
 #   * the C# [DllImport] sample with Mono (examples/dotnet),
 # against a real FHIR server (Helios, started here unless HIEVC_FHIR_URL is set) and the real
-# Kafka broker named by HIEVC_KAFKA_BOOTSTRAP / HIEVC_KAFKA_SASL_BOOTSTRAP (tests/services/kafka.sh
+# Kafka broker named by HIEVC_KAFKA_BOOTSTRAP / HIEVC_KAFKA_SASL_BOOTSTRAP and its TLS listeners
+# (HIEVC_KAFKA_SASL_SSL_BOOTSTRAP, HIEVC_KAFKA_MTLS_BOOTSTRAP, HIEVC_KAFKA_TLS_DIR; tests/services/kafka.sh
 # starts one; without them the suite fails, it never skips). Prints one summary line; non-zero exit on any failure.
 #
 #   tests/ffi.sh               everything
@@ -88,7 +89,8 @@ fhir_server() {
 # The services the suites use must be configured: a missing one fails, never skips.
 services() {
     local missing=()
-    for v in HIEVC_KAFKA_BOOTSTRAP HIEVC_KAFKA_SASL_BOOTSTRAP; do
+    for v in HIEVC_KAFKA_BOOTSTRAP HIEVC_KAFKA_SASL_BOOTSTRAP HIEVC_KAFKA_SASL_SSL_BOOTSTRAP \
+        HIEVC_KAFKA_MTLS_BOOTSTRAP HIEVC_KAFKA_TLS_DIR; do
         [[ -n ${!v:-} ]] || missing+=("$v")
     done
     command -v kcat >/dev/null 2>&1 || missing+=("kcat (apt-get install -y kcat)")
@@ -96,7 +98,7 @@ services() {
         echo "missing: ${missing[*]} (tests/services/kafka.sh start)"
         return 1
     fi
-    echo "Kafka at $HIEVC_KAFKA_BOOTSTRAP (SASL $HIEVC_KAFKA_SASL_BOOTSTRAP)"
+    echo "Kafka at $HIEVC_KAFKA_BOOTSTRAP (SASL $HIEVC_KAFKA_SASL_BOOTSTRAP, SASL_SSL $HIEVC_KAFKA_SASL_SSL_BOOTSTRAP, mTLS $HIEVC_KAFKA_MTLS_BOOTSTRAP)"
 }
 cleanup() {
     [[ -n $helios_started ]] && tests/services/helios.sh stop >/dev/null 2>&1

@@ -93,6 +93,12 @@ start_services() {
     if start_service kafka; then
         export HIEVC_KAFKA_BOOTSTRAP="${HIEVC_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-9092}}"
         export HIEVC_KAFKA_SASL_BOOTSTRAP="${HIEVC_KAFKA_SASL_BOOTSTRAP:-127.0.0.1:${KAFKA_SASL_PORT:-9093}}"
+        # The TLS listeners and the CA / certificates kafka.sh made for them.
+        export HIEVC_KAFKA_SSL_BOOTSTRAP="${HIEVC_KAFKA_SSL_BOOTSTRAP:-127.0.0.1:${KAFKA_SSL_PORT:-9095}}"
+        export HIEVC_KAFKA_SASL_SSL_BOOTSTRAP="${HIEVC_KAFKA_SASL_SSL_BOOTSTRAP:-127.0.0.1:${KAFKA_SASL_SSL_PORT:-9096}}"
+        export HIEVC_KAFKA_MTLS_BOOTSTRAP="${HIEVC_KAFKA_MTLS_BOOTSTRAP:-127.0.0.1:${KAFKA_MTLS_PORT:-9097}}"
+        export HIEVC_KAFKA_OTHER_HOST_BOOTSTRAP="${HIEVC_KAFKA_OTHER_HOST_BOOTSTRAP:-127.0.0.1:${KAFKA_OTHER_HOST_PORT:-9098}}"
+        export HIEVC_KAFKA_TLS_DIR="${HIEVC_KAFKA_TLS_DIR:-$(tests/services/kafka.sh tls-dir)}"
     else
         return 1
     fi

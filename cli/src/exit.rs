@@ -23,7 +23,9 @@ pub const INTERRUPTED: u8 = 130;
 /// The exit code for an error.
 pub fn for_error(e: &Error) -> u8 {
     match e.kind() {
-        ErrorKind::Config => CONFIG,
+        // A refused certificate is fixed by configuration (a CA, a client certificate), not
+        // by trying again.
+        ErrorKind::Config | ErrorKind::Tls => CONFIG,
         ErrorKind::Decode | ErrorKind::InvalidInput => INPUT,
         ErrorKind::Validation => FAILED,
         ErrorKind::NotFound | ErrorKind::Gone => NOT_FOUND,

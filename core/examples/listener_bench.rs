@@ -1,13 +1,20 @@
 //! Listener throughput benchmark (driven by bench/listener/run.sh).
 //!
 //! ```text
-//! listener_bench produce  <bootstrap> <topic> <count> <partitions>
+//! listener_bench produce  <bootstrap> <topic> <count> <partitions> [hie|sorted]
 //! listener_bench raw      <bootstrap> <topic> <count>   # (a) raw rdkafka consumer, no work
 //! listener_bench listener <bootstrap> <topic> <count>   # (b) listener: decode, classify, no-op handler, store
-//! listener_bench decode   -           -       <count>   # (c) the FHIR decode + classify alone, one thread
+//! listener_bench decode   -           -       <count> [hie|sorted]  # (c) the FHIR decode + classify alone, one thread
 //! listener_bench syntax   <bootstrap> <topic> <count>   # (d) raw consumer + a JSON syntax-only pass
+//! listener_bench value    <bootstrap> <topic> <count>   # (e) raw consumer + serde_json::Value + class.code
 //! listener_bench delete   <bootstrap> <topic> -         # removes the topic afterwards
 //! ```
+//! (e) is what a Rust team writes without this SDK: one loop over the raw consumer of (a) that
+//! parses each payload into an untyped `serde_json::Value` and looks up `class.code` (no
+//! validation, no offsets stored by hand: librdkafka's auto-commit).
+//! Record layouts: `hie` (the default) as HIE's FHIR server writes a resource, `resourceType`
+//! first; `sorted`, the same records with every object's keys in alphabetical order, which puts
+//! `resourceType` late (the typed reader's slow path: it must buffer what comes before it).
 //! (d) is the floor of any decoder on this machine: the raw consumer of (a) plus serde_json's
 //! syntax check of each payload (`IgnoredAny`: no values built, nothing allocated).
 //! (c) bounds (b): it is the per-record CPU cost the listener cannot avoid (typed Encounter +
@@ -76,7 +83,42 @@ fn report(mode: &str, count: u64, first: Instant, last: Instant, cpu_at_first: f
     );
 }
 
-async fn produce(bootstrap: &str, topic: &str, count: u64, partitions: i32) -> Res<()> {
+/// The records of a layout (see the file header).
+fn record(n: u64, layout: &str) -> Res<String> {
+    let hie = encounters::vc_encounter(n, 1);
+    match layout {
+        "hie" => Ok(hie),
+        "sorted" => Ok(sort_keys(serde_json::from_str(&hie)?).to_string()),
+        other => Err(format!("unknown record layout '{other}' (hie or sorted)").into()),
+    }
+}
+
+/// Every object's keys in alphabetical order, whatever order `serde_json::Map` keeps.
+fn sort_keys(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
+async fn produce(
+    bootstrap: &str,
+    topic: &str,
+    count: u64,
+    partitions: i32,
+    layout: &str,
+) -> Res<()> {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()?;
@@ -98,7 +140,7 @@ async fn produce(bootstrap: &str, topic: &str, count: u64, partitions: i32) -> R
         .create()?;
     let mut bytes = 0usize;
     for n in 0..count {
-        let payload = encounters::vc_encounter(n, 1);
+        let payload = record(n, layout)?;
         bytes += payload.len();
         let key = format!("k{n}");
         let mut rec = BaseRecord::to(topic).key(&key).payload(&payload);
@@ -114,13 +156,12 @@ async fn produce(bootstrap: &str, topic: &str, count: u64, partitions: i32) -> R
     }
     producer.flush(Duration::from_secs(120))?;
     println!(
-        "produced {count} records of {} bytes on average to {topic} ({partitions} partitions)",
+        "produced {count} '{layout}' records of {} bytes on average to {topic} ({partitions} partitions)",
         bytes as u64 / count.max(1)
     );
     Ok(())
 }
 
-/// (a) with `syntax == false`, (d) with `syntax == true`.
 /// Deletes the bench topic: each run writes ~300 MB that a shared test broker would otherwise
 /// keep (and recover on every restart).
 async fn delete(bootstrap: &str, topic: &str) -> Res<()> {
@@ -140,7 +181,18 @@ async fn delete(bootstrap: &str, topic: &str) -> Res<()> {
     Ok(())
 }
 
-fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
+/// What the raw consumer does with each payload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// (a): nothing.
+    Nothing,
+    /// (d): serde_json's syntax check alone.
+    Syntax,
+    /// (e): an untyped `serde_json::Value` and its `class.code`.
+    Value,
+}
+
+fn raw(bootstrap: &str, topic: &str, count: u64, work: Work) -> Res<()> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group())
@@ -152,17 +204,28 @@ fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
         .create()?;
     c.subscribe(&[topic])?;
     let mut n = 0u64;
+    let mut vr = 0u64;
     let mut first = None;
     let deadline = Instant::now() + Duration::from_secs(600);
     while n < count && Instant::now() < deadline {
         match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
                 first.get_or_insert_with(|| (Instant::now(), cpu_secs()));
-                if syntax {
-                    use rdkafka::Message as _;
-                    serde_json::from_slice::<serde::de::IgnoredAny>(
-                        m.payload().unwrap_or_default(),
-                    )?;
+                use rdkafka::Message as _;
+                let payload = m.payload().unwrap_or_default();
+                match work {
+                    Work::Nothing => {}
+                    Work::Syntax => {
+                        serde_json::from_slice::<serde::de::IgnoredAny>(payload)?;
+                    }
+                    Work::Value => {
+                        let v: serde_json::Value = serde_json::from_slice(payload)?;
+                        let code = v
+                            .get("class")
+                            .and_then(|c| c.get("code"))
+                            .and_then(serde_json::Value::as_str);
+                        vr += u64::from(code == Some("VR"));
+                    }
                 }
                 n += 1;
             }
@@ -172,7 +235,15 @@ fn raw(bootstrap: &str, topic: &str, count: u64, syntax: bool) -> Res<()> {
     }
     let last = Instant::now();
     let (t0, c0) = first.unwrap_or((last, cpu_secs()));
-    report(if syntax { "syntax" } else { "raw" }, n, t0, last, c0);
+    let mode = match work {
+        Work::Nothing => "raw",
+        Work::Syntax => "syntax",
+        Work::Value => "value",
+    };
+    report(mode, n, t0, last, c0);
+    if work == Work::Value && vr != n {
+        return Err(format!("{vr} of {n} records had class.code VR").into());
+    }
     Ok(())
 }
 
@@ -224,10 +295,10 @@ async fn listener(bootstrap: &str, topic: &str, count: u64) -> Res<()> {
     Ok(())
 }
 
-fn decode(count: u64) -> Res<()> {
+fn decode(count: u64, layout: &str) -> Res<()> {
     let records: Vec<String> = (0..count.min(20_000))
-        .map(|n| encounters::vc_encounter(n, 1))
-        .collect();
+        .map(|n| record(n, layout))
+        .collect::<Res<_>>()?;
     let started = Instant::now();
     let mut done = 0u64;
     while done < count {
@@ -268,11 +339,15 @@ async fn main() -> Res<()> {
     }
     let count: u64 = arg(3)?.parse()?;
     match arg(0)?.as_str() {
-        "produce" => produce(&arg(1)?, &arg(2)?, count, arg(4)?.parse()?).await,
-        "raw" => raw(&arg(1)?, &arg(2)?, count, false),
-        "syntax" => raw(&arg(1)?, &arg(2)?, count, true),
+        "produce" => {
+            let layout = arg(5).unwrap_or_else(|_| "hie".into());
+            produce(&arg(1)?, &arg(2)?, count, arg(4)?.parse()?, &layout).await
+        }
+        "raw" => raw(&arg(1)?, &arg(2)?, count, Work::Nothing),
+        "syntax" => raw(&arg(1)?, &arg(2)?, count, Work::Syntax),
+        "value" => raw(&arg(1)?, &arg(2)?, count, Work::Value),
         "listener" => listener(&arg(1)?, &arg(2)?, count).await,
-        "decode" => decode(count),
+        "decode" => decode(count, &arg(4).unwrap_or_else(|_| "hie".into())),
         other => Err(format!("unknown mode {other}").into()),
     }
 }

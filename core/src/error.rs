@@ -65,6 +65,10 @@ pub enum ErrorKind {
     InvalidInput,
     /// A user callback (e.g. the Kafka listener's handler) failed.
     Handler,
+    /// TLS failed: the peer's certificate is not signed by a trusted CA or not issued for the
+    /// host connected to, or the peer refused this side's certificate (mutual TLS). Not
+    /// retryable: it needs a configuration or certificate change.
+    Tls,
 }
 
 crate::names::names!(ErrorKind, "error kind" {
@@ -93,6 +97,7 @@ crate::names::names!(ErrorKind, "error kind" {
     Closed => "closed",
     InvalidInput => "invalid_input",
     Handler => "handler",
+    Tls => "tls",
 });
 
 impl ErrorKind {

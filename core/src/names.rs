@@ -149,6 +149,7 @@ mod tests {
             ErrorKind::NotFound,
             ErrorKind::InvalidInput,
             ErrorKind::Handler,
+            ErrorKind::Tls,
         ]);
         round_trip(&[
             Step::CreateSession,

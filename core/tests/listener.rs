@@ -21,25 +21,12 @@ use hie_vc::listener::{
 use hie_vc::ErrorKind;
 use listener_support::encounters::{number_of, outpatient_encounter, vc_bundle, vc_encounter};
 use listener_support::kafka::{self as k, Rec};
-use listener_support::{failure_log, wait_until};
+use listener_support::{failure_log, recording, wait_until, Seen};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-type Seen = Arc<Mutex<Vec<EncounterEvent>>>;
-
 fn recording_listener(cfg: KafkaConfig) -> (Arc<Listener>, Seen) {
-    let seen: Seen = Arc::default();
-    let s = seen.clone();
-    let listener = Listener::builder()
-        .kafka(cfg)
-        .close_timeout(Duration::from_secs(10))
-        .handler(move |e: EncounterEvent| {
-            s.lock().unwrap().push(e);
-            async { Ok::<(), std::io::Error>(()) }
-        })
-        .build()
-        .unwrap();
-    (Arc::new(listener), seen)
+    recording(Listener::builder().kafka(cfg))
 }
 
 fn spawn(l: &Arc<Listener>) -> tokio::task::JoinHandle<Result<(), hie_vc::Error>> {

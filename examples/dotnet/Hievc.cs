@@ -29,7 +29,7 @@ namespace HieVc
         UnsupportedMediaType = 109, Unprocessable = 110, RateLimited = 111, ServerError = 112,
         ServiceUnavailable = 113, GatewayTimeout = 114, Http = 115, Transport = 116, Timeout = 117,
         Decode = 118, Validation = 119, Config = 120, Kafka = 121, Closed = 122, InvalidInput = 123,
-        Handler = 124, Other = 199,
+        Handler = 124, Tls = 125, Other = 199,
     }
 
     /// <summary>A failed libhievc call, with everything hievc_error carries.</summary>

@@ -88,6 +88,8 @@ pub enum hievc_status {
     HIEVC_INVALID_INPUT = 123,
     /// A user callback failed.
     HIEVC_HANDLER = 124,
+    /// TLS failed: a certificate was not trusted, not for the host, or refused by the peer.
+    HIEVC_TLS = 125,
     /// An SDK error kind newer than this table (see `hievc_error_kind` for its name).
     HIEVC_OTHER = 199,
 }
@@ -123,6 +125,7 @@ impl hievc_status {
             ErrorKind::Closed => HIEVC_CLOSED,
             ErrorKind::InvalidInput => HIEVC_INVALID_INPUT,
             ErrorKind::Handler => HIEVC_HANDLER,
+            ErrorKind::Tls => HIEVC_TLS,
             _ => HIEVC_OTHER,
         }
     }
@@ -164,12 +167,13 @@ impl hievc_status {
             HIEVC_CLOSED => c"closed",
             HIEVC_INVALID_INPUT => c"invalid_input",
             HIEVC_HANDLER => c"handler",
+            HIEVC_TLS => c"tls",
             HIEVC_OTHER => c"other",
         }
     }
 
     /// Every status, for `hievc_status_name` of a raw integer.
-    pub(crate) const ALL: [hievc_status; 35] = [
+    pub(crate) const ALL: [hievc_status; 36] = [
         HIEVC_OK,
         HIEVC_NULL_ARGUMENT,
         HIEVC_INVALID_UTF8,
@@ -204,6 +208,7 @@ impl hievc_status {
         HIEVC_CLOSED,
         HIEVC_INVALID_INPUT,
         HIEVC_HANDLER,
+        HIEVC_TLS,
         HIEVC_OTHER,
     ];
 }

@@ -130,11 +130,13 @@ fn status_names_are_stable_and_unknown_values_are_safe() {
             HIEVC_PANIC,
             HIEVC_NO_EVENT,
             HIEVC_BAD_REQUEST,
-            HIEVC_HANDLER
+            HIEVC_HANDLER,
+            HIEVC_TLS
         ]
         .map(|s| s as i32),
-        [0, 1, 2, 3, 4, 6, 100, 124]
+        [0, 1, 2, 3, 4, 6, 100, 124, 125]
     );
+    assert_eq!(name(HIEVC_TLS as i32), "tls");
 }
 
 #[test]

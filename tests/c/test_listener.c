@@ -504,12 +504,107 @@ static void test_kafka(void) {
     hievc_config_free(cfg);
 }
 
+/* Polls until an event or a failure: the status, with the event acknowledged and freed. The
+ * error's message, if any, is copied to msg. */
+static hievc_status poll_one(hievc_listener *l, int tries, char *msg, size_t msg_len) {
+    hievc_status st = HIEVC_NO_EVENT;
+    msg[0] = '\0';
+    for (int i = 0; i < tries && st == HIEVC_NO_EVENT; i++) {
+        hievc_encounter_event *ev = NULL;
+        hievc_error *err = NULL;
+        st = hievc_listener_poll(l, 2000, &ev, &err);
+        if (st == HIEVC_OK) {
+            CHECK(hievc_event_ack(ev, 0, NULL) == HIEVC_OK);
+            hievc_event_free(ev);
+        }
+        if (err && hievc_error_message(err)) snprintf(msg, msg_len, "%s", hievc_error_message(err));
+        hievc_error_free(err);
+    }
+    return st;
+}
+
+/* A listener from a [kafka] JSON config over TLS: the status of its first poll. */
+static hievc_status tls_listener(const char *kafka_json, char *msg, size_t msg_len) {
+    char json[2048];
+    snprintf(json, sizeof json, "{\"kafka\":%s}", kafka_json);
+    hievc_config *cfg = NULL;
+    hievc_listener *l = NULL;
+    hievc_status st = hievc_config_from_json(json, &cfg, &E);
+    if (st == HIEVC_OK) st = hievc_listener_new(cfg, "{\"metrics_interval_ms\":0,\"statistics_interval_ms\":0}", &l, &E);
+    if (st == HIEVC_OK) {
+        st = poll_one(l, 20, msg, msg_len);
+        hievc_listener_close(l, NULL);
+    } else if (E && hievc_error_message(E)) {
+        snprintf(msg, msg_len, "%s", hievc_error_message(E));
+    }
+    hievc_error_free(E);
+    E = NULL;
+    hievc_listener_free(l);
+    hievc_config_free(cfg);
+    return st;
+}
+
+/* The C ABI's config over the TLS listeners of tests/services/kafka.sh. */
+static void test_kafka_tls(void) {
+    const char *bootstrap = getenv("HIEVC_KAFKA_BOOTSTRAP");
+    const char *sasl_ssl = getenv("HIEVC_KAFKA_SASL_SSL_BOOTSTRAP");
+    const char *mtls = getenv("HIEVC_KAFKA_MTLS_BOOTSTRAP");
+    const char *dir = getenv("HIEVC_KAFKA_TLS_DIR");
+    if (!bootstrap || !*bootstrap || !sasl_ssl || !*sasl_ssl || !mtls || !*mtls || !dir || !*dir) {
+        service_missing("kafka TLS", "HIEVC_KAFKA_BOOTSTRAP, HIEVC_KAFKA_SASL_SSL_BOOTSTRAP, HIEVC_KAFKA_MTLS_BOOTSTRAP or HIEVC_KAFKA_TLS_DIR is not set");
+        return;
+    }
+    SECTION("kafka TLS: SASL_SSL, mutual TLS, a CA that did not sign the broker");
+    char topic[128], kafka[1536], msg[2048];
+    snprintf(topic, sizeof topic, "hievc-ffi-c-tls-%d-%ld", (int)getpid(), (long)time(NULL));
+    CHECK(produce(bootstrap, topic, 1, 1));
+
+    /* SASL_SSL with SCRAM, trusting `ca` (a file of the TLS directory). */
+#define SASL_SSL_JSON(group, ca)                                                                        \
+    snprintf(kafka, sizeof kafka,                                                                       \
+             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-" group "\",\"security_protocol\":\"SASL_SSL\"," \
+             "\"sasl_mechanism\":\"SCRAM-SHA-512\",\"sasl_username\":\"hievc\",\"sasl_password\":\"hievc-secret\"," \
+             "\"ssl_ca_location\":\"%s/" ca "\"}",                                                     \
+             sasl_ssl, topic, topic, dir)
+    /* Mutual TLS with the client certificate and its key, encrypted with `password`. */
+#define MTLS_JSON(group, password)                                                                      \
+    snprintf(kafka, sizeof kafka,                                                                       \
+             "{\"bootstrap\":\"%s\",\"topics\":[\"%s\"],\"group\":\"%s-" group "\",\"security_protocol\":\"SSL\"," \
+             "\"ssl_ca_location\":\"%s/ca.pem\",\"ssl_certificate_location\":\"%s/client.pem\","         \
+             "\"ssl_key_location\":\"%s/client.key\",\"ssl_key_password\":\"" password "\"}",           \
+             mtls, topic, topic, dir, dir, dir)
+
+    SASL_SSL_JSON("sasl-ssl", "ca.pem");
+    EXPECT(HIEVC_OK, tls_listener(kafka, msg, sizeof msg));
+
+    MTLS_JSON("mtls", "hievc-key-secret");
+    EXPECT(HIEVC_OK, tls_listener(kafka, msg, sizeof msg));
+
+    /* The wrong CA: HIEVC_TLS from poll, at once, saying why; no password in the message. */
+    SASL_SSL_JSON("wrong-ca", "other-ca.pem");
+    time_t t0 = time(NULL);
+    EXPECT(HIEVC_TLS, tls_listener(kafka, msg, sizeof msg));
+    CHECK(time(NULL) - t0 < 15);
+    CHECK(strstr(msg, "certificate was refused") != NULL);
+    CHECK(strstr(msg, "hievc-secret") == NULL);
+    CHECK(strcmp(hievc_status_name(HIEVC_TLS), "tls") == 0);
+
+    /* The key's password wrong: refused when the listener is made (configuration). */
+    MTLS_JSON("bad-key", "not-it-4242");
+    EXPECT(HIEVC_CONFIG, tls_listener(kafka, msg, sizeof msg));
+    CHECK(strstr(msg, "ssl.key") != NULL);
+    CHECK(strstr(msg, "not-it-4242") == NULL);
+#undef SASL_SSL_JSON
+#undef MTLS_JSON
+}
+
 int main(void) {
     main_thread = pthread_self();
     test_memory_callback();
     test_memory_poll();
     test_stop_wakes_poller();
     test_kafka();
+    test_kafka_tls();
     CHECK(hievc_shutdown(NULL) == HIEVC_OK);
     return finish("test_listener");
 }

@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft) for the integration tests.
 #
-#   tests/services/kafka.sh start|stop|restart|status|reset|install
+#   tests/services/kafka.sh start|stop|restart|status|reset|install|tls-dir
 #
 # Listeners (all on 127.0.0.1):
 #   $KAFKA_PORT        (9092) PLAINTEXT
 #   $KAFKA_SASL_PORT   (9093) SASL_PLAINTEXT, mechanisms PLAIN, SCRAM-SHA-256,
 #                             SCRAM-SHA-512; user hievc / hievc-secret
 #   $KAFKA_CONTROLLER_PORT (9094) KRaft controller (internal)
+#   $KAFKA_SSL_PORT      (9095) SSL (server certificate only)
+#   $KAFKA_SASL_SSL_PORT (9096) SASL_SSL, the mechanisms and users of the SASL port
+#   $KAFKA_MTLS_PORT     (9097) SSL that requires a client certificate (mutual TLS)
+#   $KAFKA_OTHER_HOST_PORT (9098) SSL whose certificate names another host
+#                             (not-this-broker.invalid): hostname verification refuses it
+#
+# TLS material, made with openssl on the first start and kept in $TLS_DIR
+# (default $HIEVC_KAFKA_DATA/tls; `reset` wipes it with the data), PEM files:
+#   ca.pem          the test CA every broker certificate is signed by
+#   other-ca.pem    a CA that signed nothing here (a client trusting it must fail)
+#   broker.pem      broker key + certificate for IP 127.0.0.1 / localhost
+#   other-host.pem  broker key + certificate for not-this-broker.invalid
+#   client.pem      client certificate (mutual TLS), signed by ca.pem
+#   client.key      its key, PKCS#8 encrypted with $TLS_KEY_PASSWORD
+#   (hievc-key-secret)
+# `tests/services/kafka.sh tls-dir` prints the directory.
 #
 # The broker is not installed system-wide: its jars come from Maven Central
 # through `mvn` (the only way to fetch them here) into
@@ -33,10 +49,15 @@ KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-9093}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9094}"
+KAFKA_SSL_PORT="${KAFKA_SSL_PORT:-9095}"
+KAFKA_SASL_SSL_PORT="${KAFKA_SASL_SSL_PORT:-9096}"
+KAFKA_MTLS_PORT="${KAFKA_MTLS_PORT:-9097}"
+KAFKA_OTHER_HOST_PORT="${KAFKA_OTHER_HOST_PORT:-9098}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
 SASL_USER=hievc
 SASL_PASSWORD=hievc-secret
+TLS_KEY_PASSWORD=hievc-key-secret
 
 KAFKA_HOME="$HIEVC_CACHE/kafka-$KAFKA_VERSION"
 LIBS="$KAFKA_HOME/libs"
@@ -48,6 +69,10 @@ PIDFILE="$DATA/kafka.pid"
 LOGFILE="$DATA/kafka.log"
 LOCKFILE="${HIEVC_KAFKA_LOCK:-/tmp/hie-vc-kafka.lock}"  # outside DATA: reset wipes DATA
 PID_PATTERN="kafka.Kafka $CONFIG"   # identifies our broker in /proc/<pid>/cmdline
+TLS_DIR="${HIEVC_KAFKA_TLS_DIR:-$DATA/tls}"
+# The CA and certificates are valid this long; a start regenerates them when less than a day
+# is left (a cached test CA must never make the suite fail by expiring).
+TLS_DAYS=3650
 
 if [[ -n ${JAVA:-} ]]; then :
 elif [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]]; then JAVA="$JAVA_HOME/bin/java"
@@ -125,9 +150,9 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT,OTHERHOST://127.0.0.1:$KAFKA_OTHER_HOST_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,MTLS://127.0.0.1:$KAFKA_MTLS_PORT,OTHERHOST://127.0.0.1:$KAFKA_OTHER_HOST_PORT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,MTLS:SSL,OTHERHOST:SSL
 inter.broker.listener.name=PLAINTEXT
 
 # SASL on its own listener. PLAIN checks the user_<name> entries of its JAAS
@@ -137,6 +162,21 @@ sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$SASL_USER" password="$SASL_PASSWORD" user_$SASL_USER="$SASL_PASSWORD";
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+# TLS (PEM files, which Kafka 4 reads directly; see make_tls). Every TLS listener presents
+# broker.pem and trusts ca.pem for client certificates; the listener-prefixed keys override
+# that per listener. The SCRAM users live in the cluster metadata, so they are the same on
+# every SASL listener; PLAIN's users are per listener (its JAAS line).
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
+listener.name.otherhost.ssl.keystore.location=$TLS_DIR/other-host.pem
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$SASL_USER" password="$SASL_PASSWORD" user_$SASL_USER="$SASL_PASSWORD";
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 
 # Test-friendly defaults: one node, so every internal topic has RF 1; few
 # internal partitions so the first consumer group / transaction is quick.
@@ -170,6 +210,71 @@ logger.unifiedlog.level = WARN
 logger.partition.name = kafka.cluster.Partition
 logger.partition.level = WARN
 EOF
+}
+
+# tls_fresh FILE: the certificate in FILE exists and is valid for at least another day.
+tls_fresh() {
+    [[ -f $1 ]] && openssl x509 -in "$1" -noout -checkend 86400 >/dev/null 2>&1
+}
+
+# tls_leaf NAME CN SAN EKU: a key and a certificate signed by the test CA, in $work.
+tls_leaf() {
+    local name=$1 cn=$2 san=$3 eku=$4
+    openssl req -new -newkey rsa:2048 -nodes -keyout "$work/$name.key" -out "$work/$name.csr" \
+        -subj "/O=hie-vc tests/CN=$cn"
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s\n' \
+        "$eku" "${san:+subjectAltName=$san}" >"$work/$name.ext"
+    openssl x509 -req -in "$work/$name.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days "$TLS_DAYS" -sha256 \
+        -extfile "$work/$name.ext" -out "$work/$name.crt"
+}
+
+# The test CA and the certificates of the TLS listeners (see the header), made once and kept
+# with the broker's data. Made in a temporary directory and renamed at the end, so a broker
+# never starts on half of them.
+make_tls() {
+    if tls_fresh "$TLS_DIR/ca.pem" && tls_fresh "$TLS_DIR/broker.pem" \
+        && tls_fresh "$TLS_DIR/other-host.pem" && tls_fresh "$TLS_DIR/client.pem" \
+        && [[ -f $TLS_DIR/other-ca.pem && -f $TLS_DIR/client.key ]]; then
+        return 0
+    fi
+    command -v openssl >/dev/null || svc_die "openssl not found (apt-get install -y openssl)"
+    svc_log "making the test CA and certificates in $TLS_DIR"
+    local work="$TLS_DIR.new"
+    rm -rf "$work"
+    mkdir -p "$work"
+    # set -e inside a subshell is ignored when the subshell is tested (`( ... ) || ...`), so
+    # its status is read afterwards instead.
+    local rc=0
+    set +e
+    (
+        set -e
+        for ca in ca other-ca; do
+            openssl req -new -x509 -newkey rsa:2048 -nodes -keyout "$work/$ca.key" \
+                -out "$work/$ca.pem" -days "$TLS_DAYS" -sha256 -subj "/O=hie-vc tests/CN=hie-vc test $ca" \
+                -addext "basicConstraints=critical,CA:TRUE" \
+                -addext "keyUsage=critical,keyCertSign,cRLSign"
+        done
+        tls_leaf broker 127.0.0.1 "IP:127.0.0.1,DNS:localhost" serverAuth
+        tls_leaf other-host not-this-broker.invalid "DNS:not-this-broker.invalid" serverAuth
+        tls_leaf client hievc-test-client "" clientAuth
+        # Kafka's PEM keystore: the (unencrypted PKCS#8) key and the certificate chain.
+        cat "$work/broker.key" "$work/broker.crt" "$work/ca.pem" >"$work/broker.pem"
+        cat "$work/other-host.key" "$work/other-host.crt" "$work/ca.pem" >"$work/other-host.pem"
+        cp "$work/client.crt" "$work/client.pem"
+        # The client key is encrypted: the tests pass its password (ssl.key.password).
+        openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$work/client.key" -out "$work/client.key.enc" \
+            -passout "pass:$TLS_KEY_PASSWORD"
+        mv "$work/client.key.enc" "$work/client.key"
+        rm -f "$work"/*.csr "$work"/*.ext "$work"/*.crt "$work/broker.key" "$work/other-host.key" \
+            "$work/other-ca.key" "$work/ca.key"
+        chmod 600 "$work"/*.key "$work"/*.pem
+    ) >"$DATA/tls.log" 2>&1
+    rc=$?
+    set -e
+    ((rc == 0)) || { cat "$DATA/tls.log" >&2; svc_die "making the TLS certificates failed"; }
+    rm -rf "$TLS_DIR"
+    mv "$work" "$TLS_DIR"
 }
 
 # The JVM command line shared by the storage tool and the broker, in JVM_CMD.
@@ -226,7 +331,15 @@ answering() {
         svc_port_open 127.0.0.1 "$KAFKA_PORT" || return 1
         grep -q 'Kafka Server started' "$LOGFILE" 2>/dev/null || return 1
     fi
-    svc_port_open 127.0.0.1 "$KAFKA_SASL_PORT"
+    local p
+    for p in "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_MTLS_PORT" \
+        "$KAFKA_OTHER_HOST_PORT"; do
+        svc_port_open 127.0.0.1 "$p" || return 1
+    done
+}
+
+ports_line() {
+    echo "127.0.0.1:$KAFKA_PORT, SASL :$KAFKA_SASL_PORT, SSL :$KAFKA_SSL_PORT, SASL_SSL :$KAFKA_SASL_SSL_PORT, mTLS :$KAFKA_MTLS_PORT, other-host TLS :$KAFKA_OTHER_HOST_PORT (TLS files in $TLS_DIR)"
 }
 
 do_start() {
@@ -235,10 +348,15 @@ do_start() {
     fi
     ensure_kcat || svc_log "kcat unavailable; probing with TCP + log line instead"
     if svc_pid "$PIDFILE" "$PID_PATTERN" >/dev/null; then
+        # A broker started by an older version of this script has no TLS listeners, and
+        # waiting for them would only time out.
+        if ! grep -q "OTHERHOST://127.0.0.1:$KAFKA_OTHER_HOST_PORT" "$CONFIG" 2>/dev/null; then
+            svc_die "the running broker (pid $(<"$PIDFILE")) was started without the TLS listeners; restart it: $0 restart"
+        fi
         # Already running (or still starting from a concurrent call): just
         # wait until it answers.
         if svc_wait "$KAFKA_START_TIMEOUT" "$PIDFILE" "$PID_PATTERN" answering; then
-            svc_log "already running (pid $(<"$PIDFILE")) on 127.0.0.1:$KAFKA_PORT / SASL :$KAFKA_SASL_PORT"
+            svc_log "already running (pid $(<"$PIDFILE")) on $(ports_line)"
             return 0
         fi
         svc_show_log "$LOGFILE"
@@ -247,18 +365,20 @@ do_start() {
     # Something else on our ports (e.g. a broker from another data dir) would
     # make the new broker fail to bind, or worse, tests talk to the wrong one.
     local p
-    for p in "$KAFKA_PORT" "$KAFKA_SASL_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    for p in "$KAFKA_PORT" "$KAFKA_SASL_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SSL_PORT" \
+        "$KAFKA_SASL_SSL_PORT" "$KAFKA_MTLS_PORT" "$KAFKA_OTHER_HOST_PORT"; do
         svc_port_open 127.0.0.1 "$p" && svc_die "port $p is already in use by another process"
     done
     check_java
     fetch_jars
     write_config
+    make_tls
     format_storage
     local t0=$SECONDS
     jvm_cmd
     svc_spawn "$PIDFILE" "$LOGFILE" "$DATA" "${JVM_CMD[@]}" kafka.Kafka "$CONFIG"
     if svc_wait "$KAFKA_START_TIMEOUT" "$PIDFILE" "$PID_PATTERN" answering; then
-        svc_log "started (pid $(<"$PIDFILE")) in $((SECONDS - t0)) s on 127.0.0.1:$KAFKA_PORT / SASL :$KAFKA_SASL_PORT; log: $LOGFILE"
+        svc_log "started (pid $(<"$PIDFILE")) in $((SECONDS - t0)) s on $(ports_line); log: $LOGFILE"
         return 0
     fi
     # Do not leave a half-started broker behind.
@@ -275,7 +395,7 @@ do_stop() {
 do_status() {
     local pid
     if pid=$(svc_pid "$PIDFILE" "$PID_PATTERN") && answering; then
-        echo "kafka running (pid $pid) on 127.0.0.1:$KAFKA_PORT, SASL 127.0.0.1:$KAFKA_SASL_PORT"
+        echo "kafka running (pid $pid) on $(ports_line)"
         return 0
     fi
     echo "kafka not running"
@@ -296,8 +416,9 @@ case "${1:-}" in
     stop) svc_lock "$LOCKFILE"; do_stop ;;
     restart) svc_lock "$LOCKFILE"; do_stop; do_start ;;
     status) do_status ;;
+    tls-dir) echo "$TLS_DIR" ;;
     reset) svc_lock "$LOCKFILE"; do_reset ;;
     # Fetch the jars (and kcat) without starting the broker.
     install) svc_lock "$LOCKFILE"; check_java; fetch_jars; ensure_kcat || true ;;
-    *) echo "usage: $0 start|stop|restart|status|reset|install" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|restart|status|reset|install|tls-dir" >&2; exit 2 ;;
 esac

@@ -30,6 +30,7 @@ __all__ = [
     "KafkaError",
     "Closed",
     "HandlerError",
+    "TlsError",
 ]
 
 
@@ -170,6 +171,10 @@ class HandlerError(HieVcError):
     """A listener handler failed for good."""
 
 
+class TlsError(HieVcError):
+    """TLS failed: a certificate was not trusted, not issued for the host, or refused by the peer."""
+
+
 _BY_KIND: Dict[str, Type[HieVcError]] = {
     "not_found": NotFound,
     "gone": Gone,
@@ -196,6 +201,7 @@ _BY_KIND: Dict[str, Type[HieVcError]] = {
     "kafka": KafkaError,
     "closed": Closed,
     "handler": HandlerError,
+    "tls": TlsError,
 }
 
 

@@ -193,7 +193,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-Security = Mapping[str, str]
+Security = Mapping[str, Union[str, bool]]
 
 
 class Listener:
@@ -203,7 +203,9 @@ class Listener:
     :param topics: the topics HIE publishes Encounters on.
     :param group: the consumer group id.
     :param security: the ``[kafka]`` security settings: ``security_protocol``,
-        ``sasl_mechanism``, ``sasl_username``, ``sasl_password``, ``ssl_ca_location``.
+        ``sasl_mechanism``, ``sasl_username``, ``sasl_password``, ``ssl_ca_location``,
+        ``ssl_certificate_location``, ``ssl_key_location``, ``ssl_key_password`` (mutual TLS)
+        and ``ssl_verify_hostname`` (a bool, default ``True``).
     :param filter: ``"vc"`` (only VC Encounters, default) or ``"all"``.
     :param dead_letter_topic: where records that failed for good go.
     :param dedupe: skip Encounters already handled (same id and version).

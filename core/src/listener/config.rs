@@ -112,6 +112,24 @@ pub struct Tls {
     pub danger_skip_hostname_verification: bool,
 }
 
+impl Tls {
+    /// A client certificate needs its key and the other way round; a key password needs a key.
+    fn validate(&self) -> Result<(), Error> {
+        match (&self.certificate_location, &self.key_location) {
+            (Some(_), None) => Err(Error::config(
+                "a TLS client certificate (ssl.certificate.location) needs its private key (ssl.key.location)",
+            )),
+            (None, Some(_)) => Err(Error::config(
+                "a TLS private key (ssl.key.location) needs its client certificate (ssl.certificate.location)",
+            )),
+            _ if self.key_password.is_some() && self.key_location.is_none() => Err(Error::config(
+                "a TLS key password is set but no private key (ssl.key.location)",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 impl fmt::Debug for Tls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tls")
@@ -186,9 +204,15 @@ impl Security {
             if let Some(p) = &t.key_password {
                 c.set("ssl.key.password", p);
             }
-            if t.danger_skip_hostname_verification {
-                c.set("ssl.endpoint.identification.algorithm", "none");
-            }
+            // Set either way: librdkafka before 2.0 did not check host names by default.
+            c.set(
+                "ssl.endpoint.identification.algorithm",
+                if t.danger_skip_hostname_verification {
+                    "none"
+                } else {
+                    "https"
+                },
+            );
         }
     }
 }
@@ -309,6 +333,9 @@ impl KafkaConfig {
             return Err(Error::config(
                 "no Kafka topic (or an empty name): add the topics HIE publishes Encounters on",
             ));
+        }
+        if let Security::Ssl(t) | Security::SaslSsl(_, t) = &self.security {
+            t.validate()?;
         }
         for (k, _) in &self.properties {
             if matches!(
@@ -504,6 +531,38 @@ mod tests {
                 .get("security.protocol"),
             Some("SSL")
         );
+        // Host names are checked unless turned off, whatever librdkafka's default.
+        assert_eq!(
+            KafkaConfig::new("b", "g")
+                .topic("t")
+                .security(Security::Ssl(Tls::default()))
+                .consumer_config()
+                .get("ssl.endpoint.identification.algorithm"),
+            Some("https")
+        );
+        let half = |t: Tls| {
+            KafkaConfig::new("b", "g")
+                .topic("t")
+                .security(Security::Ssl(t))
+                .validate()
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(half(Tls {
+            certificate_location: Some("c.pem".into()),
+            ..Tls::default()
+        })
+        .contains("needs its private key"));
+        assert!(half(Tls {
+            key_location: Some("k.pem".into()),
+            ..Tls::default()
+        })
+        .contains("needs its client certificate"));
+        assert!(!half(Tls {
+            key_password: Some("kp-789".into()),
+            ..Tls::default()
+        })
+        .contains("kp-789"));
     }
 
     #[test]

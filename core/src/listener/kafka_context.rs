@@ -101,7 +101,7 @@ impl Shared {
         let detail = reason
             .map(str::to_owned)
             .or_else(|| lock(&self.last_problem).clone());
-        let (fatal, kind, what) = classify(e, self.sasl_desc.as_deref());
+        let (fatal, kind, what) = classify(e, detail.as_deref(), self.sasl_desc.as_deref());
         let mut message = what;
         if let Some(d) = detail.filter(|d| !d.is_empty()) {
             message.push_str(" (librdkafka: ");
@@ -136,10 +136,60 @@ impl Shared {
     }
 }
 
-/// (fatal, kind, message) for a client error.
-fn classify(e: &KafkaError, sasl: Option<&str>) -> (bool, ErrorKind, String) {
+/// A TLS failure that retrying cannot fix, told by librdkafka only in its text (the error code
+/// is `_SSL` or `_TRANSPORT` for these as for a broker that merely went away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsFailure {
+    /// This side refused the broker's certificate: unknown CA, expired, or another host name.
+    BrokerCertificate,
+    /// The broker refused this side's certificate (mutual TLS), or wanted one and got none.
+    ClientCertificate,
+}
+
+impl TlsFailure {
+    /// Reads librdkafka's text (OpenSSL's reason strings, lower-cased).
+    fn of(detail: &str) -> Option<Self> {
+        let d = detail.to_ascii_lowercase();
+        if d.contains("certificate verify failed") {
+            Some(Self::BrokerCertificate)
+        } else if [
+            "alert bad certificate",
+            "alert certificate required",
+            "alert unknown ca",
+            "alert certificate unknown",
+            "alert certificate expired",
+            "alert certificate revoked",
+            "alert unsupported certificate",
+        ]
+        .iter()
+        .any(|p| d.contains(p))
+        {
+            Some(Self::ClientCertificate)
+        } else {
+            None
+        }
+    }
+
+    fn message(self) -> &'static str {
+        match self {
+            Self::BrokerCertificate => "the Kafka broker's TLS certificate was refused: it is not signed by a CA this client trusts (kafka.ssl_ca_location, else the system's CAs), has expired, or is not issued for the broker's host name (host names are checked unless kafka.ssl_verify_hostname is false)",
+            Self::ClientCertificate => "the Kafka broker refused this client's TLS certificate (mutual TLS): set kafka.ssl_certificate_location and kafka.ssl_key_location to a certificate signed by a CA the broker trusts",
+        }
+    }
+}
+
+/// (fatal, kind, message) for a client error; `detail` is librdkafka's explanation.
+fn classify(e: &KafkaError, detail: Option<&str>, sasl: Option<&str>) -> (bool, ErrorKind, String) {
     use RDKafkaErrorCode as C;
     let code = e.rdkafka_error_code();
+    if matches!(
+        code,
+        Some(C::SSL | C::BrokerTransportFailure | C::AllBrokersDown)
+    ) {
+        if let Some(tls) = detail.and_then(TlsFailure::of) {
+            return (true, ErrorKind::Tls, tls.message().to_owned());
+        }
+    }
     match code {
         Some(C::Authentication | C::SaslAuthenticationFailed) => (
             true,
@@ -272,5 +322,54 @@ impl ConsumerContext for Ctx {
         if let Err(e) = result {
             self.shared.report(&e, None);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn global(code: RDKafkaErrorCode) -> KafkaError {
+        KafkaError::Global(code)
+    }
+
+    #[test]
+    fn certificate_failures_are_fatal_tls_errors_and_other_ssl_trouble_is_not() {
+        // Lines as librdkafka 2.12 writes them against tests/services/kafka.sh's listeners.
+        let wrong_ca = "ssl://127.0.0.1:9095/bootstrap: SSL handshake failed: error:0A000086:SSL routines::certificate verify failed: broker certificate could not be verified, verify that ssl.ca.location is correctly configured or root CA certificates are installed (install ca-certificates package) (after 151ms in state SSL_HANDSHAKE)";
+        let (fatal, kind, msg) = classify(&global(RDKafkaErrorCode::SSL), Some(wrong_ca), None);
+        assert!(fatal);
+        assert_eq!(kind, ErrorKind::Tls);
+        assert!(msg.contains("certificate was refused") && msg.contains("ssl_ca_location"));
+
+        let no_client_cert = "ssl://127.0.0.1:9097/bootstrap: Receive failed: error:0A000412:SSL routines::sslv3 alert bad certificate: SSL alert number 42 (after 0ms in state APIVERSION_QUERY)";
+        let (fatal, kind, msg) = classify(
+            &global(RDKafkaErrorCode::BrokerTransportFailure),
+            Some(no_client_cert),
+            None,
+        );
+        assert!(fatal);
+        assert_eq!(kind, ErrorKind::Tls);
+        assert!(msg.contains("ssl_certificate_location"), "{msg}");
+
+        // A broker going away in the middle of a handshake is retried, not fatal.
+        let gone = "ssl://127.0.0.1:9095/1: SSL handshake failed: Disconnected: connecting to a PLAINTEXT broker listener? (after 2ms in state SSL_HANDSHAKE)";
+        let (fatal, kind, _) = classify(&global(RDKafkaErrorCode::SSL), Some(gone), None);
+        assert!(!fatal);
+        assert_eq!(kind, ErrorKind::Kafka);
+        let (fatal, kind, _) = classify(
+            &global(RDKafkaErrorCode::AllBrokersDown),
+            Some("1/1 brokers are down"),
+            None,
+        );
+        assert!(!fatal);
+        assert_eq!(kind, ErrorKind::Transport);
+        // Certificate words in an unrelated error do not make it a TLS failure.
+        let (_, kind, _) = classify(
+            &global(RDKafkaErrorCode::UnknownTopicOrPartition),
+            Some("certificate verify failed"),
+            None,
+        );
+        assert_ne!(kind, ErrorKind::Tls);
     }
 }

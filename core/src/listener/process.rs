@@ -12,7 +12,7 @@ use futures::FutureExt;
 use tokio::sync::watch;
 
 use super::decode::{decode, DecodeOptions};
-use super::dedupe::DedupeKey;
+use super::dedupe::{ClaimGuard, DedupeKey};
 use super::dlq;
 use super::event::{EncounterEvent, EventInner, SourceMessage};
 use super::handler::{
@@ -44,13 +44,22 @@ enum Attempt {
     Abandoned,
 }
 
-pub(crate) async fn process(
-    p: &Pipeline,
-    store: &dyn SourceHandle,
-    msg: SourceMessage,
-    cancel: &mut watch::Receiver<bool>,
-    progress: &Progress,
-) -> Flow {
+/// What the synchronous first part of a record's processing left to do.
+enum Prepared {
+    /// An event for the handler, with its dedupe claim (held until the record is finished;
+    /// dropped unfinished it releases the key).
+    Event(EncounterEvent, Option<ClaimGuard>),
+    /// Filtered out or a duplicate: finished.
+    Skipped,
+    /// Not decodable: to the dead-letter topic and the error callback.
+    Undecodable(SourceMessage, FailureReason, Error),
+}
+
+/// Decode → classify → filter → dedupe, without awaiting. Kept out of `process` so the
+/// decoded Encounter and everything built on the way live in this stack frame, not in the
+/// record's future: that future is moved into the lane's in-flight set once per record, and
+/// every byte of it is copied then.
+fn prepare(p: &Pipeline, msg: SourceMessage) -> Prepared {
     let m = &p.metrics;
     m.mark_processed();
     let decoded = decode(
@@ -65,10 +74,7 @@ pub(crate) async fn process(
         Ok(d) => d,
         Err(e) => {
             m.c().decode_errors.fetch_add(1, Relaxed);
-            let reason = FailureReason::Decode(e.kind);
-            progress.store(p, store);
-            dispose(p, store, msg, reason, Error::from(e), 0).await;
-            return Flow::Continue;
+            return Prepared::Undecodable(msg, FailureReason::Decode(e.kind), Error::from(e));
         }
     };
     let vc = if is_vc_encounter(&decoded.encounter) {
@@ -78,9 +84,8 @@ pub(crate) async fn process(
     };
     if vc.is_none() && p.opts.filter == Filter::VcOnly {
         m.c().filtered.fetch_add(1, Relaxed);
-        return Flow::Continue;
+        return Prepared::Skipped;
     }
-    // Held until the record is finished; dropped unfinished (stop, abort) it releases the key.
     let mut claim = None;
     if let Some(d) = &p.dedupe {
         if let Some(key) = DedupeKey::of(
@@ -91,7 +96,7 @@ pub(crate) async fn process(
                 Some(g) => claim = Some(g),
                 None => {
                     m.c().deduplicated.fetch_add(1, Relaxed);
-                    return Flow::Continue;
+                    return Prepared::Skipped;
                 }
             }
         }
@@ -104,13 +109,34 @@ pub(crate) async fn process(
         warnings: decoded.warnings,
         layout: decoded.layout,
     });
+    Prepared::Event(event, claim)
+}
+
+pub(crate) async fn process(
+    p: &Pipeline,
+    store: &dyn SourceHandle,
+    msg: SourceMessage,
+    cancel: &mut watch::Receiver<bool>,
+    progress: &Progress,
+) -> Flow {
+    let (event, claim) = match prepare(p, msg) {
+        Prepared::Event(event, claim) => (event, claim),
+        Prepared::Skipped => return Flow::Continue,
+        Prepared::Undecodable(msg, reason, error) => {
+            progress.store(p, store);
+            dispose(p, store, msg, reason, error, 0).await;
+            return Flow::Continue;
+        }
+    };
+    let m = &p.metrics;
 
     let mut attempts = 0u32;
-    let first_attempt = Instant::now();
     progress.store_if_due(p, store);
+    let mut first_attempt = None;
     let last = loop {
         attempts += 1;
         let started = Instant::now();
+        let first_attempt = *first_attempt.get_or_insert(started);
         let outcome = attempt(p, event.clone(), cancel).await;
         let permanent = match &outcome {
             Attempt::Abandoned => return Flow::Stop,

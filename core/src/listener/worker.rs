@@ -195,6 +195,12 @@ async fn run_lane(
     let mut broken = false;
     // The channel closed: finish what was handed over, then end.
     let mut ended = false;
+    // When the pending offset is due to be stored. One timer, moved only when that time
+    // changes (once per store), not a new one per record: registering a timer takes the
+    // runtime's timer lock.
+    let timer = tokio::time::sleep(STORE_EVERY);
+    tokio::pin!(timer);
+    let mut armed: Option<tokio::time::Instant> = None;
     loop {
         if *cancel.borrow() {
             stopping = true;
@@ -202,7 +208,16 @@ async fn run_lane(
         while !stopping && flight.len() < p.in_flight_limit() {
             match work.as_mut().and_then(Work::take) {
                 Some((msg, held)) => {
-                    flight.push_back(track(&p, &*store, msg, held, cancel.clone(), &progress));
+                    // Boxed: the set moves what it is given (into its task node), and a
+                    // pointer is cheaper to move than the record's whole future.
+                    flight.push_back(Box::pin(track(
+                        &p,
+                        &*store,
+                        msg,
+                        held,
+                        cancel.clone(),
+                        &progress,
+                    )));
                 }
                 None => match rx.try_recv() {
                     Ok(w) => work = Some(w),
@@ -231,6 +246,12 @@ async fn run_lane(
         }
         let room = !stopping && !ended && work.is_none() && flight.len() < p.in_flight_limit();
         let due = progress.due();
+        if let Some(at) = due {
+            if armed != Some(at) {
+                timer.as_mut().reset(at);
+                armed = Some(at);
+            }
+        }
         tokio::select! {
             biased;
             Some((at, flow)) = flight.next() => match flow {
@@ -257,7 +278,7 @@ async fn run_lane(
                 Some(w) => work = Some(w),
                 None => ended = true,
             },
-            _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
+            _ = &mut timer, if due.is_some() => {
                 progress.store(&p, &*store);
             }
         }

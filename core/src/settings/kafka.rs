@@ -28,6 +28,15 @@ pub struct KafkaSettings {
     pub sasl_password: Option<String>,
     /// CA certificate file (PEM) for SSL.
     pub ssl_ca_location: Option<String>,
+    /// Client certificate file (PEM), for mutual TLS.
+    pub ssl_certificate_location: Option<String>,
+    /// Client private key file (PEM), for mutual TLS.
+    pub ssl_key_location: Option<String>,
+    /// Password of the client private key, when it is encrypted.
+    pub ssl_key_password: Option<String>,
+    /// Check that the broker's certificate is issued for its host name (default `true`; turn
+    /// it off only for a test broker whose certificate names another host).
+    pub ssl_verify_hostname: Option<bool>,
     /// Dead-letter topic for messages the handler keeps failing.
     pub dead_letter_topic: Option<String>,
 }
@@ -43,6 +52,10 @@ impl fmt::Debug for KafkaSettings {
             .field("sasl_username", &self.sasl_username)
             .field("sasl_password", &redact(&self.sasl_password))
             .field("ssl_ca_location", &self.ssl_ca_location)
+            .field("ssl_certificate_location", &self.ssl_certificate_location)
+            .field("ssl_key_location", &self.ssl_key_location)
+            .field("ssl_key_password", &redact(&self.ssl_key_password))
+            .field("ssl_verify_hostname", &self.ssl_verify_hostname)
             .field("dead_letter_topic", &self.dead_letter_topic)
             .finish()
     }
@@ -79,8 +92,30 @@ impl KafkaSettings {
     fn tls(&self) -> Tls {
         Tls {
             ca_location: self.ssl_ca_location.as_ref().map(Into::into),
-            ..Tls::default()
+            ca_pem: None,
+            certificate_location: self.ssl_certificate_location.as_ref().map(Into::into),
+            key_location: self.ssl_key_location.as_ref().map(Into::into),
+            key_password: self.ssl_key_password.clone(),
+            danger_skip_hostname_verification: self.ssl_verify_hostname == Some(false),
         }
+    }
+
+    /// The `ssl_*` settings that are set, by name: they mean nothing without TLS, so setting
+    /// one with another protocol is refused rather than ignored.
+    fn tls_settings_given(&self) -> Vec<&'static str> {
+        [
+            ("ssl_ca_location", self.ssl_ca_location.is_some()),
+            (
+                "ssl_certificate_location",
+                self.ssl_certificate_location.is_some(),
+            ),
+            ("ssl_key_location", self.ssl_key_location.is_some()),
+            ("ssl_key_password", self.ssl_key_password.is_some()),
+            ("ssl_verify_hostname", self.ssl_verify_hostname.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
     }
 
     /// The Kafka consumer configuration.
@@ -99,6 +134,14 @@ impl KafkaSettings {
             Some("SASL_SSL") => Security::SaslSsl(self.sasl()?, self.tls()),
             Some(other) => return Err(Error::config(format!("kafka.security_protocol '{other}' is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"))),
         };
+        let given = self.tls_settings_given();
+        if !given.is_empty() && !matches!(security, Security::Ssl(_) | Security::SaslSsl(..)) {
+            return Err(Error::config(format!(
+                "kafka.{} set, but kafka.security_protocol is {}: TLS settings need SSL or SASL_SSL",
+                given.join(", kafka."),
+                security.protocol()
+            )));
+        }
         Ok(KafkaConfig::new(bootstrap, group)
             .topics(self.topics.iter().cloned())
             .security(security))

@@ -140,6 +140,26 @@ pub const KEYS: &[Key] = &[
     text("kafka", "sasl_username", "SASL user"),
     text("kafka", "sasl_password", "SASL password"),
     text("kafka", "ssl_ca_location", "CA file (PEM) for SSL"),
+    text(
+        "kafka",
+        "ssl_certificate_location",
+        "client certificate file (PEM), mutual TLS",
+    ),
+    text(
+        "kafka",
+        "ssl_key_location",
+        "client private key file (PEM), mutual TLS",
+    ),
+    text(
+        "kafka",
+        "ssl_key_password",
+        "password of the client private key",
+    ),
+    switch(
+        "kafka",
+        "ssl_verify_hostname",
+        "check the broker certificate's host name (true|false; default true)",
+    ),
     text("kafka", "dead_letter_topic", "dead-letter topic"),
     text("notify", "url", "Notification API base URL"),
     text("notify", "email", "Notification API login email"),

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hie_vc::listener::{
-    Coordinates, Disposition, EncounterEvent, Failure, FailureReason, Listener,
+    Coordinates, Disposition, EncounterEvent, Failure, FailureReason, Listener, ListenerBuilder,
 };
 
 /// What the error callback saw, kept for assertions.
@@ -81,4 +81,15 @@ pub fn recorder() -> (
 pub fn spawn(listener: &Arc<Listener>) -> tokio::task::JoinHandle<Result<(), hie_vc::Error>> {
     let l = listener.clone();
     tokio::spawn(async move { l.run().await })
+}
+
+/// A listener from `builder` with the [`recorder`] handler (close bounded to 10 s).
+pub fn recording(builder: ListenerBuilder) -> (Arc<Listener>, Seen) {
+    let (seen, handler) = recorder();
+    let listener = builder
+        .close_timeout(Duration::from_secs(10))
+        .handler(handler)
+        .build()
+        .unwrap();
+    (Arc::new(listener), seen)
 }

@@ -3,6 +3,7 @@
 //! are checked against clients they do not share code with.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,6 +31,70 @@ pub fn sasl_bootstrap(plain: &str) -> String {
         let host = plain.rsplit_once(':').map_or(plain, |(h, _)| h);
         format!("{host}:9093")
     })
+}
+
+/// The TLS listeners of tests/services/kafka.sh and the files it made for them. Every field
+/// comes from a variable `tests/run.sh` exports; [`TlsBroker::from_env`] panics when one is
+/// unset, so a TLS test never passes without a TLS broker.
+#[derive(Debug, Clone)]
+pub struct TlsBroker {
+    /// SSL, server certificate only (`HIEVC_KAFKA_SSL_BOOTSTRAP`).
+    pub ssl: String,
+    /// SASL_SSL with the users of the SASL port (`HIEVC_KAFKA_SASL_SSL_BOOTSTRAP`).
+    pub sasl_ssl: String,
+    /// SSL requiring a client certificate (`HIEVC_KAFKA_MTLS_BOOTSTRAP`).
+    pub mtls: String,
+    /// SSL presenting a certificate for another host name (`HIEVC_KAFKA_OTHER_HOST_BOOTSTRAP`).
+    pub other_host: String,
+    /// The CA, certificates and client key (`HIEVC_KAFKA_TLS_DIR`).
+    pub dir: PathBuf,
+}
+
+impl TlsBroker {
+    /// The TLS listeners from the environment; panics naming the first variable unset.
+    #[track_caller]
+    pub fn from_env() -> Self {
+        // `require` directly (no closure), so a panic names the test's line.
+        use crate::service::require;
+        const HOW: &str = "the TLS listeners of tests/services/kafka.sh start";
+        Self {
+            ssl: require("HIEVC_KAFKA_SSL_BOOTSTRAP", HOW),
+            sasl_ssl: require("HIEVC_KAFKA_SASL_SSL_BOOTSTRAP", HOW),
+            mtls: require("HIEVC_KAFKA_MTLS_BOOTSTRAP", HOW),
+            other_host: require("HIEVC_KAFKA_OTHER_HOST_BOOTSTRAP", HOW),
+            dir: PathBuf::from(require("HIEVC_KAFKA_TLS_DIR", HOW)),
+        }
+    }
+    /// The CA that signed every broker and client certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+    /// A CA that signed nothing the broker presents.
+    pub fn other_ca(&self) -> PathBuf {
+        self.dir.join("other-ca.pem")
+    }
+    /// The client certificate (mutual TLS).
+    pub fn client_cert(&self) -> PathBuf {
+        self.dir.join("client.pem")
+    }
+    /// The client key, encrypted with [`TlsBroker::key_password`].
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.join("client.key")
+    }
+    /// The client key's password (`HIEVC_KAFKA_TLS_KEY_PASSWORD`, else kafka.sh's).
+    pub fn key_password(&self) -> String {
+        std::env::var("HIEVC_KAFKA_TLS_KEY_PASSWORD").unwrap_or_else(|_| "hievc-key-secret".into())
+    }
+}
+
+/// The SASL user of tests/services/kafka.sh (`HIEVC_KAFKA_SASL_USER` overrides it).
+pub fn sasl_user() -> String {
+    std::env::var("HIEVC_KAFKA_SASL_USER").unwrap_or_else(|_| "hievc".into())
+}
+
+/// That user's password (`HIEVC_KAFKA_SASL_PASSWORD` overrides it).
+pub fn sasl_password() -> String {
+    std::env::var("HIEVC_KAFKA_SASL_PASSWORD").unwrap_or_else(|_| "hievc-secret".into())
 }
 
 /// A topic or group name no other test (or earlier run) uses.
