@@ -322,6 +322,51 @@ pub unsafe extern "C" fn hievc_sandbox_set_faults(
     })
 }
 
+/// Removes every fault switch of every service (as `hievc_sandbox_set_faults` with `{}` for
+/// each).
+///
+/// # Safety
+/// `sb` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_clear_faults(
+    sb: *const hievc_sandbox,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
+        with(sb, |s| {
+            s.clear_faults();
+            Ok(())
+        })
+    })
+}
+
+/// The request counters of each emulated service since the sandbox started, in `*out`:
+/// `{"fhir" | "jitsi" | "notify": {"requests", "failed" (answered with an injected error
+/// status), "dropped" (connections closed while `down`)}}` — what `GET /sandbox/stats` gives
+/// as `services`. Subtract two snapshots to count what one call caused (e.g. its retries).
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_stats(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
+        let stats = with(sb, |s| Ok(s.all_stats()))?;
+        write_json(out, &stats)
+    })
+}
+
 /// Stops the sandbox: stops accepting, lets open requests finish briefly, flushes what it
 /// publishes. Later calls on it return `HIEVC_CLOSED` (the URLs stay readable). Idempotent.
 ///
