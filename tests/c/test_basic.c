@@ -294,7 +294,7 @@ static void test_bytes_and_records(void) {
     CHECK(offset == 1);
     EXPECT(HIEVC_INVALID_ARGUMENT, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, "[{\"name\":\"h\"}]", 0, &offset, &E));
     EXPECT(HIEVC_INVALID_JSON, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, "[", 0, &offset, &E));
-    EXPECT(HIEVC_INVALID_ARGUMENT, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, NULL, 3, &offset, &E));
+    EXPECT(HIEVC_INVALID_INPUT, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, NULL, 3, &offset, &E));
     CHECK(offset == 1);
     EXPECT(HIEVC_OK, hievc_memory_broker_records(b, "raw", &out, &E));
     CHECK(CONTAINS(out, "\"offset\":0,\"key\":\"k1\",\"payload\":null,"));
