@@ -96,6 +96,24 @@ fn with<R>(
     }
 }
 
+/// Hands what `read` gives of the running sandbox to the caller as JSON (the record
+/// accessors).
+///
+/// # Safety
+/// `sb` is NULL or a live sandbox; `out` NULL or writable for the call.
+unsafe fn write_from<T: serde::Serialize>(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    read: impl FnOnce(&Sandbox) -> T,
+) -> Result<(), Failure> {
+    // SAFETY: forwarded contract.
+    let out = unsafe { arg_out(out, "out") }?;
+    // SAFETY: forwarded contract.
+    let sb = unsafe { arg_ref(sb, "sandbox") }?;
+    let value = with(sb, |s| Ok(read(s)))?;
+    write_json(out, &value)
+}
+
 /// The sandbox's origin, `http://127.0.0.1:<port>`. Borrowed from `sb`; NULL for NULL.
 ///
 /// # Safety
@@ -228,11 +246,7 @@ pub unsafe extern "C" fn hievc_sandbox_notifications(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let out = unsafe { arg_out(out, "out") }?;
-        // SAFETY: caller contract.
-        let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let records = with(sb, |s| Ok(s.notifications()))?;
-        write_json(out, &records)
+        unsafe { write_from(sb, out, Sandbox::notifications) }
     })
 }
 
@@ -251,11 +265,7 @@ pub unsafe extern "C" fn hievc_sandbox_jitsi_sessions(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let out = unsafe { arg_out(out, "out") }?;
-        // SAFETY: caller contract.
-        let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let sessions = with(sb, |s| Ok(s.jitsi_sessions()))?;
-        write_json(out, &sessions)
+        unsafe { write_from(sb, out, Sandbox::jitsi_sessions) }
     })
 }
 
@@ -359,11 +369,7 @@ pub unsafe extern "C" fn hievc_sandbox_stats(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let out = unsafe { arg_out(out, "out") }?;
-        // SAFETY: caller contract.
-        let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let stats = with(sb, |s| Ok(s.all_stats()))?;
-        write_json(out, &stats)
+        unsafe { write_from(sb, out, Sandbox::all_stats) }
     })
 }
 
