@@ -71,10 +71,18 @@ static cJSON *must(Ctx *c, const char *what, hievc_status st, char **out, hievc_
     return v;
 }
 
-/* The read options of hievc_fhir_read_bytes. */
+/* The options of a document argument (hievc_validator_validate_bytes, hievc_fhir_vc_view). */
+static void document_options(char *buf, size_t size, int lenient, int deny_unknown) {
+    snprintf(buf, size, "{\"mode\":\"%s\",\"deny_unknown\":%s}", lenient ? "lenient" : "strict",
+             deny_unknown ? "true" : "false");
+}
+
+/* The read options of hievc_fhir_read_bytes: a document's, and whether only the resource is
+ * wanted (as the SDK writes it). */
 static void read_options(char *buf, size_t size, int lenient, int deny_unknown, int resource_only) {
-    snprintf(buf, size, "{\"mode\":\"%s\",\"deny_unknown\":%s,\"resource_only\":%s}", lenient ? "lenient" : "strict",
-             deny_unknown ? "true" : "false", resource_only ? "true" : "false");
+    document_options(buf, size, lenient, deny_unknown);
+    size_t used = strlen(buf);
+    snprintf(buf + used - 1, size - used + 1, ",\"resource_only\":%s}", resource_only ? "true" : "false");
 }
 
 /* The input of the document operations: checks its keys, reads `document`, the read mode
@@ -120,11 +128,9 @@ static cJSON *op_round_trip(Ctx *c, const cJSON *in) {
     hievc_status st = read_bytes(&doc, lenient, deny, 0, &out, &err);
     if (st != HIEVC_OK) {
         doc_out = outcome(c, "hievc_fhir_read_bytes", st, &out, &err);
-        err = NULL;
         goto done;
     }
     first = must(c, "first read", st, &out, &err);
-    err = NULL;
     if (!first || read_bytes(&doc, lenient, deny, 1, &written, &err) != HIEVC_OK) {
         fail(c, "writing the read resource: %s", why(err));
         goto done;
@@ -187,8 +193,7 @@ static cJSON *op_validate(Ctx *c, const cJSON *in) {
         return NULL;
     }
     /* The read options of a document argument: mode and deny_unknown. */
-    snprintf(opts, sizeof opts, "{\"mode\":\"%s\",\"deny_unknown\":%s}", lenient ? "lenient" : "strict",
-             deny ? "true" : "false");
+    document_options(opts, sizeof opts, lenient, deny);
     char *out = NULL;
     hievc_status st = hievc_validator_validate_bytes(v, doc.data, doc.len, opts, &out, &err);
     hievc_validator_free(v);
@@ -220,8 +225,7 @@ static cJSON *op_vc_view(Ctx *c, const cJSON *in) {
         return NULL;
     }
     char opts[96];
-    snprintf(opts, sizeof opts, "{\"mode\":\"%s\",\"deny_unknown\":%s}", lenient ? "lenient" : "strict",
-             deny ? "true" : "false");
+    document_options(opts, sizeof opts, lenient, deny);
     hievc_status st = hievc_fhir_vc_view(doc.data, doc.len, opts, &out, &err);
     bytes_free(&doc);
     return outcome(c, "hievc_fhir_vc_view", st, &out, &err);
