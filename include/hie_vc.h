@@ -289,6 +289,38 @@ enum hievc_status hievc_memory_broker_send(const struct hievc_memory_broker *bro
                                            int64_t *offset_out,
                                            struct hievc_error **err);
 
+// `hievc_memory_broker_send` with what a Kafka producer may also send: `payload` NULL is a
+// tombstone (a record without a value, whatever `len`; a non-NULL `payload` with `len` 0 is
+// an empty value), and `headers_json` (NULL for none) gives the record's headers in order,
+// `[{"key": "name", "value": "text" | null}]` (the `headers` of an event's JSON; `null`: a
+// header without a value). E.g. to try a listener on records HIE would not send.
+//
+// # Safety
+// `broker` is live; `topic`, `key` (NULL allowed) and `headers_json` (NULL allowed) are
+// NUL-terminated strings; `payload` is NULL or points at `len` readable bytes.
+enum hievc_status hievc_memory_broker_send_record(const struct hievc_memory_broker *broker,
+                                                  const char *topic,
+                                                  const uint8_t *payload,
+                                                  size_t len,
+                                                  const char *key,
+                                                  const char *headers_json,
+                                                  int32_t partition,
+                                                  int64_t *offset_out,
+                                                  struct hievc_error **err);
+
+// Every record of `topic` (e.g. a dead-letter topic), in partition then offset order, as a
+// JSON array in `*out`: `[{"topic", "partition", "offset", "key", "payload", "timestampMs",
+// "headers": [{"key", "value"}]}]`, key, payload and header values as text (bytes that are
+// not UTF-8 replaced by U+FFFD; `"payload": null` for a tombstone). `[]` for an unknown
+// topic. Records carry patient data: do not log them.
+//
+// # Safety
+// `broker` is live; `topic` is a NUL-terminated string; `out` writable.
+enum hievc_status hievc_memory_broker_records(const struct hievc_memory_broker *broker,
+                                              const char *topic,
+                                              char **out,
+                                              struct hievc_error **err);
+
 // The committed offset (the next record the group will read) of `group` on
 // `topic`/`partition`, in `*offset_out`; -1 when the group has committed nothing there.
 //
@@ -730,7 +762,10 @@ void hievc_event_free(struct hievc_encounter_event *ev);
 // unless `deny_unknown`.
 //
 // `*out` receives `{"resource": {...}, "resourceType": "Appointment", "warnings":
-// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); free it with `hievc_string_free`.
+// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); with
+// `"resource_only": true`, only the resource's FHIR JSON, exactly as the SDK writes it (what
+// it stores or sends: e.g. to compare a round trip byte for byte). Free it with
+// `hievc_string_free`.
 //
 // # Safety
 // `json` is a NUL-terminated string, `options_json` NULL or one; `out` is writable.
@@ -738,6 +773,37 @@ enum hievc_status hievc_fhir_read(const char *json,
                                   const char *options_json,
                                   char **out,
                                   struct hievc_error **err);
+
+// `hievc_fhir_read` on a document given as `len` bytes (not NUL-terminated, any content),
+// failing exactly as the SDK's reader does in every language: text that is not JSON, or not
+// UTF-8, is `HIEVC_DECODE` (kind `decode`) with the place in `hievc_error_location` (`$`, or
+// the element holding the bad bytes), like any other R4 violation. `options_json` and `*out`
+// as `hievc_fhir_read`.
+//
+// # Safety
+// `data` points at `len` readable bytes (NULL allowed when `len` is 0); `options_json` NULL
+// or a NUL-terminated string; `out` is writable.
+enum hievc_status hievc_fhir_read_bytes(const uint8_t *data,
+                                        size_t len,
+                                        const char *options_json,
+                                        char **out,
+                                        struct hievc_error **err);
+
+// The VC view of an Encounter given as `len` bytes, read as `hievc_fhir_read_bytes` reads
+// (`options_json`: `{"mode", "deny_unknown"}`, NULL for strict). `*out`: `{"id", "versionId",
+// "type", "token", "encounterNumber", "status", "patient", "practitioners", "organisation",
+// "appointments", "period"}` — the `vc` of a listener's event. `HIEVC_INVALID_INPUT` for a
+// resource that is not an Encounter or an Encounter that is not a virtual consultation (the
+// message says why); `HIEVC_DECODE` when the document does not read.
+//
+// # Safety
+// `data` points at `len` readable bytes (NULL allowed when `len` is 0); `options_json` NULL
+// or a NUL-terminated string; `out` is writable.
+enum hievc_status hievc_fhir_vc_view(const uint8_t *data,
+                                     size_t len,
+                                     const char *options_json,
+                                     char **out,
+                                     struct hievc_error **err);
 
 // A validator. `cfg` (NULL for none) gives `hie.profile_base`; `options_json` (NULL for the
 // defaults): `{"profile_base": "...", "accept_published_quirks": false,
@@ -772,6 +838,22 @@ enum hievc_status hievc_validator_validate(const struct hievc_validator *v,
                                            const char *resource_json,
                                            char **out,
                                            struct hievc_error **err);
+
+// `hievc_validator_validate` on a document given as `len` bytes, read as
+// `hievc_fhir_read_bytes` reads (`options_json`: `{"mode": "strict" | "lenient",
+// "deny_unknown"}`, NULL for strict): validates what a lenient read accepted, and fails as the
+// SDK's reader does (`HIEVC_DECODE` with the location) when the document does not read.
+// `*out` as `hievc_validator_validate`.
+//
+// # Safety
+// `v` is a live validator; `data` points at `len` readable bytes (NULL allowed when `len` is
+// 0); `options_json` NULL or a NUL-terminated string; `out` writable.
+enum hievc_status hievc_validator_validate_bytes(const struct hievc_validator *v,
+                                                 const uint8_t *data,
+                                                 size_t len,
+                                                 const char *options_json,
+                                                 char **out,
+                                                 struct hievc_error **err);
 
 // As `hievc_validator_validate`, but `*out` receives the report as a FHIR OperationOutcome
 // (one `information` issue when there is nothing to say).
@@ -1165,6 +1247,25 @@ enum hievc_status hievc_sandbox_set_faults(const struct hievc_sandbox *sb,
                                            const char *service,
                                            const char *faults_json,
                                            struct hievc_error **err);
+
+// Removes every fault switch of every service (as `hievc_sandbox_set_faults` with `{}` for
+// each).
+//
+// # Safety
+// `sb` is live.
+enum hievc_status hievc_sandbox_clear_faults(const struct hievc_sandbox *sb,
+                                             struct hievc_error **err);
+
+// The request counters of each emulated service since the sandbox started, in `*out`:
+// `{"fhir" | "jitsi" | "notify": {"requests", "failed" (answered with an injected error
+// status), "dropped" (connections closed while `down`)}}` — what `GET /sandbox/stats` gives
+// as `services`. Subtract two snapshots to count what one call caused (e.g. its retries).
+//
+// # Safety
+// `sb` is live; `out` writable.
+enum hievc_status hievc_sandbox_stats(const struct hievc_sandbox *sb,
+                                      char **out,
+                                      struct hievc_error **err);
 
 // Stops the sandbox: stops accepting, lets open requests finish briefly, flushes what it
 // publishes. Later calls on it return `HIEVC_CLOSED` (the URLs stay readable). Idempotent.

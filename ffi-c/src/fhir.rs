@@ -3,12 +3,13 @@
 use std::ffi::c_char;
 
 use hie_vc::fhir::{self, Read, ReadErrorKind, ReadMode, ReadOptions, Resource};
-use hie_vc::mycore::Validator;
+use hie_vc::mycore::{Validator, VcEncounter};
 use serde::Deserialize;
 
 use crate::error::Failure;
 use crate::guard::{
-    arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str, write_handle,
+    arg_bytes, arg_out, arg_ref, arg_str, free_handle, guard, guard_value, opt_out, opt_str,
+    to_cstring, write_handle, Out,
 };
 use crate::hievc_error;
 use crate::json::{to_cstring_pretty, write_json};
@@ -41,6 +42,62 @@ struct ReadOpts {
     deny_unknown: bool,
     /// Pretty-print the resource.
     pretty: bool,
+    /// Only the resource, as the FHIR writer writes it (no warnings around it).
+    resource_only: bool,
+}
+
+impl ReadOpts {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            mode: self.mode,
+            deny_unknown: self.deny_unknown,
+        }
+    }
+
+    /// Hands the read to the caller in the shape the options ask for.
+    fn write(&self, read: &Read<Resource>, out: Out<'_, *mut c_char>) -> Result<(), Failure> {
+        let text = match (self.resource_only, self.pretty) {
+            (true, false) => to_cstring(fhir::to_json(&read.value)),
+            (true, true) => to_cstring(fhir::to_json_pretty(&read.value)),
+            (false, false) => crate::json::to_cstring(read)?,
+            (false, true) => to_cstring_pretty(read)?,
+        };
+        out.write(text.into_raw());
+        Ok(())
+    }
+}
+
+/// How a document argument given as bytes is read (`{"mode", "deny_unknown"}`, NULL for
+/// strict).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DocOpts {
+    mode: ReadMode,
+    deny_unknown: bool,
+}
+
+/// Reads a document given as bytes, exactly as the core does: every failure (not UTF-8, not
+/// JSON, not R4) is the core's `decode` error with its location, `HIEVC_DECODE`.
+///
+/// # Safety
+/// `data` is NULL or `len` readable bytes; `options_json` NULL or a NUL-terminated string.
+unsafe fn read_document(
+    data: *const u8,
+    len: usize,
+    options_json: *const c_char,
+) -> Result<Read<Resource>, Failure> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { arg_bytes(data, len, "data") }?;
+    // SAFETY: forwarded contract.
+    let o: DocOpts = parse_opts(
+        unsafe { opt_str(options_json, "options_json") }?,
+        "options_json",
+    )?;
+    let opts = ReadOptions {
+        mode: o.mode,
+        deny_unknown: o.deny_unknown,
+    };
+    Ok(fhir::read::<Resource>(bytes, opts)?)
 }
 
 /// Parses a JSON argument: malformed JSON is `HIEVC_INVALID_JSON`, JSON of the wrong shape
@@ -82,7 +139,10 @@ pub(crate) fn parse_opts<'de, T: Deserialize<'de> + Default>(
 /// unless `deny_unknown`.
 ///
 /// `*out` receives `{"resource": {...}, "resourceType": "Appointment", "warnings":
-/// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); free it with `hievc_string_free`.
+/// [{"kind", "location", "message"}]}` (indented throughout with `pretty`); with
+/// `"resource_only": true`, only the resource's FHIR JSON, exactly as the SDK writes it (what
+/// it stores or sends: e.g. to compare a round trip byte for byte). Free it with
+/// `hievc_string_free`.
 ///
 /// # Safety
 /// `json` is a NUL-terminated string, `options_json` NULL or one; `out` is writable.
@@ -104,17 +164,78 @@ pub unsafe extern "C" fn hievc_fhir_read(
         )?;
         // SAFETY: caller contract.
         let out = unsafe { arg_out(out, "out") }?;
-        let ro = ReadOptions {
-            mode: opts.mode,
-            deny_unknown: opts.deny_unknown,
+        let read = read_resource(text, "json", opts.read_options())?;
+        opts.write(&read, out)
+    })
+}
+
+/// `hievc_fhir_read` on a document given as `len` bytes (not NUL-terminated, any content),
+/// failing exactly as the SDK's reader does in every language: text that is not JSON, or not
+/// UTF-8, is `HIEVC_DECODE` (kind `decode`) with the place in `hievc_error_location` (`$`, or
+/// the element holding the bad bytes), like any other R4 violation. `options_json` and `*out`
+/// as `hievc_fhir_read`.
+///
+/// # Safety
+/// `data` points at `len` readable bytes (NULL allowed when `len` is 0); `options_json` NULL
+/// or a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_fhir_read_bytes(
+    data: *const u8,
+    len: usize,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let bytes = unsafe { arg_bytes(data, len, "data") }?;
+        // SAFETY: caller contract.
+        let opts: ReadOpts = parse_opts(
+            unsafe { opt_str(options_json, "options_json") }?,
+            "options_json",
+        )?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        let read = fhir::read::<Resource>(bytes, opts.read_options())?;
+        opts.write(&read, out)
+    })
+}
+
+/// The VC view of an Encounter given as `len` bytes, read as `hievc_fhir_read_bytes` reads
+/// (`options_json`: `{"mode", "deny_unknown"}`, NULL for strict). `*out`: `{"id", "versionId",
+/// "type", "token", "encounterNumber", "status", "patient", "practitioners", "organisation",
+/// "appointments", "period"}` — the `vc` of a listener's event. `HIEVC_INVALID_INPUT` for a
+/// resource that is not an Encounter or an Encounter that is not a virtual consultation (the
+/// message says why); `HIEVC_DECODE` when the document does not read.
+///
+/// # Safety
+/// `data` points at `len` readable bytes (NULL allowed when `len` is 0); `options_json` NULL
+/// or a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_fhir_vc_view(
+    data: *const u8,
+    len: usize,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let read = unsafe { read_document(data, len, options_json) }?;
+        let Resource::Encounter(e) = read.value else {
+            return Err(Failure::from(hie_vc::Error::new(
+                hie_vc::ErrorKind::InvalidInput,
+                format!(
+                    "the VC view needs an Encounter, not a {}",
+                    read.value.resource_type()
+                ),
+            )));
         };
-        let read = read_resource(text, "json", ro)?;
-        if opts.pretty {
-            out.write(to_cstring_pretty(&read)?.into_raw());
-            Ok(())
-        } else {
-            write_json(out, &read)
-        }
+        write_json(out, &VcEncounter::from_encounter(&e)?)
     })
 }
 
@@ -233,6 +354,36 @@ pub unsafe extern "C" fn hievc_validator_validate(
         let v = unsafe { arg_ref(v, "validator") }?;
         // SAFETY: caller contract.
         unsafe { validate_with(&v.validator, resource_json, out, Shape::Report) }
+    })
+}
+
+/// `hievc_validator_validate` on a document given as `len` bytes, read as
+/// `hievc_fhir_read_bytes` reads (`options_json`: `{"mode": "strict" | "lenient",
+/// "deny_unknown"}`, NULL for strict): validates what a lenient read accepted, and fails as the
+/// SDK's reader does (`HIEVC_DECODE` with the location) when the document does not read.
+/// `*out` as `hievc_validator_validate`.
+///
+/// # Safety
+/// `v` is a live validator; `data` points at `len` readable bytes (NULL allowed when `len` is
+/// 0); `options_json` NULL or a NUL-terminated string; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_validator_validate_bytes(
+    v: *const hievc_validator,
+    data: *const u8,
+    len: usize,
+    options_json: *const c_char,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let v = unsafe { arg_ref(v, "validator") }?;
+        // SAFETY: caller contract.
+        let out = unsafe { arg_out(out, "out") }?;
+        // SAFETY: caller contract.
+        let read = unsafe { read_document(data, len, options_json) }?;
+        write_json(out, &v.validator.validate(&read.value))
     })
 }
 

@@ -111,6 +111,26 @@ pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<
     Ok((!s.is_empty()).then_some(s))
 }
 
+/// A required byte-buffer argument of `len` bytes: any content (no NUL terminator, not
+/// necessarily UTF-8). NULL is allowed for `len` 0 only.
+///
+/// # Safety
+/// `p` is NULL or points at `len` readable bytes that outlive the call.
+pub(crate) unsafe fn arg_bytes<'a>(
+    p: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], Failure> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(Failure::null(name));
+    }
+    // SAFETY: non-NULL and `len` readable bytes per the contract above.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
 /// A required handle argument.
 ///
 /// # Safety

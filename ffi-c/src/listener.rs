@@ -312,6 +312,11 @@ impl hievc_listener {
         };
         // In callback mode the listener thread pulls the events itself.
         let pulls = matches!(mode, Mode::Callback).then(|| self.queue.clone());
+        // Before the thread exists: its first pull starts the run, and the run's failures (a
+        // poison record is reported at once) go through this channel — set later, they were
+        // dropped.
+        let _ = self.dispatch.jobs.set(jobs_tx);
+        let _ = self.dispatch.mode.set(mode);
         let thread = thread::Builder::new()
             .name("hievc-listener".to_owned())
             .spawn(move || listener_thread(jobs_rx, callbacks, pulls))
@@ -323,8 +328,6 @@ impl hievc_listener {
             })?;
         state.thread_id = Some(thread.thread().id());
         state.thread = Some(thread);
-        let _ = self.dispatch.jobs.set(jobs_tx);
-        let _ = self.dispatch.mode.set(mode);
         let _enter = handle.enter();
         self.queue.start()?;
         state.started = true;

@@ -96,6 +96,24 @@ fn with<R>(
     }
 }
 
+/// Hands what `read` gives of the running sandbox to the caller as JSON (the record
+/// accessors).
+///
+/// # Safety
+/// `sb` is NULL or a live sandbox; `out` NULL or writable for the call.
+unsafe fn write_from<T: serde::Serialize>(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    read: impl FnOnce(&Sandbox) -> T,
+) -> Result<(), Failure> {
+    // SAFETY: forwarded contract.
+    let out = unsafe { arg_out(out, "out") }?;
+    // SAFETY: forwarded contract.
+    let sb = unsafe { arg_ref(sb, "sandbox") }?;
+    let value = with(sb, |s| Ok(read(s)))?;
+    write_json(out, &value)
+}
+
 /// The sandbox's origin, `http://127.0.0.1:<port>`. Borrowed from `sb`; NULL for NULL.
 ///
 /// # Safety
@@ -228,11 +246,7 @@ pub unsafe extern "C" fn hievc_sandbox_notifications(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let out = unsafe { arg_out(out, "out") }?;
-        // SAFETY: caller contract.
-        let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let records = with(sb, |s| Ok(s.notifications()))?;
-        write_json(out, &records)
+        unsafe { write_from(sb, out, Sandbox::notifications) }
     })
 }
 
@@ -251,11 +265,7 @@ pub unsafe extern "C" fn hievc_sandbox_jitsi_sessions(
     // SAFETY: `err` is NULL or writable (caller contract).
     guard(unsafe { opt_out(err) }, || {
         // SAFETY: caller contract.
-        let out = unsafe { arg_out(out, "out") }?;
-        // SAFETY: caller contract.
-        let sb = unsafe { arg_ref(sb, "sandbox") }?;
-        let sessions = with(sb, |s| Ok(s.jitsi_sessions()))?;
-        write_json(out, &sessions)
+        unsafe { write_from(sb, out, Sandbox::jitsi_sessions) }
     })
 }
 
@@ -319,6 +329,47 @@ pub unsafe extern "C" fn hievc_sandbox_set_faults(
         // SAFETY: caller contract.
         let sb = unsafe { arg_ref(sb, "sandbox") }?;
         with(sb, |s| Ok(s.set_faults(service, faults)?))
+    })
+}
+
+/// Removes every fault switch of every service (as `hievc_sandbox_set_faults` with `{}` for
+/// each).
+///
+/// # Safety
+/// `sb` is live.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_clear_faults(
+    sb: *const hievc_sandbox,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        let sb = unsafe { arg_ref(sb, "sandbox") }?;
+        with(sb, |s| {
+            s.clear_faults();
+            Ok(())
+        })
+    })
+}
+
+/// The request counters of each emulated service since the sandbox started, in `*out`:
+/// `{"fhir" | "jitsi" | "notify": {"requests", "failed" (answered with an injected error
+/// status), "dropped" (connections closed while `down`)}}` — what `GET /sandbox/stats` gives
+/// as `services`. Subtract two snapshots to count what one call caused (e.g. its retries).
+///
+/// # Safety
+/// `sb` is live; `out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn hievc_sandbox_stats(
+    sb: *const hievc_sandbox,
+    out: *mut *mut c_char,
+    err: *mut *mut hievc_error,
+) -> hievc_status {
+    // SAFETY: `err` is NULL or writable (caller contract).
+    guard(unsafe { opt_out(err) }, || {
+        // SAFETY: caller contract.
+        unsafe { write_from(sb, out, Sandbox::all_stats) }
     })
 }
 

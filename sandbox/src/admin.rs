@@ -117,10 +117,7 @@ async fn clear_faults(State(app): State<Arc<App>>) -> Response<Body> {
 }
 
 async fn stats(State(app): State<Arc<App>>) -> Response<Body> {
-    let mut services = serde_json::Map::new();
-    for s in Service::ALL {
-        services.insert(s.as_str().to_owned(), json!(app.faults.stats(s)));
-    }
+    let services = app.faults.all_stats();
     let counts = app.engine.store().counts();
     reply(
         200,

@@ -2,7 +2,7 @@
 //! 503, the next N requests failed, or the service "down" (the connection is closed without
 //! an answer, as a crashed server would). Settable from Rust and from the admin endpoint.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -229,6 +229,12 @@ impl FaultSwitch {
 
     pub(crate) fn stats(&self, service: Service) -> ServiceStats {
         self.lock().stats.get(&service).copied().unwrap_or_default()
+    }
+    pub(crate) fn all_stats(&self) -> BTreeMap<&'static str, ServiceStats> {
+        Service::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), self.stats(s)))
+            .collect()
     }
 
     /// Decides the fate of one request to `service` (and counts it).

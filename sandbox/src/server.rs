@@ -2,6 +2,7 @@
 //! ([`Sandbox::start`]), on a chosen address ([`Sandbox::bind`]), or as a server until a
 //! signal ([`serve`]) — and the Rust API tests use to drive it and assert on what it recorded.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -222,6 +223,11 @@ impl Sandbox {
     /// Requests and injected failures of a service so far.
     pub fn stats(&self, service: Service) -> ServiceStats {
         self.app.faults.stats(service)
+    }
+    /// Every service's counters by name (`fhir`, `jitsi`, `notify`): the `services` of
+    /// `GET /sandbox/stats`.
+    pub fn all_stats(&self) -> BTreeMap<&'static str, ServiceStats> {
+        self.app.faults.all_stats()
     }
 
     /// The current version of a stored resource (`None` when unknown or deleted).

@@ -20,6 +20,16 @@ CFLAGS=(-std=c11 -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-func
 read -r -a PC_CFLAGS <<<"$(pkg-config --cflags hievc)"
 read -r -a PC_LIBS <<<"$(pkg-config --libs hievc)"
 
+# test_behaviour reads the behaviour spec's JSON with cJSON (Debian's libcjson-dev).
+if ! pkg-config --exists libcjson && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing libcjson-dev"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcjson-dev ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcjson-dev; }; } \
+        >"$OUT/apt.log" 2>&1
+fi
+pkg-config --exists libcjson || echo "libcjson not found: test_behaviour cannot build (apt-get install libcjson-dev)"
+read -r -a CJSON_FLAGS <<<"$(pkg-config --cflags --libs libcjson 2>/dev/null)"
+
 # Leaks: the library's runtime threads and process-wide caches (librdkafka's global state,
 # rustls' root store, thread-locals of the runtime threads) live until exit by design;
 # everything a test allocates through the ABI must be freed, which ASan checks.
@@ -31,7 +41,9 @@ export HIEVC_TEST_DATA="$ROOT/tests/c/data"
 failed=0
 for src in tests/c/test_*.c; do
     name=$(basename "$src" .c)
-    if ! "$CC" "${CFLAGS[@]}" "${PC_CFLAGS[@]}" -o "$OUT/$name" "$src" "${PC_LIBS[@]}" -lpthread \
+    extra=()
+    [[ $name == test_behaviour ]] && extra=("${CJSON_FLAGS[@]}")
+    if ! "$CC" "${CFLAGS[@]}" "${PC_CFLAGS[@]}" -o "$OUT/$name" "$src" "${PC_LIBS[@]}" "${extra[@]}" -lpthread \
         -Wl,-rpath,"$DIST/lib"; then
         echo "FAILED to build $name"
         failed=1

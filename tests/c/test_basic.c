@@ -243,6 +243,73 @@ static void test_validate(void) {
     free(bad);
 }
 
+/* Documents as bytes fail exactly as the SDK's reader does (the behaviour spec relies on it);
+ * raw records with headers and tombstones go in and come back out of the in-memory broker. */
+static void test_bytes_and_records(void) {
+    SECTION("documents as bytes, raw records");
+    char *out = NULL;
+    const char *bad = "{\"resourceType\":\"Patient\",\"id\":\"\xff\"}";
+    EXPECT_KEEP(HIEVC_DECODE, hievc_fhir_read_bytes((const uint8_t *)bad, strlen(bad), NULL, &out, &E));
+    CHECK(E && strcmp(hievc_error_kind(E), "decode") == 0 && CONTAINS(hievc_error_location(E), "Patient.id"));
+    hievc_error_free(E);
+    E = NULL;
+    EXPECT_KEEP(HIEVC_DECODE, hievc_fhir_read_bytes((const uint8_t *)"not json", 8, NULL, &out, &E));
+    CHECK(E && strcmp(hievc_error_kind(E), "decode") == 0 && strcmp(hievc_error_location(E), "$") == 0);
+    hievc_error_free(E);
+    E = NULL;
+    EXPECT(HIEVC_DECODE, hievc_fhir_read_bytes(NULL, 0, NULL, &out, &E)); /* empty: not a resource */
+    EXPECT(HIEVC_NULL_ARGUMENT, hievc_fhir_read_bytes(NULL, 3, NULL, &out, &E));
+    CHECK(out == NULL);
+    const char *patient = "{\"id\":\"p\",\"resourceType\":\"Patient\",\"x\":1.50}";
+    EXPECT(HIEVC_OK, hievc_fhir_read_bytes((const uint8_t *)patient, strlen(patient), "{\"resource_only\":true}", &out, &E));
+    CHECK(out && out[0] == '{' && CONTAINS(out, "\"id\":\"p\"") && CONTAINS(out, "\"x\":1.50") && !CONTAINS(out, "warnings"));
+    hievc_string_free(out);
+    out = NULL;
+    EXPECT(HIEVC_INVALID_INPUT, hievc_fhir_vc_view((const uint8_t *)patient, strlen(patient), NULL, &out, &E));
+    char *enc = data_file("vc_encounter.json");
+    CHECK(enc != NULL);
+    if (enc) {
+        EXPECT(HIEVC_OK, hievc_fhir_vc_view((const uint8_t *)enc, strlen(enc), "{\"mode\":\"lenient\"}", &out, &E));
+        CHECK(CONTAINS(out, "\"type\":\"VCI\"") || CONTAINS(out, "\"type\":\"VCE\""));
+        hievc_string_free(out);
+        out = NULL;
+        hievc_validator *v = NULL;
+        EXPECT(HIEVC_OK, hievc_validator_new(NULL, NULL, &v, &E));
+        EXPECT(HIEVC_OK, hievc_validator_validate_bytes(v, (const uint8_t *)enc, strlen(enc), NULL, &out, &E));
+        CHECK(CONTAINS(out, "\"valid\":true"));
+        hievc_string_free(out);
+        out = NULL;
+        EXPECT(HIEVC_INVALID_ARGUMENT, hievc_validator_validate_bytes(v, (const uint8_t *)enc, strlen(enc), "{\"pretty\":true}", &out, &E));
+        EXPECT(HIEVC_DECODE, hievc_validator_validate_bytes(v, (const uint8_t *)"[]", 2, NULL, &out, &E));
+        hievc_validator_free(v);
+        free(enc);
+    }
+
+    hievc_memory_broker *b = NULL;
+    int64_t offset = -1;
+    EXPECT(HIEVC_OK, hievc_memory_broker_new(&b, &E));
+    EXPECT(HIEVC_OK, hievc_memory_broker_send_record(b, "raw", NULL, 5, "k1", "[{\"key\":\"h\",\"value\":\"v\"},{\"key\":\"n\",\"value\":null}]", 0, &offset, &E));
+    CHECK(offset == 0);
+    EXPECT(HIEVC_OK, hievc_memory_broker_send_record(b, "raw", (const uint8_t *)"", 0, NULL, NULL, -1, &offset, &E));
+    CHECK(offset == 1);
+    EXPECT(HIEVC_INVALID_ARGUMENT, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, "[{\"name\":\"h\"}]", 0, &offset, &E));
+    EXPECT(HIEVC_INVALID_JSON, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, "[", 0, &offset, &E));
+    EXPECT(HIEVC_INVALID_INPUT, hievc_memory_broker_send_record(b, "raw", NULL, 0, NULL, NULL, 3, &offset, &E));
+    CHECK(offset == 1);
+    EXPECT(HIEVC_OK, hievc_memory_broker_records(b, "raw", &out, &E));
+    CHECK(CONTAINS(out, "\"offset\":0,\"key\":\"k1\",\"payload\":null,"));
+    CHECK(CONTAINS(out, "\"headers\":[{\"key\":\"h\",\"value\":\"v\"},{\"key\":\"n\",\"value\":null}]"));
+    CHECK(CONTAINS(out, "\"offset\":1,\"key\":null,\"payload\":\"\","));
+    hievc_string_free(out);
+    out = NULL;
+    EXPECT(HIEVC_OK, hievc_memory_broker_records(b, "none", &out, &E));
+    CHECK(out && strcmp(out, "[]") == 0);
+    hievc_string_free(out);
+    out = NULL;
+    EXPECT(HIEVC_NULL_ARGUMENT, hievc_memory_broker_records(b, "raw", NULL, &E));
+    hievc_memory_broker_free(b);
+}
+
 static void test_shutdown(void) {
     SECTION("shutdown");
     /* Make sure the runtime exists (a client registers with it), then stop it. */
@@ -270,6 +337,7 @@ int main(void) {
     test_config();
     test_fhir_read();
     test_validate();
+    test_bytes_and_records();
     test_shutdown();
     return finish("test_basic");
 }

@@ -161,6 +161,28 @@ impl fmt::Debug for SourceMessage {
     }
 }
 
+/// JSON: `{"topic", "partition", "offset", "key", "payload", "timestampMs", "headers":
+/// [{"key", "value"}]}`, the key, the payload and header values as text (invalid UTF-8
+/// replaced; `null` when absent: `"payload": null` is a tombstone). For inspecting records
+/// (e.g. a dead-letter topic) from a host language; it carries patient data, so never log it.
+impl serde::Serialize for SourceMessage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        fn text(b: &Option<Bytes>) -> Option<std::borrow::Cow<'_, str>> {
+            b.as_deref().map(String::from_utf8_lossy)
+        }
+        let mut m = s.serialize_struct("SourceMessage", 7)?;
+        m.serialize_field("topic", &*self.coordinates.topic)?;
+        m.serialize_field("partition", &self.coordinates.partition)?;
+        m.serialize_field("offset", &self.coordinates.offset)?;
+        m.serialize_field("key", &text(&self.key))?;
+        m.serialize_field("payload", &text(&self.payload))?;
+        m.serialize_field("timestampMs", &self.timestamp.map(Timestamp::millis))?;
+        m.serialize_field("headers", &self.headers)?;
+        m.end()
+    }
+}
+
 /// How the payload was laid out. JSON: `{"kind": "encounter" | "bundle"}` or `{"kind":
 /// "envelope", "pointer", "bundle"}`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -409,5 +431,30 @@ mod tests {
             )
         );
         assert_eq!(json(&Layout::Bundle), r#"{"kind":"bundle"}"#);
+    }
+
+    #[test]
+    fn source_message_golden() {
+        let mut m = SourceMessage::new(Coordinates::new("dlq", 0, 7), &b"{\xff}"[..]);
+        m.key = Some(Bytes::from_static(b"e1"));
+        m.headers = vec![
+            Header::new("hievc.dlq.reason", "decode/not_json"),
+            Header {
+                key: "null".to_owned(),
+                value: None,
+            },
+        ];
+        assert_eq!(
+            json(&m),
+            concat!(
+                r#"{"topic":"dlq","partition":0,"offset":7,"key":"e1","payload":"{"#,
+                "\u{fffd}",
+                r#"}","#,
+                r#""timestampMs":null,"headers":[{"key":"hievc.dlq.reason","value":"decode/not_json"},"#,
+                r#"{"key":"null","value":null}]}"#
+            )
+        );
+        m.payload = None;
+        assert!(json(&m).contains(r#""payload":null"#));
     }
 }
