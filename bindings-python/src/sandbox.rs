@@ -2,7 +2,7 @@
 //! Notification API, Encounter publishing), running in this process on the package runtime.
 
 use hie_vc::listener::MemoryRecord;
-use hie_vc_sandbox::{Faults, Sandbox as Inner, SandboxOptions, Service, ServiceStats};
+use hie_vc_sandbox::{Faults, Sandbox as Inner, SandboxOptions, Service};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use tokio::sync::Mutex;
@@ -162,13 +162,7 @@ impl Sandbox {
     /// Request counters of each service since the sandbox started, as JSON
     /// `{"fhir" | "jitsi" | "notify": {"requests", "failed", "dropped"}}`.
     fn stats(&self) -> PyResult<String> {
-        self.with(|s| {
-            let all: std::collections::BTreeMap<&str, ServiceStats> = Service::ALL
-                .iter()
-                .map(|svc| (svc.as_str(), s.stats(*svc)))
-                .collect();
-            json(&all)
-        })
+        self.with(|s| json(&s.all_stats()))
     }
 
     /// Appends a raw record to a topic of the in-process broker (its check-in topic by
