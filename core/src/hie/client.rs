@@ -253,8 +253,13 @@ impl HieClient {
         })
     }
 
-    pub(crate) async fn execute(&self, call: Call) -> Result<Reply> {
-        self.inner.transport.execute(call).await
+    /// The transport's future itself, not an `async` layer around it (see
+    /// `crate::http::Engine::send`).
+    pub(crate) fn execute(
+        &self,
+        call: Call,
+    ) -> impl std::future::Future<Output = Result<Reply>> + '_ {
+        self.inner.transport.execute(call)
     }
 
     /// Client-side MY Core validation of what is about to be sent.
