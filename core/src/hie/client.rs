@@ -82,7 +82,7 @@ pub(crate) use call_options;
 ///         .auth(Auth::bearer("token-from-hie"))
 ///         .build()?,
 /// )?;
-/// let appt = client.read::<Appointment>("appt-1").send().await?.resource;
+/// let appt = client.read::<Appointment>("appt-1").send().await?.into_resource();
 /// # let _ = appt; Ok(()) }
 /// ```
 #[derive(Clone)]

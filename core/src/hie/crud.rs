@@ -70,11 +70,12 @@ pub struct Written<T> {
     pub etag: Option<String>,
     /// The `Last-Modified` header.
     pub last_modified: Option<String>,
-    /// The resource as stored, when the server returned it (`Prefer: return=representation`).
-    #[serde(serialize_with = "fhir::embed::option")]
-    pub resource: Option<T>,
-    /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
-    pub outcome: Option<OperationOutcome>,
+    /// Boxed, so the result stays small to move whatever `T` is (an Appointment is 1.3 KB, and
+    /// most writes return none): see [`Written::resource`].
+    #[serde(serialize_with = "embed_option_box")]
+    pub(crate) resource: Option<Box<T>>,
+    /// Boxed for the same reason: see [`Written::outcome`].
+    pub(crate) outcome: Option<Box<OperationOutcome>>,
     /// What was off in the returned resource (read leniently).
     pub warnings: Vec<ReadWarning>,
     /// The write succeeded but the returned body could not be read. Kept here rather than
@@ -83,6 +84,22 @@ pub struct Written<T> {
     pub body_error: Option<std::sync::Arc<crate::Error>>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+// serde hands `serialize_with` the field as declared, hence `&Box`.
+#[allow(clippy::borrowed_box)]
+fn embed_box<T: FhirType, S: serde::Serializer>(
+    v: &Box<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    fhir::embed::one(&**v, s)
+}
+
+fn embed_option_box<T: FhirType, S: serde::Serializer>(
+    v: &Option<Box<T>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&v.as_deref().map(fhir::embed::Fhir), s)
 }
 
 fn shared_error<S: serde::Serializer>(
@@ -97,6 +114,26 @@ impl<T> Written<T> {
     pub fn created(&self) -> bool {
         self.kind == WriteKind::Created
     }
+    /// The resource as stored, when the server returned it (`Prefer: return=representation`).
+    pub fn resource(&self) -> Option<&T> {
+        self.resource.as_deref()
+    }
+    /// The returned resource, to change in place.
+    pub fn resource_mut(&mut self) -> Option<&mut T> {
+        self.resource.as_deref_mut()
+    }
+    /// Takes the returned resource out, leaving none.
+    pub fn take_resource(&mut self) -> Option<T> {
+        self.resource.take().map(|b| *b)
+    }
+    /// The returned resource, when there is one (the rest of the result dropped).
+    pub fn into_resource(self) -> Option<T> {
+        self.resource.map(|b| *b)
+    }
+    /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
+    pub fn outcome(&self) -> Option<&OperationOutcome> {
+        self.outcome.as_deref()
+    }
 }
 
 /// The result of a read or vread. JSON (camelCase): `{"resource", "etag", "versionId",
@@ -105,9 +142,9 @@ impl<T> Written<T> {
 #[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct Fetched<T> {
-    /// The resource.
-    #[serde(serialize_with = "fhir::embed::one")]
-    pub resource: T,
+    /// Boxed, so the result stays small to move whatever `T` is: see [`Fetched::resource`].
+    #[serde(serialize_with = "embed_box")]
+    pub(crate) resource: Box<T>,
     /// The `ETag` header.
     pub etag: Option<String>,
     /// The version (from `ETag`, else `meta.versionId`).
@@ -118,6 +155,22 @@ pub struct Fetched<T> {
     pub warnings: Vec<ReadWarning>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+impl<T> Fetched<T> {
+    /// The resource read.
+    pub fn resource(&self) -> &T {
+        &self.resource
+    }
+    /// The resource read, to change in place (e.g. before an update with
+    /// [`UpdateRequest::if_match`] on [`Fetched::version_id`]).
+    pub fn resource_mut(&mut self) -> &mut T {
+        &mut self.resource
+    }
+    /// The resource read (the rest of the result dropped).
+    pub fn into_resource(self) -> T {
+        *self.resource
+    }
 }
 
 /// The result of a delete. JSON (camelCase): `{"status", "outcome", "requestId"}`.
@@ -176,9 +229,9 @@ fn written<T: FhirResource>(
             out.warnings = read.warnings;
             match read.value {
                 Resource::OperationOutcome(o) if T::TYPE != Some("OperationOutcome") => {
-                    out.outcome = Some(*o)
+                    out.outcome = Some(o)
                 }
-                r => match T::from_resource(r) {
+                r => match T::from_resource_boxed(r) {
                     Ok(t) => {
                         out.id = out.id.or_else(|| t.logical_id());
                         out.version_id = out.version_id.or_else(|| t.version_id());
@@ -358,7 +411,7 @@ impl<T: FhirResource> ReadRequest<T> {
             .and_then(etag_version)
             .or_else(|| read.value.version_id());
         Ok(Fetched {
-            resource: read.value,
+            resource: Box::new(read.value),
             etag,
             version_id,
             last_modified: header(&reply, LAST_MODIFIED),

@@ -22,6 +22,11 @@ pub trait FhirResource: FhirRoot + Clone + Send + Sync + 'static {
     fn into_resource(self) -> Resource;
     /// Converts back; gives the resource back when it is of another type.
     fn from_resource(resource: Resource) -> std::result::Result<Self, Resource>;
+    /// Converts back into a box: for the typed resources, the box the dynamic resource already
+    /// holds (no copy of the content).
+    fn from_resource_boxed(resource: Resource) -> std::result::Result<Box<Self>, Resource> {
+        Self::from_resource(resource).map(Box::new)
+    }
 }
 
 /// A resource whose type is fixed by its Rust type, so the client can build its URLs
@@ -52,6 +57,11 @@ macro_rules! typed_resources {
             }
             fn from_resource(resource: Resource) -> std::result::Result<Self, Resource> {
                 <$t>::try_from(resource)
+            }
+            fn from_resource_boxed(
+                resource: Resource,
+            ) -> std::result::Result<Box<Self>, Resource> {
+                Box::<$t>::try_from(resource)
             }
         }
         impl TypedResource for $t {
