@@ -258,7 +258,7 @@ impl HieClient {
     pub(crate) fn execute(
         &self,
         call: Call,
-    ) -> impl std::future::Future<Output = Result<Reply>> + '_ {
+    ) -> impl std::future::Future<Output = Result<Reply>> + Send + 'static {
         self.inner.transport.execute(call)
     }
 
@@ -359,6 +359,54 @@ mod tests {
         // Clones share one state.
         let d = c.clone();
         assert!(Arc::ptr_eq(&c.inner, &d.inner));
+    }
+
+    /// A request's future is copied into every caller's own, and its result moved out through
+    /// each layer: kept small, a PUT touches a few cache lines instead of several KB of cold
+    /// memory (issue 10 §6, bench/RESULTS.md). These bounds hold in debug and release builds;
+    /// an `async fn send(self)`, or a result holding an Appointment inline, breaks them.
+    #[test]
+    fn request_futures_and_results_stay_small() {
+        use crate::fhir::Appointment;
+        use crate::hie::{Fetched, Written};
+        use std::mem::{size_of, size_of_val};
+        let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
+        let mut appt = Appointment::default();
+        appt.id = crate::fhir::Id::new("a1").ok();
+        let put = c.put_appointment(appt.clone()).send();
+        assert!(
+            size_of_val(&put) <= 128,
+            "update: {} bytes",
+            size_of_val(&put)
+        );
+        let create = c.create(appt).send();
+        assert!(
+            size_of_val(&create) <= 128,
+            "create: {}",
+            size_of_val(&create)
+        );
+        let read = c.read::<Appointment>("a1").send();
+        assert!(size_of_val(&read) <= 160, "read: {}", size_of_val(&read));
+        let delete = c.delete::<Appointment>("a1").send();
+        assert!(
+            size_of_val(&delete) <= 128,
+            "delete: {}",
+            size_of_val(&delete)
+        );
+        assert!(size_of::<Written<Appointment>>() <= 256);
+        assert!(size_of::<Fetched<Appointment>>() <= 160);
+        // The engine's own future is boxed once per call; it only grows with what it awaits.
+        let call = c
+            .call(
+                Method::PUT,
+                "Appointment/a1",
+                "update",
+                String::new(),
+                Default::default(),
+            )
+            .unwrap();
+        let engine = c.inner.transport.engine_future_size(call);
+        assert!(engine <= 3072, "engine: {engine} bytes");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The instance interactions: create (plain and conditional), read, vread, update (plain,
 //! version-aware, as create) and delete, with what the server said about each.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
@@ -219,9 +220,11 @@ fn written<T: FhirResource>(
         outcome: None,
         warnings: Vec::new(),
         body_error: None,
-        request_id: reply.request_id.clone(),
+        // Moved in from the reply once the body is read (its errors name it too).
+        request_id: String::new(),
     };
     if reply.body.iter().all(u8::is_ascii_whitespace) {
+        out.request_id = reply.request_id;
         return out;
     }
     match client.decode::<Resource>(&reply, &what) {
@@ -248,7 +251,7 @@ fn written<T: FhirResource>(
                                 ),
                             )
                             .with_location("resourceType")
-                            .with_request_id(out.request_id.clone()),
+                            .with_request_id(reply.request_id.clone()),
                         ))
                     }
                 },
@@ -256,6 +259,7 @@ fn written<T: FhirResource>(
         }
         Err(e) => out.body_error = Some(std::sync::Arc::new(e)),
     }
+    out.request_id = reply.request_id;
     out
 }
 
@@ -267,6 +271,28 @@ fn body_of(client: &HieClient, resource: &Resource, validate: Option<bool>) -> R
 
 fn prefer_header(prefer: Option<Prefer>) -> Option<HeaderValue> {
     prefer.map(|p| HeaderValue::from_static(p.header_value()))
+}
+
+/// The future of a call already made (`started`: its exchange, the client, and what `finish`
+/// needs of the call): awaits the reply and hands it to `finish`.
+///
+/// The request builders check, serialise and make their call in a plain `fn` and return this:
+/// an `async fn send(self)` would keep the builder and the call it built (~700 bytes, an
+/// Appointment update's future was 1 KB) in its future, which every caller copies into its own
+/// (issue 10 §6). This one holds the boxed exchange, the client and `C`.
+fn then_finish<F, C, R>(
+    started: Result<(F, HieClient, C)>,
+    finish: impl FnOnce(&HieClient, Reply, C) -> Result<R> + Send + 'static,
+) -> impl Future<Output = Result<R>> + Send + 'static
+where
+    F: Future<Output = Result<Reply>> + Send + 'static,
+    C: Send + 'static,
+{
+    async move {
+        let (exchange, client, context) = started?;
+        let reply = exchange.await?;
+        finish(&client, reply, context)
+    }
 }
 
 /// A `create` (`POST [base]/[type]`), optionally conditional (`If-None-Exist`).
@@ -314,7 +340,29 @@ impl<T: FhirResource> CreateRequest<T> {
     call_options!();
 
     /// Sends the create.
-    pub async fn send(self) -> Result<Written<T>> {
+    ///
+    /// The resource is checked (MY Core validation unless turned off), serialised and given
+    /// its request id when `send` is called; the returned future makes the exchange. Errors
+    /// of either step come from the future.
+    pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+        then_finish(self.start(), |client, reply, (rt, conditional)| {
+            let kind = if reply.status == 201 || !conditional {
+                WriteKind::Created
+            } else {
+                WriteKind::Existing
+            };
+            Ok(written(client, reply, kind, || format!("create {rt}")))
+        })
+    }
+
+    /// The checks, the body and the call; what `send`'s future finishes with.
+    fn start(
+        self,
+    ) -> Result<(
+        impl Future<Output = Result<Reply>> + Send + 'static,
+        HieClient,
+        (String, bool),
+    )> {
         let rt = self.resource.resource_type().to_owned();
         check_type(&rt)?;
         let body = body_of(&self.client, &self.resource, self.validate)?;
@@ -338,15 +386,8 @@ impl<T: FhirResource> CreateRequest<T> {
             call.idempotent = true;
         }
         call.body = Some(body);
-        let reply = self.client.execute(call).await?;
-        let kind = if reply.status == 201 || !conditional {
-            WriteKind::Created
-        } else {
-            WriteKind::Existing
-        };
-        Ok(written(&self.client, reply, kind, || {
-            format!("create {rt}")
-        }))
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, (rt, conditional)))
     }
 }
 
@@ -387,7 +428,33 @@ impl<T: FhirResource> ReadRequest<T> {
 
     /// Sends the read. A deleted resource gives [`ErrorKind::Gone`], an unknown one
     /// [`ErrorKind::NotFound`].
-    pub async fn send(self) -> Result<Fetched<T>> {
+    pub fn send(self) -> impl Future<Output = Result<Fetched<T>>> + Send + 'static {
+        then_finish(self.start(), |client, reply, (path, interaction)| {
+            let read = client.decode::<T>(&reply, || format!("{interaction} {path}"))?;
+            let etag = header(&reply, ETAG);
+            let version_id = etag
+                .as_deref()
+                .and_then(etag_version)
+                .or_else(|| read.value.version_id());
+            Ok(Fetched {
+                resource: Box::new(read.value),
+                etag,
+                version_id,
+                last_modified: header(&reply, LAST_MODIFIED),
+                warnings: read.warnings,
+                request_id: reply.request_id,
+            })
+        })
+    }
+
+    /// The checks and the call; what `send`'s future finishes with.
+    fn start(
+        self,
+    ) -> Result<(
+        impl Future<Output = Result<Reply>> + Send + 'static,
+        HieClient,
+        (String, &'static str),
+    )> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let target = format!("{}/{}", self.resource_type, self.id);
@@ -396,28 +463,13 @@ impl<T: FhirResource> ReadRequest<T> {
                 check_id("version id", v)?;
                 (format!("{target}/_history/{v}"), "vread")
             }
-            None => (target.clone(), "read"),
+            None => (target, "read"),
         };
         let call = self
             .client
             .call(Method::GET, &path, interaction, path.clone(), self.opts)?;
-        let reply = self.client.execute(call).await?;
-        let read = self
-            .client
-            .decode::<T>(&reply, || format!("{interaction} {path}"))?;
-        let etag = header(&reply, ETAG);
-        let version_id = etag
-            .as_deref()
-            .and_then(etag_version)
-            .or_else(|| read.value.version_id());
-        Ok(Fetched {
-            resource: Box::new(read.value),
-            etag,
-            version_id,
-            last_modified: header(&reply, LAST_MODIFIED),
-            warnings: read.warnings,
-            request_id: reply.request_id,
-        })
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, (path, interaction)))
     }
 }
 
@@ -486,9 +538,31 @@ impl<T: FhirResource> UpdateRequest<T> {
 
     /// Sends the update: [`WriteKind::Created`] for a new id (201), [`WriteKind::Updated`]
     /// otherwise (200).
-    pub async fn send(self) -> Result<Written<T>> {
-        let rt = self.resource.resource_type().to_owned();
-        check_type(&rt)?;
+    ///
+    /// The resource is checked (its id, MY Core validation unless turned off), serialised and
+    /// given its request id when `send` is called; the returned future makes the exchange.
+    /// Errors of either step come from the future.
+    pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+        then_finish(self.start(), |client, reply, path| {
+            let kind = if reply.status == 201 {
+                WriteKind::Created
+            } else {
+                WriteKind::Updated
+            };
+            Ok(written(client, reply, kind, || format!("update {path}")))
+        })
+    }
+
+    /// The checks, the body and the call; what `send`'s future finishes with.
+    fn start(
+        self,
+    ) -> Result<(
+        impl Future<Output = Result<Reply>> + Send + 'static,
+        HieClient,
+        String,
+    )> {
+        let rt = self.resource.resource_type();
+        check_type(rt)?;
         let id = self.resource.id().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidInput,
@@ -526,15 +600,8 @@ impl<T: FhirResource> UpdateRequest<T> {
             call.headers.insert(IF_MATCH, v);
         }
         call.body = Some(body);
-        let reply = self.client.execute(call).await?;
-        let kind = if reply.status == 201 {
-            WriteKind::Created
-        } else {
-            WriteKind::Updated
-        };
-        Ok(written(&self.client, reply, kind, || {
-            format!("update {path}")
-        }))
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, path))
     }
 }
 
@@ -561,31 +628,43 @@ impl DeleteRequest {
 
     /// Sends the delete. Later reads of the resource give [`ErrorKind::Gone`]. HIE disables
     /// delete for most source systems ([`ErrorKind::Forbidden`]).
-    pub async fn send(self) -> Result<Deleted> {
+    pub fn send(self) -> impl Future<Output = Result<Deleted>> + Send + 'static {
+        then_finish(self.start(), |client, reply, path| {
+            // The delete happened: an unreadable body only loses the optional outcome.
+            let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                match client
+                    .decode::<Resource>(&reply, || format!("delete {path}"))
+                    .map(|r| r.value)
+                {
+                    Ok(Resource::OperationOutcome(o)) => Some(*o),
+                    _ => None,
+                }
+            };
+            Ok(Deleted {
+                status: reply.status,
+                outcome,
+                request_id: reply.request_id,
+            })
+        })
+    }
+
+    /// The checks and the call; what `send`'s future finishes with.
+    fn start(
+        self,
+    ) -> Result<(
+        impl Future<Output = Result<Reply>> + Send + 'static,
+        HieClient,
+        String,
+    )> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let path = format!("{}/{}", self.resource_type, self.id);
         let call = self
             .client
             .call(Method::DELETE, &path, "delete", path.clone(), self.opts)?;
-        let reply = self.client.execute(call).await?;
-        // The delete happened: an unreadable body only loses the optional outcome.
-        let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            match self
-                .client
-                .decode::<Resource>(&reply, || format!("delete {path}"))
-                .map(|r| r.value)
-            {
-                Ok(Resource::OperationOutcome(o)) => Some(*o),
-                _ => None,
-            }
-        };
-        Ok(Deleted {
-            status: reply.status,
-            outcome,
-            request_id: reply.request_id,
-        })
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, path))
     }
 }
