@@ -371,8 +371,10 @@ mod tests {
         use crate::hie::{Fetched, Written};
         use std::mem::{size_of, size_of_val};
         let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
-        let mut appt = Appointment::default();
-        appt.id = crate::fhir::Id::new("a1").ok();
+        let appt = Appointment {
+            id: crate::fhir::Id::new("a1").ok(),
+            ..Appointment::default()
+        };
         let put = c.put_appointment(appt.clone()).send();
         assert!(
             size_of_val(&put) <= 128,

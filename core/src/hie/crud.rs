@@ -280,19 +280,16 @@ fn prefer_header(prefer: Option<Prefer>) -> Option<HeaderValue> {
 /// an `async fn send(self)` would keep the builder and the call it built (~700 bytes, an
 /// Appointment update's future was 1 KB) in its future, which every caller copies into its own
 /// (issue 10 §6). This one holds the boxed exchange, the client and `C`.
-fn then_finish<F, C, R>(
+async fn then_finish<F, C, R>(
     started: Result<(F, HieClient, C)>,
-    finish: impl FnOnce(&HieClient, Reply, C) -> Result<R> + Send + 'static,
-) -> impl Future<Output = Result<R>> + Send + 'static
+    finish: impl FnOnce(&HieClient, Reply, C) -> Result<R>,
+) -> Result<R>
 where
-    F: Future<Output = Result<Reply>> + Send + 'static,
-    C: Send + 'static,
+    F: Future<Output = Result<Reply>>,
 {
-    async move {
-        let (exchange, client, context) = started?;
-        let reply = exchange.await?;
-        finish(&client, reply, context)
-    }
+    let (exchange, client, context) = started?;
+    let reply = exchange.await?;
+    finish(&client, reply, context)
 }
 
 /// A `create` (`POST [base]/[type]`), optionally conditional (`If-None-Exist`).
