@@ -13,7 +13,7 @@ use super::crud::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
 use super::history::HistoryRequest;
 use super::resource::{FhirResource, TypedResource};
 use super::search::SearchRequest;
-use super::transport::{Call, CallOptions, Reply, Transport};
+use super::transport::{Call, CallOptions, Exchange, Reply, Transport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, Bundle, BundleType, FhirRoot, ReadMode, ReadOptions, Resource};
 use crate::mycore::Validator;
@@ -255,10 +255,7 @@ impl HieClient {
 
     /// The transport's future itself, not an `async` layer around it (see
     /// `crate::http::Engine::send`).
-    pub(crate) fn execute(
-        &self,
-        call: Call,
-    ) -> impl std::future::Future<Output = Result<Reply>> + Send + 'static {
+    pub(crate) fn execute(&self, call: Call) -> Exchange {
         self.inner.transport.execute(call)
     }
 

@@ -16,7 +16,7 @@ use super::params::SearchParams;
 use super::resource::{
     check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
 };
-use super::transport::{CallOptions, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
+use super::transport::{CallOptions, Exchange, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, FhirType, OperationOutcome, ReadWarning, Resource};
 
@@ -280,17 +280,30 @@ fn prefer_header(prefer: Option<Prefer>) -> Option<HeaderValue> {
 /// an `async fn send(self)` would keep the builder and the call it built (~700 bytes, an
 /// Appointment update's future was 1 KB) in its future, which every caller copies into its own
 /// (issue 10 §6). This one holds the boxed exchange, the client and `C`.
-async fn then_finish<F, C, R>(
-    started: Result<(F, HieClient, C)>,
+async fn then_finish<C, R>(
+    started: Started<C>,
     finish: impl FnOnce(&HieClient, Reply, C) -> Result<R>,
-) -> Result<R>
-where
-    F: Future<Output = Result<Reply>>,
-{
+) -> Result<R> {
     let (exchange, client, context) = started?;
     let reply = exchange.await?;
     finish(&client, reply, context)
 }
+
+/// A write's [`then_finish`]: its [`Written`], of the kind `kind` tells from the status.
+fn then_written<T: FhirResource, C: Send + 'static>(
+    started: Started<C>,
+    kind: fn(u16, &C) -> WriteKind,
+    what: fn(&C) -> String,
+) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+    then_finish(started, move |client, reply, context| {
+        let kind = kind(reply.status, &context);
+        Ok(written(client, reply, kind, || what(&context)))
+    })
+}
+
+/// What a request builder's `start` gives: the call under way, the client, and what the
+/// result is built with.
+type Started<C> = Result<(Exchange, HieClient, C)>;
 
 /// A `create` (`POST [base]/[type]`), optionally conditional (`If-None-Exist`).
 #[derive(Debug)]
@@ -342,24 +355,21 @@ impl<T: FhirResource> CreateRequest<T> {
     /// its request id when `send` is called; the returned future makes the exchange. Errors
     /// of either step come from the future.
     pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
-        then_finish(self.start(), |client, reply, (rt, conditional)| {
-            let kind = if reply.status == 201 || !conditional {
-                WriteKind::Created
-            } else {
-                WriteKind::Existing
-            };
-            Ok(written(client, reply, kind, || format!("create {rt}")))
-        })
+        then_written(
+            self.start(),
+            |status, (_, conditional)| {
+                if status == 201 || !conditional {
+                    WriteKind::Created
+                } else {
+                    WriteKind::Existing
+                }
+            },
+            |(rt, _)| format!("create {rt}"),
+        )
     }
 
     /// The checks, the body and the call; what `send`'s future finishes with.
-    fn start(
-        self,
-    ) -> Result<(
-        impl Future<Output = Result<Reply>> + Send + 'static,
-        HieClient,
-        (String, bool),
-    )> {
+    fn start(self) -> Started<(String, bool)> {
         let rt = self.resource.resource_type().to_owned();
         check_type(&rt)?;
         let body = body_of(&self.client, &self.resource, self.validate)?;
@@ -445,13 +455,7 @@ impl<T: FhirResource> ReadRequest<T> {
     }
 
     /// The checks and the call; what `send`'s future finishes with.
-    fn start(
-        self,
-    ) -> Result<(
-        impl Future<Output = Result<Reply>> + Send + 'static,
-        HieClient,
-        (String, &'static str),
-    )> {
+    fn start(self) -> Started<(String, &'static str)> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let target = format!("{}/{}", self.resource_type, self.id);
@@ -540,24 +544,21 @@ impl<T: FhirResource> UpdateRequest<T> {
     /// given its request id when `send` is called; the returned future makes the exchange.
     /// Errors of either step come from the future.
     pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
-        then_finish(self.start(), |client, reply, path| {
-            let kind = if reply.status == 201 {
-                WriteKind::Created
-            } else {
-                WriteKind::Updated
-            };
-            Ok(written(client, reply, kind, || format!("update {path}")))
-        })
+        then_written(
+            self.start(),
+            |status, _| {
+                if status == 201 {
+                    WriteKind::Created
+                } else {
+                    WriteKind::Updated
+                }
+            },
+            |path| format!("update {path}"),
+        )
     }
 
     /// The checks, the body and the call; what `send`'s future finishes with.
-    fn start(
-        self,
-    ) -> Result<(
-        impl Future<Output = Result<Reply>> + Send + 'static,
-        HieClient,
-        String,
-    )> {
+    fn start(self) -> Started<String> {
         let rt = self.resource.resource_type();
         check_type(rt)?;
         let id = self.resource.id().ok_or_else(|| {
@@ -648,13 +649,7 @@ impl DeleteRequest {
     }
 
     /// The checks and the call; what `send`'s future finishes with.
-    fn start(
-        self,
-    ) -> Result<(
-        impl Future<Output = Result<Reply>> + Send + 'static,
-        HieClient,
-        String,
-    )> {
+    fn start(self) -> Started<String> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let path = format!("{}/{}", self.resource_type, self.id);

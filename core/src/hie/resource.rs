@@ -124,10 +124,11 @@ impl FhirResource for Resource {
 
 /// Checks a resource type name before it goes into a URL (`Patient`, not `../x`).
 pub(crate) fn check_type(name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_alphanumeric())
-        && name.len() <= 64;
+    // Bytes, not chars: a non-ASCII char's bytes fail these tests as the char would.
+    let b = name.as_bytes();
+    let ok = b.first().is_some_and(u8::is_ascii_uppercase)
+        && b.len() <= 64
+        && b.iter().all(u8::is_ascii_alphanumeric);
     if ok {
         Ok(())
     } else {

@@ -93,6 +93,10 @@ impl Call {
 /// A successful response.
 pub(crate) type Reply = crate::http::Reply;
 
+/// A call under way: the engine's future, boxed (see [`Transport::execute`]).
+pub(crate) type Exchange =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply>> + Send + 'static>>;
+
 /// What a FHIR call is called in its span and its errors.
 struct Interaction {
     /// `read`, `update`, ...
@@ -238,10 +242,7 @@ impl Transport {
     /// Runs a call: retries, auth refresh, tracing. `Ok` only for a 2xx response. Not an
     /// `async fn`: it hands back the engine's future itself (see `Engine::send`), owning what
     /// it needs, so the request builders can return it from plain `fn`s.
-    pub(crate) fn execute(
-        &self,
-        call: Call,
-    ) -> impl std::future::Future<Output = Result<Reply>> + Send + 'static {
+    pub(crate) fn execute(&self, call: Call) -> Exchange {
         // Boxed: unboxed, the engine's ~2.5 KB future is copied whole into each request builder's
         // future and that into the caller's, touching cold memory on every call; one heap
         // block, reused call after call, saves ~120 L1 data misses per PUT for one allocation

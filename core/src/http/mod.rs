@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::future::Either;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
 use tracing::Instrument;
@@ -366,7 +367,13 @@ fn start<E: Deref<Target = Engine>, S: Service>(
         Ok(id) => svc.span(&req, id),
         Err(_) => tracing::Span::none(),
     };
-    run(engine, svc, req, request_id).instrument(span)
+    // A span no subscriber wants is not entered on every poll (~700 instructions per call
+    // when no subscriber is installed).
+    if span.is_disabled() {
+        Either::Left(run(engine, svc, req, request_id, span))
+    } else {
+        Either::Right(run(engine, svc, req, request_id, span.clone()).instrument(span))
+    }
 }
 
 /// The attempts of one call.
@@ -375,12 +382,14 @@ async fn run<E: Deref<Target = Engine>, S: Service>(
     svc: S,
     req: Request,
     request_id: Result<String>,
+    // The call's own span (not `Span::current()`, which is the caller's when this one is
+    // disabled).
+    span: tracing::Span,
 ) -> Result<Reply> {
     let request_id = request_id?;
     let started = Instant::now();
     let policy = req.retry.as_ref().unwrap_or(&engine.retry);
     let timeout = req.timeout.unwrap_or(engine.timeout);
-    let span = tracing::Span::current();
     let mut retry = 0u32;
     let mut attempts = 0u32;
     let mut refreshed = false;
