@@ -162,9 +162,9 @@ pub async fn get(args: &GetArgs, settings: &Settings) -> Result<u8> {
     }
     let fetched = req.send().await?;
     let text = if args.compact {
-        fhir::to_json(&fetched.resource)
+        fhir::to_json(fetched.resource())
     } else {
-        fhir::to_json_pretty(&fetched.resource)
+        fhir::to_json_pretty(fetched.resource())
     };
     println!("{text}");
     Ok(exit::OK)

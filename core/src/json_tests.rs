@@ -48,7 +48,7 @@ fn warning() -> ReadWarning {
 fn embedded_resources_are_the_fhir_writers_bytes() {
     let p = patient();
     let fetched = Fetched {
-        resource: p.clone(),
+        resource: Box::new(p.clone()),
         etag: Some("W/\"2\"".to_owned()),
         version_id: Some("2".to_owned()),
         last_modified: None,
@@ -77,7 +77,7 @@ fn written_golden() {
         location: Some("http://h/fhir/Patient/p1/_history/1".to_owned()),
         etag: Some("W/\"1\"".to_owned()),
         last_modified: None,
-        resource: Some(patient()),
+        resource: Some(Box::new(patient())),
         outcome: None,
         warnings: vec![warning()],
         body_error: Some(Arc::new(Error::new(ErrorKind::Decode, "bad body"))),

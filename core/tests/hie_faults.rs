@@ -61,7 +61,7 @@ async fn rate_limited_read_waits_for_retry_after_seconds() {
         .send()
         .await
         .unwrap();
-    assert_eq!(got.resource.id.unwrap().as_str(), "p1");
+    assert_eq!(got.into_resource().id.unwrap().as_str(), "p1");
     let reqs = s.requests();
     assert_eq!(reqs.len(), 2, "one retry");
     let gap = gaps(&reqs)[0];
@@ -477,7 +477,7 @@ async fn update_sends_if_match_prefer_and_fhir_headers() {
         .unwrap();
     assert_eq!(w.kind, hie_vc::hie::WriteKind::Updated);
     assert_eq!(w.version_id.as_deref(), Some("2"));
-    assert!(w.resource.is_none());
+    assert!(w.resource().is_none());
     let r = &s.requests()[0];
     assert_eq!(r.method, "PUT");
     assert_eq!(r.target, "/Patient/p1");
@@ -721,7 +721,7 @@ async fn oauth2_refreshes_once_after_a_401() {
     assert_eq!(s.count("/token"), 2, "one token, one refresh");
     // The refreshed token is cached.
     let got = c.read::<Patient>("p1").send().await.unwrap();
-    assert_eq!(got.resource.id.unwrap().as_str(), "p1");
+    assert_eq!(got.into_resource().id.unwrap().as_str(), "p1");
     assert_eq!(s.count("/token"), 2);
 
     // A 401 that persists after the refresh is reported, after exactly one refresh.

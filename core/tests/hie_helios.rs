@@ -148,20 +148,20 @@ async fn create_read_vread() {
         .as_deref()
         .unwrap()
         .contains(&format!("Patient/{id}")));
-    let stored = w.resource.expect("return=representation");
+    let stored = w.into_resource().expect("return=representation");
     assert_eq!(stored.id.as_ref().unwrap().as_str(), id);
 
     let read = c.read::<Patient>(&id).send().await.unwrap();
     assert_eq!(
-        read.resource.name[0].family.as_deref(),
+        read.resource().name[0].family.as_deref(),
         Some(family.as_str())
     );
     assert_eq!(read.version_id.as_deref(), Some("1"));
     // An element the model does not know survived the server round trip (Helios keeps them).
-    assert!(fhir::to_json(&read.resource).contains("x-unknown-element"));
+    assert!(fhir::to_json(read.resource()).contains("x-unknown-element"));
 
     let v1 = c.vread::<Patient>(&id, "1").send().await.unwrap();
-    assert_eq!(v1.resource.id.unwrap().as_str(), id);
+    assert_eq!(v1.into_resource().id.unwrap().as_str(), id);
     let err = c.vread::<Patient>(&id, "99").send().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     let err = c
@@ -185,7 +185,7 @@ async fn update_as_create_then_update_with_if_match() {
     );
     assert_eq!(w.version_id.as_deref(), Some("1"));
 
-    let mut p = c.read::<Patient>(&id).send().await.unwrap().resource;
+    let mut p = c.read::<Patient>(&id).send().await.unwrap().into_resource();
     p.active = Some(false);
     let w = c.update(p.clone()).if_match_current().send().await.unwrap();
     assert_eq!((w.status, w.kind), (200, WriteKind::Updated));
@@ -211,7 +211,7 @@ async fn update_as_create_then_update_with_if_match() {
         .await
         .unwrap();
     assert_eq!(w.version_id.as_deref(), Some("3"));
-    assert!(w.resource.is_none(), "return=minimal: no body");
+    assert!(w.resource().is_none(), "return=minimal: no body");
 }
 
 #[tokio::test]
@@ -402,7 +402,12 @@ async fn transaction_of_puts_schedule_and_slot() {
         assert_eq!(e.version_id.as_deref(), Some("1"));
     }
     assert_eq!(out.entries[1].id.as_deref(), Some(slt_id.as_str()));
-    let stored = c.read::<Slot>(&slt_id).send().await.unwrap().resource;
+    let stored = c
+        .read::<Slot>(&slt_id)
+        .send()
+        .await
+        .unwrap()
+        .into_resource();
     let (q, _) = SlotQuota::read(&stored).unwrap();
     assert_eq!(
         (q.quota, q.available),
@@ -505,11 +510,11 @@ async fn vc_flow_conveniences() {
         .build()
         .unwrap();
     // Booking: the Appointment and the Slot (available 2 → 1, If-Match on its version).
-    let stored_slot = c.read::<Slot>(&slt).send().await.unwrap().resource;
+    let stored_slot = c.read::<Slot>(&slt).send().await.unwrap().into_resource();
     let booking = booking_bundle(&appt, &stored_slot, QuotaWire::Integer, None).unwrap();
     let out = c.send_booking_bundle(booking).send().await.unwrap();
     assert!(out.is_success(), "{:?}", out.failures().next());
-    let after = c.read::<Slot>(&slt).send().await.unwrap().resource;
+    let after = c.read::<Slot>(&slt).send().await.unwrap().into_resource();
     assert_eq!(SlotQuota::read(&after).unwrap().0.available, 1);
     // The same booking again carries a stale If-Match on the Slot: refused as a whole.
     let again = booking_bundle(&appt, &stored_slot, QuotaWire::Integer, None).unwrap();
@@ -565,7 +570,12 @@ async fn vc_flow_conveniences() {
         .await
         .unwrap();
     assert_eq!(w.kind, WriteKind::Updated);
-    let now = c.read::<Encounter>(&enc_id).send().await.unwrap().resource;
+    let now = c
+        .read::<Encounter>(&enc_id)
+        .send()
+        .await
+        .unwrap()
+        .into_resource();
     assert_eq!(now.status, Some(EncounterStatus::Finished));
 }
 
@@ -578,7 +588,7 @@ async fn dynamic_resources_and_typed_errors() {
     let w = c.update(r).send().await.unwrap();
     assert!(w.created());
     let back = c.read_type("Patient", &id).send().await.unwrap();
-    assert_eq!(back.resource.resource_type(), "Patient");
+    assert_eq!(back.resource().resource_type(), "Patient");
     let page = c
         .search_type("Patient")
         .param("_id", &id)

@@ -45,7 +45,12 @@ async fn scheduling_and_booking_transactions() {
     );
 
     // Booking: the Appointment and the Slot with one place less, If-Match on the Slot.
-    let slot_now = client.read::<Slot>("sl-1").send().await.unwrap().resource;
+    let slot_now = client
+        .read::<Slot>("sl-1")
+        .send()
+        .await
+        .unwrap()
+        .into_resource();
     let appt = vci_appointment("a-book", "p1");
     let b = booking_bundle(&appt, &slot_now, QuotaWire::Integer, None).unwrap();
     let out = client.send_booking_bundle(b).send().await.unwrap();

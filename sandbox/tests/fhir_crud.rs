@@ -26,19 +26,19 @@ async fn create_read_vread_update_delete_history() {
         .as_deref()
         .unwrap()
         .ends_with(&format!("/fhir/Patient/{id}/_history/1")));
-    assert!(created.resource.is_some());
+    assert!(created.resource().is_some());
 
     // read.
     let read = client.read::<Patient>(&id).send().await.unwrap();
     assert_eq!(read.etag.as_deref(), Some("W/\"1\""));
     assert_eq!(
-        read.resource.identifier[0].value.as_deref(),
+        read.resource().identifier[0].value.as_deref(),
         Some("950728106051")
     );
     assert!(read.last_modified.is_some());
 
     // update: 200 and version 2.
-    let mut changed = read.resource.clone();
+    let mut changed = read.resource().clone();
     changed.active = Some(true);
     let updated = client.update(changed).send().await.unwrap();
     assert_eq!(
@@ -48,9 +48,9 @@ async fn create_read_vread_update_delete_history() {
 
     // vread both versions.
     let v1 = client.vread::<Patient>(&id, "1").send().await.unwrap();
-    assert_eq!(v1.resource.active, None);
+    assert_eq!(v1.resource().active, None);
     let v2 = client.vread::<Patient>(&id, "2").send().await.unwrap();
-    assert_eq!(v2.resource.active, Some(true));
+    assert_eq!(v2.resource().active, Some(true));
     let e = client.vread::<Patient>(&id, "9").send().await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
 
@@ -315,7 +315,7 @@ async fn headers_prefer_and_content_types() {
         .send()
         .await
         .unwrap();
-    assert!(w.resource.is_none());
+    assert!(w.resource().is_none());
     assert_eq!(w.version_id.as_deref(), Some("3"));
 
     // Wrong content type: 415; XML only: 406; not FHIR JSON: 400 with a location.

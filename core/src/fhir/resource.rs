@@ -157,6 +157,23 @@ macro_rules! resource_enum {
                 }
             }
 
+            impl From<Box<$variant>> for Resource {
+                fn from(r: Box<$variant>) -> Self {
+                    Self::$variant(r)
+                }
+            }
+
+            /// Keeps the box the resource holds (no copy of the content).
+            impl TryFrom<Resource> for Box<$variant> {
+                type Error = Resource;
+                fn try_from(r: Resource) -> Result<Self, Resource> {
+                    match r {
+                        Resource::$variant(v) => Ok(v),
+                        other => Err(other),
+                    }
+                }
+            }
+
             impl<'a> TryFrom<&'a Resource> for &'a $variant {
                 type Error = ();
                 fn try_from(r: &'a Resource) -> Result<Self, ()> {

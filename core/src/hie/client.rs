@@ -13,7 +13,7 @@ use super::crud::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
 use super::history::HistoryRequest;
 use super::resource::{FhirResource, TypedResource};
 use super::search::SearchRequest;
-use super::transport::{Call, CallOptions, Reply, Transport};
+use super::transport::{Call, CallOptions, Exchange, Reply, Transport};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, Bundle, BundleType, FhirRoot, ReadMode, ReadOptions, Resource};
 use crate::mycore::Validator;
@@ -82,7 +82,7 @@ pub(crate) use call_options;
 ///         .auth(Auth::bearer("token-from-hie"))
 ///         .build()?,
 /// )?;
-/// let appt = client.read::<Appointment>("appt-1").send().await?.resource;
+/// let appt = client.read::<Appointment>("appt-1").send().await?.into_resource();
 /// # let _ = appt; Ok(()) }
 /// ```
 #[derive(Clone)]
@@ -253,8 +253,10 @@ impl HieClient {
         })
     }
 
-    pub(crate) async fn execute(&self, call: Call) -> Result<Reply> {
-        self.inner.transport.execute(call).await
+    /// The transport's future itself, not an `async` layer around it (see
+    /// `crate::http::Engine::send`).
+    pub(crate) fn execute(&self, call: Call) -> Exchange {
+        self.inner.transport.execute(call)
     }
 
     /// Client-side MY Core validation of what is about to be sent.
@@ -354,6 +356,57 @@ mod tests {
         // Clones share one state.
         let d = c.clone();
         assert!(Arc::ptr_eq(&c.inner, &d.inner));
+    }
+
+    /// A request's future is copied into every caller's own, and its result moved out through
+    /// each layer: kept small, a PUT touches a few cache lines instead of several KB of cold
+    /// memory (issue 10 §6, bench/RESULTS.md). These bounds hold in debug and release builds
+    /// (the futures are 90-140 bytes); an `async fn send(self)` (0.6-1.1 KB), or a result
+    /// holding an Appointment inline (2.1 KB), breaks them.
+    #[test]
+    fn request_futures_and_results_stay_small() {
+        use crate::fhir::Appointment;
+        use crate::hie::{Fetched, Written};
+        use std::mem::{size_of, size_of_val};
+        let c = HieClient::new(HieConfig::builder("http://127.0.0.1:9/").build().unwrap()).unwrap();
+        let appt = Appointment {
+            id: crate::fhir::Id::new("a1").ok(),
+            ..Appointment::default()
+        };
+        let put = c.put_appointment(appt.clone()).send();
+        assert!(
+            size_of_val(&put) <= 192,
+            "update: {} bytes",
+            size_of_val(&put)
+        );
+        let create = c.create(appt).send();
+        assert!(
+            size_of_val(&create) <= 192,
+            "create: {}",
+            size_of_val(&create)
+        );
+        let read = c.read::<Appointment>("a1").send();
+        assert!(size_of_val(&read) <= 192, "read: {}", size_of_val(&read));
+        let delete = c.delete::<Appointment>("a1").send();
+        assert!(
+            size_of_val(&delete) <= 192,
+            "delete: {}",
+            size_of_val(&delete)
+        );
+        assert!(size_of::<Written<Appointment>>() <= 256);
+        assert!(size_of::<Fetched<Appointment>>() <= 160);
+        // The engine's own future is boxed once per call; it only grows with what it awaits.
+        let call = c
+            .call(
+                Method::PUT,
+                "Appointment/a1",
+                "update",
+                String::new(),
+                Default::default(),
+            )
+            .unwrap();
+        let engine = c.inner.transport.engine_future_size(call);
+        assert!(engine <= 3072, "engine: {engine} bytes");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The instance interactions: create (plain and conditional), read, vread, update (plain,
 //! version-aware, as create) and delete, with what the server said about each.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use bytes::Bytes;
@@ -15,7 +16,7 @@ use super::params::SearchParams;
 use super::resource::{
     check_id, check_type, etag_version, if_match_value, FhirResource, ResourceLocation,
 };
-use super::transport::{CallOptions, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
+use super::transport::{CallOptions, Exchange, Reply, FHIR_JSON, IF_NONE_EXIST, PREFER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::{self, FhirType, OperationOutcome, ReadWarning, Resource};
 
@@ -70,11 +71,12 @@ pub struct Written<T> {
     pub etag: Option<String>,
     /// The `Last-Modified` header.
     pub last_modified: Option<String>,
-    /// The resource as stored, when the server returned it (`Prefer: return=representation`).
-    #[serde(serialize_with = "fhir::embed::option")]
-    pub resource: Option<T>,
-    /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
-    pub outcome: Option<OperationOutcome>,
+    /// Boxed, so the result stays small to move whatever `T` is (an Appointment is 1.3 KB, and
+    /// most writes return none): see [`Written::resource`].
+    #[serde(serialize_with = "embed_option_box")]
+    pub(crate) resource: Option<Box<T>>,
+    /// Boxed for the same reason: see [`Written::outcome`].
+    pub(crate) outcome: Option<Box<OperationOutcome>>,
     /// What was off in the returned resource (read leniently).
     pub warnings: Vec<ReadWarning>,
     /// The write succeeded but the returned body could not be read. Kept here rather than
@@ -83,6 +85,22 @@ pub struct Written<T> {
     pub body_error: Option<std::sync::Arc<crate::Error>>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+// serde hands `serialize_with` the field as declared, hence `&Box`.
+#[allow(clippy::borrowed_box)]
+fn embed_box<T: FhirType, S: serde::Serializer>(
+    v: &Box<T>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    fhir::embed::one(&**v, s)
+}
+
+fn embed_option_box<T: FhirType, S: serde::Serializer>(
+    v: &Option<Box<T>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&v.as_deref().map(fhir::embed::Fhir), s)
 }
 
 fn shared_error<S: serde::Serializer>(
@@ -97,6 +115,26 @@ impl<T> Written<T> {
     pub fn created(&self) -> bool {
         self.kind == WriteKind::Created
     }
+    /// The resource as stored, when the server returned it (`Prefer: return=representation`).
+    pub fn resource(&self) -> Option<&T> {
+        self.resource.as_deref()
+    }
+    /// The returned resource, to change in place.
+    pub fn resource_mut(&mut self) -> Option<&mut T> {
+        self.resource.as_deref_mut()
+    }
+    /// Takes the returned resource out, leaving none.
+    pub fn take_resource(&mut self) -> Option<T> {
+        self.resource.take().map(|b| *b)
+    }
+    /// The returned resource, when there is one (the rest of the result dropped).
+    pub fn into_resource(self) -> Option<T> {
+        self.resource.map(|b| *b)
+    }
+    /// The OperationOutcome the server returned (`Prefer: return=OperationOutcome`, or hints).
+    pub fn outcome(&self) -> Option<&OperationOutcome> {
+        self.outcome.as_deref()
+    }
 }
 
 /// The result of a read or vread. JSON (camelCase): `{"resource", "etag", "versionId",
@@ -105,9 +143,9 @@ impl<T> Written<T> {
 #[serde(rename_all = "camelCase", bound(serialize = "T: FhirType"))]
 #[non_exhaustive]
 pub struct Fetched<T> {
-    /// The resource.
-    #[serde(serialize_with = "fhir::embed::one")]
-    pub resource: T,
+    /// Boxed, so the result stays small to move whatever `T` is: see [`Fetched::resource`].
+    #[serde(serialize_with = "embed_box")]
+    pub(crate) resource: Box<T>,
     /// The `ETag` header.
     pub etag: Option<String>,
     /// The version (from `ETag`, else `meta.versionId`).
@@ -118,6 +156,22 @@ pub struct Fetched<T> {
     pub warnings: Vec<ReadWarning>,
     /// The `X-Request-Id` of the request.
     pub request_id: String,
+}
+
+impl<T> Fetched<T> {
+    /// The resource read.
+    pub fn resource(&self) -> &T {
+        &self.resource
+    }
+    /// The resource read, to change in place (e.g. before an update with
+    /// [`UpdateRequest::if_match`] on [`Fetched::version_id`]).
+    pub fn resource_mut(&mut self) -> &mut T {
+        &mut self.resource
+    }
+    /// The resource read (the rest of the result dropped).
+    pub fn into_resource(self) -> T {
+        *self.resource
+    }
 }
 
 /// The result of a delete. JSON (camelCase): `{"status", "outcome", "requestId"}`.
@@ -166,9 +220,11 @@ fn written<T: FhirResource>(
         outcome: None,
         warnings: Vec::new(),
         body_error: None,
-        request_id: reply.request_id.clone(),
+        // Moved in from the reply once the body is read (its errors name it too).
+        request_id: String::new(),
     };
     if reply.body.iter().all(u8::is_ascii_whitespace) {
+        out.request_id = reply.request_id;
         return out;
     }
     match client.decode::<Resource>(&reply, &what) {
@@ -176,9 +232,9 @@ fn written<T: FhirResource>(
             out.warnings = read.warnings;
             match read.value {
                 Resource::OperationOutcome(o) if T::TYPE != Some("OperationOutcome") => {
-                    out.outcome = Some(*o)
+                    out.outcome = Some(o)
                 }
-                r => match T::from_resource(r) {
+                r => match T::from_resource_boxed(r) {
                     Ok(t) => {
                         out.id = out.id.or_else(|| t.logical_id());
                         out.version_id = out.version_id.or_else(|| t.version_id());
@@ -195,7 +251,7 @@ fn written<T: FhirResource>(
                                 ),
                             )
                             .with_location("resourceType")
-                            .with_request_id(out.request_id.clone()),
+                            .with_request_id(reply.request_id.clone()),
                         ))
                     }
                 },
@@ -203,6 +259,7 @@ fn written<T: FhirResource>(
         }
         Err(e) => out.body_error = Some(std::sync::Arc::new(e)),
     }
+    out.request_id = reply.request_id;
     out
 }
 
@@ -215,6 +272,38 @@ fn body_of(client: &HieClient, resource: &Resource, validate: Option<bool>) -> R
 fn prefer_header(prefer: Option<Prefer>) -> Option<HeaderValue> {
     prefer.map(|p| HeaderValue::from_static(p.header_value()))
 }
+
+/// The future of a call already made (`started`: its exchange, the client, and what `finish`
+/// needs of the call): awaits the reply and hands it to `finish`.
+///
+/// The request builders check, serialise and make their call in a plain `fn` and return this:
+/// an `async fn send(self)` would keep the builder and the call it built (~700 bytes, an
+/// Appointment update's future was 1 KB) in its future, which every caller copies into its own
+/// (issue 10 §6). This one holds the boxed exchange, the client and `C`.
+async fn then_finish<C, R>(
+    started: Started<C>,
+    finish: impl FnOnce(&HieClient, Reply, C) -> Result<R>,
+) -> Result<R> {
+    let (exchange, client, context) = started?;
+    let reply = exchange.await?;
+    finish(&client, reply, context)
+}
+
+/// A write's [`then_finish`]: its [`Written`], of the kind `kind` tells from the status.
+fn then_written<T: FhirResource, C: Send + 'static>(
+    started: Started<C>,
+    kind: fn(u16, &C) -> WriteKind,
+    what: fn(&C) -> String,
+) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+    then_finish(started, move |client, reply, context| {
+        let kind = kind(reply.status, &context);
+        Ok(written(client, reply, kind, || what(&context)))
+    })
+}
+
+/// What a request builder's `start` gives: the call under way, the client, and what the
+/// result is built with.
+type Started<C> = Result<(Exchange, HieClient, C)>;
 
 /// A `create` (`POST [base]/[type]`), optionally conditional (`If-None-Exist`).
 #[derive(Debug)]
@@ -261,7 +350,26 @@ impl<T: FhirResource> CreateRequest<T> {
     call_options!();
 
     /// Sends the create.
-    pub async fn send(self) -> Result<Written<T>> {
+    ///
+    /// The resource is checked (MY Core validation unless turned off), serialised and given
+    /// its request id when `send` is called; the returned future makes the exchange. Errors
+    /// of either step come from the future.
+    pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+        then_written(
+            self.start(),
+            |status, (_, conditional)| {
+                if status == 201 || !conditional {
+                    WriteKind::Created
+                } else {
+                    WriteKind::Existing
+                }
+            },
+            |(rt, _)| format!("create {rt}"),
+        )
+    }
+
+    /// The checks, the body and the call; what `send`'s future finishes with.
+    fn start(self) -> Started<(String, bool)> {
         let rt = self.resource.resource_type().to_owned();
         check_type(&rt)?;
         let body = body_of(&self.client, &self.resource, self.validate)?;
@@ -285,15 +393,8 @@ impl<T: FhirResource> CreateRequest<T> {
             call.idempotent = true;
         }
         call.body = Some(body);
-        let reply = self.client.execute(call).await?;
-        let kind = if reply.status == 201 || !conditional {
-            WriteKind::Created
-        } else {
-            WriteKind::Existing
-        };
-        Ok(written(&self.client, reply, kind, || {
-            format!("create {rt}")
-        }))
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, (rt, conditional)))
     }
 }
 
@@ -334,7 +435,27 @@ impl<T: FhirResource> ReadRequest<T> {
 
     /// Sends the read. A deleted resource gives [`ErrorKind::Gone`], an unknown one
     /// [`ErrorKind::NotFound`].
-    pub async fn send(self) -> Result<Fetched<T>> {
+    pub fn send(self) -> impl Future<Output = Result<Fetched<T>>> + Send + 'static {
+        then_finish(self.start(), |client, reply, (path, interaction)| {
+            let read = client.decode::<T>(&reply, || format!("{interaction} {path}"))?;
+            let etag = header(&reply, ETAG);
+            let version_id = etag
+                .as_deref()
+                .and_then(etag_version)
+                .or_else(|| read.value.version_id());
+            Ok(Fetched {
+                resource: Box::new(read.value),
+                etag,
+                version_id,
+                last_modified: header(&reply, LAST_MODIFIED),
+                warnings: read.warnings,
+                request_id: reply.request_id,
+            })
+        })
+    }
+
+    /// The checks and the call; what `send`'s future finishes with.
+    fn start(self) -> Started<(String, &'static str)> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let target = format!("{}/{}", self.resource_type, self.id);
@@ -343,28 +464,13 @@ impl<T: FhirResource> ReadRequest<T> {
                 check_id("version id", v)?;
                 (format!("{target}/_history/{v}"), "vread")
             }
-            None => (target.clone(), "read"),
+            None => (target, "read"),
         };
         let call = self
             .client
             .call(Method::GET, &path, interaction, path.clone(), self.opts)?;
-        let reply = self.client.execute(call).await?;
-        let read = self
-            .client
-            .decode::<T>(&reply, || format!("{interaction} {path}"))?;
-        let etag = header(&reply, ETAG);
-        let version_id = etag
-            .as_deref()
-            .and_then(etag_version)
-            .or_else(|| read.value.version_id());
-        Ok(Fetched {
-            resource: read.value,
-            etag,
-            version_id,
-            last_modified: header(&reply, LAST_MODIFIED),
-            warnings: read.warnings,
-            request_id: reply.request_id,
-        })
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, (path, interaction)))
     }
 }
 
@@ -433,9 +539,28 @@ impl<T: FhirResource> UpdateRequest<T> {
 
     /// Sends the update: [`WriteKind::Created`] for a new id (201), [`WriteKind::Updated`]
     /// otherwise (200).
-    pub async fn send(self) -> Result<Written<T>> {
-        let rt = self.resource.resource_type().to_owned();
-        check_type(&rt)?;
+    ///
+    /// The resource is checked (its id, MY Core validation unless turned off), serialised and
+    /// given its request id when `send` is called; the returned future makes the exchange.
+    /// Errors of either step come from the future.
+    pub fn send(self) -> impl Future<Output = Result<Written<T>>> + Send + 'static {
+        then_written(
+            self.start(),
+            |status, _| {
+                if status == 201 {
+                    WriteKind::Created
+                } else {
+                    WriteKind::Updated
+                }
+            },
+            |path| format!("update {path}"),
+        )
+    }
+
+    /// The checks, the body and the call; what `send`'s future finishes with.
+    fn start(self) -> Started<String> {
+        let rt = self.resource.resource_type();
+        check_type(rt)?;
         let id = self.resource.id().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidInput,
@@ -473,15 +598,8 @@ impl<T: FhirResource> UpdateRequest<T> {
             call.headers.insert(IF_MATCH, v);
         }
         call.body = Some(body);
-        let reply = self.client.execute(call).await?;
-        let kind = if reply.status == 201 {
-            WriteKind::Created
-        } else {
-            WriteKind::Updated
-        };
-        Ok(written(&self.client, reply, kind, || {
-            format!("update {path}")
-        }))
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, path))
     }
 }
 
@@ -508,31 +626,37 @@ impl DeleteRequest {
 
     /// Sends the delete. Later reads of the resource give [`ErrorKind::Gone`]. HIE disables
     /// delete for most source systems ([`ErrorKind::Forbidden`]).
-    pub async fn send(self) -> Result<Deleted> {
+    pub fn send(self) -> impl Future<Output = Result<Deleted>> + Send + 'static {
+        then_finish(self.start(), |client, reply, path| {
+            // The delete happened: an unreadable body only loses the optional outcome.
+            let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                match client
+                    .decode::<Resource>(&reply, || format!("delete {path}"))
+                    .map(|r| r.value)
+                {
+                    Ok(Resource::OperationOutcome(o)) => Some(*o),
+                    _ => None,
+                }
+            };
+            Ok(Deleted {
+                status: reply.status,
+                outcome,
+                request_id: reply.request_id,
+            })
+        })
+    }
+
+    /// The checks and the call; what `send`'s future finishes with.
+    fn start(self) -> Started<String> {
         check_type(&self.resource_type)?;
         check_id("id", &self.id)?;
         let path = format!("{}/{}", self.resource_type, self.id);
         let call = self
             .client
             .call(Method::DELETE, &path, "delete", path.clone(), self.opts)?;
-        let reply = self.client.execute(call).await?;
-        // The delete happened: an unreadable body only loses the optional outcome.
-        let outcome = if reply.body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            match self
-                .client
-                .decode::<Resource>(&reply, || format!("delete {path}"))
-                .map(|r| r.value)
-            {
-                Ok(Resource::OperationOutcome(o)) => Some(*o),
-                _ => None,
-            }
-        };
-        Ok(Deleted {
-            status: reply.status,
-            outcome,
-            request_id: reply.request_id,
-        })
+        let exchange = self.client.execute(call);
+        Ok((exchange, self.client, path))
     }
 }

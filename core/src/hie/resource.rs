@@ -22,6 +22,11 @@ pub trait FhirResource: FhirRoot + Clone + Send + Sync + 'static {
     fn into_resource(self) -> Resource;
     /// Converts back; gives the resource back when it is of another type.
     fn from_resource(resource: Resource) -> std::result::Result<Self, Resource>;
+    /// Converts back into a box: for the typed resources, the box the dynamic resource already
+    /// holds (no copy of the content).
+    fn from_resource_boxed(resource: Resource) -> std::result::Result<Box<Self>, Resource> {
+        Self::from_resource(resource).map(Box::new)
+    }
 }
 
 /// A resource whose type is fixed by its Rust type, so the client can build its URLs
@@ -52,6 +57,11 @@ macro_rules! typed_resources {
             }
             fn from_resource(resource: Resource) -> std::result::Result<Self, Resource> {
                 <$t>::try_from(resource)
+            }
+            fn from_resource_boxed(
+                resource: Resource,
+            ) -> std::result::Result<Box<Self>, Resource> {
+                Box::<$t>::try_from(resource)
             }
         }
         impl TypedResource for $t {
@@ -114,10 +124,11 @@ impl FhirResource for Resource {
 
 /// Checks a resource type name before it goes into a URL (`Patient`, not `../x`).
 pub(crate) fn check_type(name: &str) -> Result<()> {
-    let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_alphanumeric())
-        && name.len() <= 64;
+    // Bytes, not chars: a non-ASCII char's bytes fail these tests as the char would.
+    let b = name.as_bytes();
+    let ok = b.first().is_some_and(u8::is_ascii_uppercase)
+        && b.len() <= 64
+        && b.iter().all(u8::is_ascii_alphanumeric);
     if ok {
         Ok(())
     } else {

@@ -56,16 +56,34 @@ impl AuthState {
         })
     }
 
-    /// The credential for the next attempt.
-    pub(crate) async fn credential(&self) -> Result<Option<Credential>> {
+    /// The credential for the next attempt when it is at hand (none, a static one, a cached
+    /// token still fresh): what nearly every attempt needs, without a future.
+    pub(crate) fn ready(&self) -> Option<Option<Credential>> {
         match self {
-            Self::None => Ok(None),
-            Self::Static(h) => Ok(Some(Credential {
+            Self::None => Some(None),
+            Self::Static(h) => Some(Some(Credential {
                 header: h.clone(),
                 generation: 0,
             })),
-            Self::OAuth2(cache) => cache.credential().await.map(Some),
+            Self::OAuth2(cache) => cache.fresh().map(|t| Some(t.credential())),
         }
+    }
+
+    /// The credential for the next attempt, fetching a token when needed. Boxed: the fetch
+    /// (a lock, then a call of its own) is rare, and inline it would grow every call's future.
+    pub(crate) fn credential(
+        &self,
+    ) -> Pin<Box<dyn Future<Output = Result<Option<Credential>>> + Send + '_>> {
+        Box::pin(async move {
+            match self {
+                Self::None => Ok(None),
+                Self::Static(h) => Ok(Some(Credential {
+                    header: h.clone(),
+                    generation: 0,
+                })),
+                Self::OAuth2(cache) => cache.credential().await.map(Some),
+            }
+        })
     }
 
     /// Whether a 401 can be answered by fetching a new credential.
@@ -85,6 +103,15 @@ struct Token {
     header: HeaderValue,
     refresh_at: Option<Instant>,
     generation: u64,
+}
+
+impl Token {
+    fn credential(&self) -> Credential {
+        Credential {
+            header: self.header.clone(),
+            generation: self.generation,
+        }
+    }
 }
 
 /// The OAuth2 token: cached, refreshed ahead of expiry, fetched by one request at a time.
@@ -152,18 +179,12 @@ impl TokenCache {
 
     async fn credential(&self) -> Result<Credential> {
         if let Some(t) = self.fresh() {
-            return Ok(Credential {
-                header: t.header.clone(),
-                generation: t.generation,
-            });
+            return Ok(t.credential());
         }
         let _flight = self.refresh.lock().await;
         // Another caller may have fetched while this one waited for the lock.
         if let Some(t) = self.fresh() {
-            return Ok(Credential {
-                header: t.header.clone(),
-                generation: t.generation,
-            });
+            return Ok(t.credential());
         }
         let previous = self
             .current
@@ -173,10 +194,7 @@ impl TokenCache {
             .map_or(0, |t| t.generation);
         let token = Arc::new(self.fetch(previous + 1).await?);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&token));
-        Ok(Credential {
-            header: token.header.clone(),
-            generation: token.generation,
-        })
+        Ok(token.credential())
     }
 
     fn invalidate(&self, generation: u64) {

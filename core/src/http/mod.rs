@@ -15,9 +15,13 @@
 //! services ([`JsonCall`]) name an action and never log a URL (paths carry session tokens) or a
 //! body (bodies carry passwords, tokens and patient ids).
 
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::future::Either;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use reqwest::Method;
 use tracing::Instrument;
@@ -140,6 +144,22 @@ pub(crate) trait Service: Sync {
     fn too_large(&self, size: u64, limit: usize) -> Error;
 }
 
+/// A service named by reference (a JSON service's call, the token cache) is the service.
+impl<T: Service + ?Sized> Service for &T {
+    fn span(&self, req: &Request, request_id: &str) -> tracing::Span {
+        (**self).span(req, request_id)
+    }
+    fn http_error(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
+        (**self).http_error(status, headers, body)
+    }
+    fn transport_error(&self, e: reqwest::Error, timeout: Duration) -> Error {
+        (**self).transport_error(e, timeout)
+    }
+    fn too_large(&self, size: u64, limit: usize) -> Error {
+        (**self).too_large(size, limit)
+    }
+}
+
 /// How an engine is set up.
 pub(crate) struct EngineConfig<'a> {
     /// The service's name, for warnings.
@@ -215,7 +235,33 @@ impl Engine {
 
     /// Sends `req`; `Ok` only for a 2xx answer. Retries per [`Repeat`] and the policy, and
     /// refreshes an OAuth2 token once after a 401.
-    pub(crate) async fn send<S: Service>(&self, svc: &S, mut req: Request) -> Result<Reply> {
+    ///
+    /// A plain `fn` returning the one future that does the work, not an `async fn` around it:
+    /// every `async` layer stores its arguments again and is copied whole into its caller's
+    /// state, and these layers (with the FHIR client's two above) made each call's future
+    /// 5.6 KB, copied several times per request into cold memory.
+    pub(crate) fn send<'a, S: Service + 'a>(
+        &'a self,
+        svc: S,
+        req: Request,
+    ) -> impl Future<Output = Result<Reply>> + 'a {
+        start(self, svc, req)
+    }
+
+    /// [`Engine::send`] on an engine held in an `Arc`: the future holds a clone of the `Arc`
+    /// instead of borrowing, so a request builder can hand it back from a plain `fn` (its own
+    /// future then only holds this one, boxed, and not a copy of everything it was built from).
+    pub(crate) fn send_owned<S: Service + 'static>(
+        self: &Arc<Self>,
+        svc: S,
+        req: Request,
+    ) -> impl Future<Output = Result<Reply>> + 'static {
+        start(Arc::clone(self), svc, req)
+    }
+
+    /// Sets the call's `X-Request-Id` (its own, checked, or a fresh one) and joins the engine's
+    /// headers to the request's own; gives the request id.
+    fn prepare(&self, req: &mut Request) -> Result<String> {
         let (request_id, id_header) = match req.request_id.take() {
             Some(id) => {
                 let h = HeaderValue::from_str(&id).map_err(|_| {
@@ -238,105 +284,7 @@ impl Engine {
                 }
             }
         }
-        let span = svc.span(&req, &request_id);
-        self.run(svc, req, request_id).instrument(span).await
-    }
-
-    async fn run<S: Service>(&self, svc: &S, req: Request, request_id: String) -> Result<Reply> {
-        let started = Instant::now();
-        let policy = req.retry.as_ref().unwrap_or(&self.retry);
-        let timeout = req.timeout.unwrap_or(self.timeout);
-        let span = tracing::Span::current();
-        let mut retry = 0u32;
-        let mut attempts = 0u32;
-        let mut refreshed = false;
-        loop {
-            attempts += 1;
-            span.record("attempts", attempts);
-            let (authorization, generation) = match &req.authorization {
-                Some(a) => (Some(a.clone()), 0),
-                None => match self.auth.credential().await {
-                    Ok(Some(c)) => (Some(c.header), c.generation),
-                    Ok(None) => (None, 0),
-                    Err(e) => return Err(e.with_request_id(request_id)),
-                },
-            };
-            let (err, retryable) = match self.attempt(svc, &req, authorization, timeout).await {
-                Ok((status, headers, body)) if (200..300).contains(&status) => {
-                    span.record("status", status);
-                    return Ok(Reply {
-                        status,
-                        headers,
-                        body,
-                        request_id,
-                    });
-                }
-                Ok((401, _, _))
-                    if req.authorization.is_none() && self.auth.refreshable() && !refreshed =>
-                {
-                    // The token may have been revoked or expired early: fetch a new one once.
-                    // A 401 means the request was not processed, so even a POST is resent.
-                    refreshed = true;
-                    self.auth.invalidate(generation);
-                    tracing::info!(target: "hie_vc::http", "401 Unauthorized; refreshing the OAuth2 token once");
-                    continue;
-                }
-                Ok((status, headers, body)) => {
-                    span.record("status", status);
-                    let err = svc.http_error(status, &headers, &body);
-                    // A 5xx whose body names a client error will fail again.
-                    let retryable = policy.retries_status(status)
-                        && err.kind() == ErrorKind::from_status(status)
-                        && match req.repeat {
-                            Repeat::Safe => true,
-                            // 429 and 503 are the server saying it did not act on the request
-                            // (RFC 6585 §4, RFC 9110 §15.6.4) and, with Retry-After, inviting
-                            // the same request again later. Without Retry-After a 503 may come
-                            // from a gateway that lost the upstream mid-request, so it stays
-                            // ambiguous and is not repeated.
-                            Repeat::IfUnprocessed => {
-                                matches!(status, 429 | 503) && err.retry_after().is_some()
-                            }
-                            Repeat::Never => false,
-                        };
-                    (err, retryable)
-                }
-                Err((err, connect)) => {
-                    let retryable = match req.repeat {
-                        Repeat::Safe => match err.kind() {
-                            ErrorKind::Transport => true,
-                            ErrorKind::Timeout => policy.retries_timeouts() || connect,
-                            _ => false,
-                        },
-                        // Only a failed connect proves that no byte of the request left.
-                        Repeat::IfUnprocessed => connect,
-                        Repeat::Never => false,
-                    };
-                    (err, retryable)
-                }
-            };
-            let err = err.with_request_id(request_id.clone());
-            retry += 1;
-            let delay = if retryable {
-                policy.next_delay(retry, started.elapsed(), err.retry_after())
-            } else {
-                None
-            };
-            match delay {
-                Some(delay) => {
-                    tracing::warn!(
-                        target: "hie_vc::http",
-                        retry,
-                        delay_ms = delay.as_millis() as u64,
-                        kind = %err.kind(),
-                        status = err.status(),
-                        "retrying"
-                    );
-                    tokio::time::sleep(delay).await;
-                }
-                None => return Err(err),
-            }
-        }
+        Ok(request_id)
     }
 
     /// One attempt: the status, headers and body of any answer; or the error and whether it
@@ -403,5 +351,140 @@ impl Engine {
             buf.extend_from_slice(&chunk);
         }
         Ok(Bytes::from(buf))
+    }
+}
+
+/// The engine's future for one call: the request id set, the engine's headers joined, then
+/// [`run`] in the call's span. `E` is how the future holds its engine: borrowed (`&Engine`) or
+/// owned (`Arc<Engine>`).
+fn start<E: Deref<Target = Engine>, S: Service>(
+    engine: E,
+    svc: S,
+    mut req: Request,
+) -> impl Future<Output = Result<Reply>> {
+    let request_id = engine.prepare(&mut req);
+    let span = match &request_id {
+        Ok(id) => svc.span(&req, id),
+        Err(_) => tracing::Span::none(),
+    };
+    // A span no subscriber wants is not entered on every poll (~700 instructions per call
+    // when no subscriber is installed).
+    if span.is_disabled() {
+        Either::Left(run(engine, svc, req, request_id, span))
+    } else {
+        Either::Right(run(engine, svc, req, request_id, span.clone()).instrument(span))
+    }
+}
+
+/// The attempts of one call.
+async fn run<E: Deref<Target = Engine>, S: Service>(
+    engine: E,
+    svc: S,
+    req: Request,
+    request_id: Result<String>,
+    // The call's own span (not `Span::current()`, which is the caller's when this one is
+    // disabled).
+    span: tracing::Span,
+) -> Result<Reply> {
+    let request_id = request_id?;
+    let started = Instant::now();
+    let policy = req.retry.as_ref().unwrap_or(&engine.retry);
+    let timeout = req.timeout.unwrap_or(engine.timeout);
+    let mut retry = 0u32;
+    let mut attempts = 0u32;
+    let mut refreshed = false;
+    loop {
+        attempts += 1;
+        span.record("attempts", attempts);
+        let (authorization, generation) = match &req.authorization {
+            Some(a) => (Some(a.clone()), 0),
+            None => {
+                let credential = match engine.auth.ready() {
+                    Some(ready) => Ok(ready),
+                    None => engine.auth.credential().await,
+                };
+                match credential {
+                    Ok(Some(c)) => (Some(c.header), c.generation),
+                    Ok(None) => (None, 0),
+                    Err(e) => return Err(e.with_request_id(request_id)),
+                }
+            }
+        };
+        let (err, retryable) = match engine.attempt(&svc, &req, authorization, timeout).await {
+            Ok((status, headers, body)) if (200..300).contains(&status) => {
+                span.record("status", status);
+                return Ok(Reply {
+                    status,
+                    headers,
+                    body,
+                    request_id,
+                });
+            }
+            Ok((401, _, _))
+                if req.authorization.is_none() && engine.auth.refreshable() && !refreshed =>
+            {
+                // The token may have been revoked or expired early: fetch a new one once.
+                // A 401 means the request was not processed, so even a POST is resent.
+                refreshed = true;
+                engine.auth.invalidate(generation);
+                tracing::info!(target: "hie_vc::http", "401 Unauthorized; refreshing the OAuth2 token once");
+                continue;
+            }
+            Ok((status, headers, body)) => {
+                span.record("status", status);
+                let err = svc.http_error(status, &headers, &body);
+                // A 5xx whose body names a client error will fail again.
+                let retryable = policy.retries_status(status)
+                    && err.kind() == ErrorKind::from_status(status)
+                    && match req.repeat {
+                        Repeat::Safe => true,
+                        // 429 and 503 are the server saying it did not act on the request
+                        // (RFC 6585 §4, RFC 9110 §15.6.4) and, with Retry-After, inviting
+                        // the same request again later. Without Retry-After a 503 may come
+                        // from a gateway that lost the upstream mid-request, so it stays
+                        // ambiguous and is not repeated.
+                        Repeat::IfUnprocessed => {
+                            matches!(status, 429 | 503) && err.retry_after().is_some()
+                        }
+                        Repeat::Never => false,
+                    };
+                (err, retryable)
+            }
+            Err((err, connect)) => {
+                let retryable = match req.repeat {
+                    Repeat::Safe => match err.kind() {
+                        ErrorKind::Transport => true,
+                        ErrorKind::Timeout => policy.retries_timeouts() || connect,
+                        _ => false,
+                    },
+                    // Only a failed connect proves that no byte of the request left.
+                    Repeat::IfUnprocessed => connect,
+                    Repeat::Never => false,
+                };
+                (err, retryable)
+            }
+        };
+        let err = err.with_request_id(request_id.clone());
+        retry += 1;
+        let delay = if retryable {
+            policy.next_delay(retry, started.elapsed(), err.retry_after())
+        } else {
+            None
+        };
+        match delay {
+            Some(delay) => {
+                tracing::warn!(
+                    target: "hie_vc::http",
+                    retry,
+                    delay_ms = delay.as_millis() as u64,
+                    kind = %err.kind(),
+                    status = err.status(),
+                    "retrying"
+                );
+                // Boxed: inline, the timer would grow every call's future for the rare retry.
+                Box::pin(tokio::time::sleep(delay)).await;
+            }
+            None => return Err(err),
+        }
     }
 }

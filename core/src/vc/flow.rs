@@ -159,7 +159,7 @@ impl VirtualConsultation {
             .send()
             .await
             .map_err(fail)?;
-        let mut slot = fetched.resource;
+        let mut slot = *fetched.resource;
         if let (Some(v), Some(meta)) = (fetched.version_id.as_deref(), slot.meta.as_mut()) {
             if meta.version_id.is_none() {
                 meta.version_id = Id::new(v).ok();
@@ -309,7 +309,7 @@ impl VirtualConsultation {
             .send()
             .await
             .map_err(|e| progress.fail(Step::FinishEncounter, e))?;
-        let mut enc = current.resource;
+        let mut enc = *current.resource;
         if let (Some(v), Some(meta)) = (current.version_id.as_deref(), enc.meta.as_mut()) {
             if meta.version_id.is_none() {
                 meta.version_id = Id::new(v).ok();

@@ -37,7 +37,7 @@ pub(crate) async fn resolve_patient(
             }
         }
     }
-    Ok(hie.read::<Patient>(id).send().await?.resource)
+    Ok(hie.read::<Patient>(id).send().await?.into_resource())
 }
 
 /// The Patient references of every Appointment of a VCE session (the same vc-token).
