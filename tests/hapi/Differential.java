@@ -72,6 +72,21 @@ public class Differential {
                 new InMemoryTerminologyServerValidationSupport(ctx),
                 new CommonCodeSystemsTerminologyService(ctx),
                 unknown);
+        // Snapshots once, up front, stored with the profiles: generated lazily they are made
+        // again for every resource validated (seconds each).
+        ca.uhn.fhir.context.support.ValidationSupportContext vctx =
+                new ca.uhn.fhir.context.support.ValidationSupportContext(chain);
+        SnapshotGeneratingValidationSupport snap = new SnapshotGeneratingValidationSupport(ctx);
+        for (Object r : new ArrayList<Object>(igSupport.fetchAllStructureDefinitions())) {
+            StructureDefinition sd = (StructureDefinition) r;
+            if (!sd.hasSnapshot()) {
+                StructureDefinition full = (StructureDefinition) snap.generateSnapshot(vctx, sd, sd.getUrl(), null, sd.getName());
+                if (full != null) {
+                    igSupport.addStructureDefinition(full);
+                }
+            }
+        }
+        chain.invalidateCaches();
         FhirInstanceValidator module = new FhirInstanceValidator(chain);
         module.setAnyExtensionsAllowed(true);
         FhirValidator validator = ctx.newValidator().registerValidatorModule(module);

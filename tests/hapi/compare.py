@@ -7,8 +7,7 @@ usage: compare.py HAPI.jsonl OURS.jsonl ALLOW.json [--table OUT.md]
 
 A HAPI error must be matched by an error of ours at the same element (locations compared
 without array indices and choice types; HAPI's cardinality errors, which it reports at the
-parent, at the element its message names; one located inside the other counts, below the
-resource root). Each error of ours must be matched by a HAPI error, or be a named workflow rule
+parent, at the element its message names; see `matches`). Each error of ours must be matched by a HAPI error, or be a named workflow rule
 (a rule id not starting with `profile-`). Anything else is a disagreement, allowed only by an
 entry of ALLOW.json (each says why)."""
 
@@ -29,7 +28,7 @@ def norm(loc):
 def hapi_location(i):
     """Where a HAPI issue is: its location, or for a cardinality error the element named."""
     loc = i["location"]
-    m = re.match(r"^([A-Za-z0-9_.:\[\]-]+): (minimum|maximum) required", i["message"])
+    m = re.match(r"^([A-Za-z0-9_.:\[\]-]+): (minimum required|max allowed)", i["message"])
     if m and i["messageId"].startswith("Validation_VAL_Profile_M"):
         element = re.sub(r":[A-Za-z0-9_-]+", "", m.group(1))
         base = norm(loc)
@@ -48,12 +47,19 @@ def inside(a, b):
     """a is b or an element below it (b has at least two steps: not a resource root)."""
     if a == b:
         return True
-    steps = [s for s in b.split(".") if s not in ("entry", "resource", "Bundle")]
-    return len(steps) >= 2 and a.startswith(b + ".")
+    # Below the root: a resource's root is `Type`, a Bundle entry's `Bundle.entry.resource`.
+    if b.startswith("Bundle.entry.resource"):
+        below_root = len(b.split(".")) > 3
+    else:
+        below_root = len(b.split(".")) >= 2
+    return below_root and a.startswith(b + ".")
 
 
-def matches(h, o):
-    return inside(h, o) or inside(o, h)
+def matches(h, o, issue):
+    """HAPI's error at h is ours at o: the same element, ours inside it (HAPI names the
+    CodeableConcept, we the coding's code), or HAPI's inside ours when ours enforces a profile
+    element (a workflow rule naming the element a profile rule constrains below)."""
+    return inside(o, h) or (inside(h, o) and (issue.get("profile") or issue["rule"].startswith("profile-")))
 
 
 def allowed(allow, side, issue, loc):
@@ -106,7 +112,7 @@ def main():
         stats["files"] += 1
         for i, hl in zip(h_errs, h_locs):
             stats["hapi errors"] += 1
-            if any(matches(hl, ol) for ol in o_locs):
+            if any(matches(hl, ol, oi) for ol, oi in zip(o_locs, o_errs)):
                 stats["hapi errors matched by ours"] += 1
                 continue
             a = allowed(allow, "hapi", i, hl)
@@ -118,7 +124,7 @@ def main():
                 failures.append(f"{file}: HAPI error ours lacks: {hl}: [{i['messageId']}] {i['message'][:200]}")
         for i, ol in zip(o_errs, o_locs):
             stats["our errors"] += 1
-            if any(matches(hl, ol) for hl in h_locs):
+            if any(matches(hl, ol, i) for hl in h_locs):
                 stats["our errors matched by HAPI"] += 1
                 by_rule[i["rule"]] += 1
                 continue

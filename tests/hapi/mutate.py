@@ -214,7 +214,9 @@ BY_TYPE = {
         ("simple-register-name-twice", lambda r: sub_ext(EXT_SIMPLE_REGISTER, "name", lambda s: None)(r)
          and dup_sub(r, EXT_SIMPLE_REGISTER, "name")),
         ("status-booked", set_value("status", "booked")),
-        ("cancelationReason-added", lambda r: r.update({"cancelationReason": {"coding": [{"system": MY + "/CodeSystem/x", "code": "c"}]}}) or True),
+        # Cancelled, with a reason: the reason's required binding is to a value set the IG does
+        # not publish.
+        ("cancelled-with-reason", lambda r: r.update({"status": "cancelled", "cancelationReason": {"coding": [{"system": MY + "/CodeSystem/x", "code": "c"}]}}) or True),
     ],
     "Encounter": [
         ("drop-class", drop("class")),
