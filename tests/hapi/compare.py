@@ -40,6 +40,13 @@ def hapi_location(i):
             parent_elem = rt + ("." + parent_elem if parent_elem else "")
         rest = element[len(parent_elem):] if element.startswith(parent_elem) else "." + element.split(".")[-1]
         return base + rest
+    m = re.match(r"^Slice '([A-Za-z0-9_.:-]+)' for extension", i["message"])
+    if m and i["messageId"] == "Validation_VAL_Profile_Minimum_SLICE_EXT":
+        # Reported at the resource; the element is the sliced one (`Slot.extension`).
+        element = re.sub(r":[A-Za-z0-9_-]+", "", m.group(1))
+        base = norm(loc)
+        rest = element[element.index("."):] if "." in element else ""
+        return (base if base.startswith("Bundle.entry.resource") else element.split(".")[0]) + rest
     return norm(loc)
 
 

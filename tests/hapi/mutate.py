@@ -239,7 +239,8 @@ BY_TYPE = {
     "Schedule": [
         ("drop-schedule-type", drop_ext(EXT_SCHEDULE_TYPE)),
         ("schedule-type-twice", dup_ext(EXT_SCHEDULE_TYPE)),
-        ("schedule-type-unknown", lambda r: set_code(("extension",), code="weekly")(r) if any(e.get("url") == EXT_SCHEDULE_TYPE for e in r.get("extension", [])) else False),
+        ("schedule-type-unknown", schedule_type_code("weekly")),
+        ("schedule-type-public", schedule_type_code("public")),
         ("schedule-type-as-coding", ext_value(EXT_SCHEDULE_TYPE, "valueCoding", {"system": CS["schedule-type"], "code": "internal"})),
         ("schedule-type-as-string", ext_value(EXT_SCHEDULE_TYPE, "valueString", "internal")),
         ("drop-actor", drop("actor")),
@@ -263,6 +264,17 @@ BY_TYPE = {
         ("drop-all-extensions", drop("extension")),
     ],
 }
+
+
+def schedule_type_code(code):
+    def m(r):
+        for e in r.get("extension", []):
+            if e.get("url") == EXT_SCHEDULE_TYPE and e.get("valueCodeableConcept", {}).get("coding"):
+                e["valueCodeableConcept"]["coding"][0]["code"] = code
+                return True
+        return False
+
+    return m
 
 
 def dup_sub(r, url, sub):
