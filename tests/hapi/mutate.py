@@ -184,6 +184,17 @@ def add_vc_token_twice(r):
     return True
 
 
+def schedule_type_code(code):
+    def m(r):
+        for e in r.get("extension", []):
+            if e.get("url") == EXT_SCHEDULE_TYPE and e.get("valueCodeableConcept", {}).get("coding"):
+                e["valueCodeableConcept"]["coding"][0]["code"] = code
+                return True
+        return False
+
+    return m
+
+
 COMMON = [
     ("drop-serviceType", drop("serviceType")),
     ("drop-serviceCategory", drop("serviceCategory")),
@@ -264,17 +275,6 @@ BY_TYPE = {
         ("drop-all-extensions", drop("extension")),
     ],
 }
-
-
-def schedule_type_code(code):
-    def m(r):
-        for e in r.get("extension", []):
-            if e.get("url") == EXT_SCHEDULE_TYPE and e.get("valueCodeableConcept", {}).get("coding"):
-                e["valueCodeableConcept"]["coding"][0]["code"] = code
-                return True
-        return False
-
-    return m
 
 
 def dup_sub(r, url, sub):

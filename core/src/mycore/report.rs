@@ -198,23 +198,8 @@ impl Report {
             profile: None,
         });
     }
-    pub(crate) fn push_profile(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        rule: &'static str,
-        location: String,
-        message: String,
-        profile: ProfileRef,
-    ) {
-        self.issues.push(Issue {
-            severity,
-            code,
-            rule,
-            location,
-            message,
-            profile: Some(profile),
-        });
+    pub(crate) fn push_issue(&mut self, issue: Issue) {
+        self.issues.push(issue);
     }
 }
 

@@ -7,7 +7,7 @@ use super::{
     code_system, extension, profile_of, Binding, Rule, Slice, Strength, ValueSet, VALUE_SETS,
 };
 use crate::fhir::node::{Child, Node, Walk};
-use crate::mycore::report::{ProfileRef, Report, Severity};
+use crate::mycore::report::{Issue, ProfileRef, Report, Severity};
 
 /// A profile finding a workflow rule already reports in its own words: the profile's issue is
 /// attached to the workflow one instead of being added (e.g. slot-quota numbers sent as
@@ -74,7 +74,6 @@ fn same_element(a: &str, b: &str) -> bool {
 }
 
 impl Ctx<'_, '_> {
-    #[allow(clippy::too_many_arguments)]
     fn emit(
         &mut self,
         severity: Severity,
@@ -123,8 +122,14 @@ impl Ctx<'_, '_> {
                 return;
             }
         }
-        self.report
-            .push_profile(severity, code, rule, location, message, source);
+        self.report.push_issue(Issue {
+            severity,
+            code,
+            rule,
+            location,
+            message,
+            profile: Some(source),
+        });
     }
 }
 
