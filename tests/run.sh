@@ -49,6 +49,9 @@ apt_install() {
 
 prerequisites() {
     apt_install kcat libsasl2-dev || return 1
+    # Kafka's and HAPI FHIR's jars come from Maven Central through mvn; HAPI runs on a JDK 17+
+    command -v mvn >/dev/null 2>&1 || apt_install maven || return 1
+    command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless || return 1
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
 }
 
@@ -222,6 +225,7 @@ if [[ -n ${HIEVC_NO_SERVICES:-} ]]; then
 else
     step "C ABI: header, C (ASan), Java FFM, C# on Mono" tests/ffi.sh
 fi
+step "MY Core validation vs HAPI FHIR's validator (differential)" tests/hapi/run.sh
 step "fuzz json_decoder (${HIEVC_FUZZ_SECONDS:-60} s)" fuzz
 
 echo

@@ -21,6 +21,13 @@ fn bench(c: &mut Criterion) {
                 mycore::validate(&r.value)
             })
         });
+        // The validation alone (workflow rules and the profile tables), on the value read once.
+        let read = fhir::read::<Resource>(bytes, ReadOptions::strict())
+            .unwrap()
+            .value;
+        g.bench_function("validate_only", |b| {
+            b.iter(|| mycore::validate(black_box(&read)))
+        });
         g.finish();
     }
 }

@@ -82,7 +82,7 @@ pub fn validate(args: &ValidateArgs, settings: &Settings) -> Result<u8> {
                     .warnings
                     .iter()
                     .map(|w| serde_json::json!({"severity": "warning", "rule": format!("read:{}", w.kind.as_str()), "location": w.location, "message": w.message}))
-                    .chain(report.issues.iter().map(|i| serde_json::json!({"severity": i.severity.as_str(), "code": i.code, "rule": i.rule, "location": i.location, "message": i.message})))
+                    .chain(report.issues.iter().map(|i| serde_json::to_value(i).unwrap_or_default()))
                     .collect();
                 let _ = writeln!(
                     out,

@@ -215,6 +215,7 @@ fn report() -> Report {
             rule: "vc-token-required",
             location: "Appointment.identifier".to_owned(),
             message: "no token".to_owned(),
+            profile: None,
         }],
     }
 }
@@ -226,7 +227,7 @@ fn report_and_warning_golden() {
         concat!(
             r#"{"valid":false,"errors":1,"warnings":0,"summary":"Appointment.identifier: no token","#,
             r#""issues":[{"severity":"error","code":"required","rule":"vc-token-required","#,
-            r#""location":"Appointment.identifier","message":"no token"}]}"#
+            r#""location":"Appointment.identifier","message":"no token","source":"workflow"}]}"#
         )
     );
     let w = warning();

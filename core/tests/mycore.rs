@@ -432,6 +432,7 @@ fn published_examples_have_only_known_quirks() {
         "schedule-actor",
         "specialty-required",
         "service-type-system",
+        "service-type-code",
         "vc-token-required",
         "slot-quota-available",
     ];

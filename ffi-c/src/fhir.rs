@@ -337,7 +337,9 @@ unsafe fn validate_with(
 /// Returns `HIEVC_OK` whenever the resource could be read, valid or not: `*out` receives the
 /// report `{"valid": bool, "errors": n, "warnings": n, "summary": "...", "issues":
 /// [{"severity": "error" | "warning" | "information", "code", "rule", "location",
-/// "message"}]}`. `HIEVC_INVALID_JSON` / `HIEVC_DECODE` when the text is not a FHIR resource.
+/// "message", "source": "workflow" | "profile", "profile"?: {"definition", "element",
+/// "binding"}}]}` (`profile`: the MY Core profile element the issue enforces).
+/// `HIEVC_INVALID_JSON` / `HIEVC_DECODE` when the text is not a FHIR resource.
 ///
 /// # Safety
 /// `v` is a live validator; `resource_json` a NUL-terminated string; `out` writable.

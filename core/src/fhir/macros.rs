@@ -187,6 +187,44 @@ macro_rules! fhir_struct {
             const ROOT: Option<&'static str> = Some($fhir);
         }
 
+        impl $crate::fhir::node::Walk for $name {
+            fn fhir_type(&self) -> &'static str {
+                $fhir
+            }
+            fn child<'a>(&'a self, name: &str, f: &mut dyn FnMut($crate::fhir::node::Child<'a>)) {
+                match name {
+                    $( $json => $crate::fhir::node::NodeField::each(&self.$field, f), )*
+                    $($(
+                        $cprefix => if let Some(c) = &self.$cfield {
+                            let (node, suffix) = $crate::fhir::node::ChoiceNode::choice_node(c);
+                            f($crate::fhir::node::Child { node, index: None, suffix })
+                        },
+                    )*)?
+                    _ => if let Some(raw) = self.extra.get(name) {
+                        f($crate::fhir::node::Child { node: $crate::fhir::node::Node::Raw(raw), index: None, suffix: "" })
+                    },
+                }
+            }
+            fn children<'a>(&'a self, f: &mut dyn FnMut(&'a str, $crate::fhir::node::Child<'a>)) {
+                $( $crate::fhir::node::NodeField::each(&self.$field, &mut |c| f($json, c)); )*
+                $($(
+                    if let Some(c) = &self.$cfield {
+                        let (node, suffix) = $crate::fhir::node::ChoiceNode::choice_node(c);
+                        f($cprefix, $crate::fhir::node::Child { node, index: None, suffix });
+                    }
+                )*)?
+                for (k, v) in &self.extra.0 {
+                    f(k, $crate::fhir::node::Child { node: $crate::fhir::node::Node::Raw(v), index: None, suffix: "" });
+                }
+            }
+        }
+
+        impl $crate::fhir::node::AsNode for $name {
+            fn as_node(&self) -> $crate::fhir::node::Node<'_> {
+                $crate::fhir::node::Node::Object(self)
+            }
+        }
+
         impl $crate::fhir::schema::SchemaType for $name {
             const SCHEMA_NAME: &'static str = stringify!($name);
             const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {
@@ -362,6 +400,12 @@ macro_rules! fhir_code {
             }
         }
 
+        impl $crate::fhir::node::AsNode for $name {
+            fn as_node(&self) -> $crate::fhir::node::Node<'_> {
+                $crate::fhir::node::Node::Text(self.as_str())
+            }
+        }
+
         impl $crate::fhir::schema::SchemaType for $name {
             const SCHEMA_NAME: &'static str = stringify!($name);
             const DEF: $crate::fhir::schema::TypeDef = $crate::fhir::schema::TypeDef {
@@ -461,6 +505,15 @@ macro_rules! fhir_choice {
                 match self {
                     $( Self::$variant(_) => $suffix, )*
                     Self::Other { type_name, .. } => type_name,
+                }
+            }
+        }
+
+        impl $crate::fhir::node::ChoiceNode for $name {
+            fn choice_node(&self) -> ($crate::fhir::node::Node<'_>, &str) {
+                match self {
+                    $( Self::$variant(v) => ($crate::fhir::node::AsNode::as_node(v), $suffix), )*
+                    Self::Other { type_name, json } => ($crate::fhir::node::Node::Raw(json), type_name),
                 }
             }
         }

@@ -29,6 +29,7 @@ pub mod element;
 pub mod embed;
 pub mod extension;
 mod intern;
+pub mod node;
 pub mod primitives;
 pub mod resource;
 pub mod resources;

@@ -357,6 +357,12 @@ macro_rules! string_primitive {
             }
         }
 
+        impl super::node::AsNode for $name {
+            fn as_node(&self) -> super::node::Node<'_> {
+                super::node::Node::Text(&self.0)
+            }
+        }
+
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
                 *self.0 == *other
@@ -688,6 +694,12 @@ macro_rules! int_primitive {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "{}", self.0)
+            }
+        }
+
+        impl super::node::AsNode for $name {
+            fn as_node(&self) -> super::node::Node<'_> {
+                super::node::Node::Int(self.0)
             }
         }
 

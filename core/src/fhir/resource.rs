@@ -100,6 +100,14 @@ macro_rules! resource_enum {
                     Self::Other(_) => None,
                 }
             }
+            /// The resource as a [`Node`](super::node::Node): a structure when typed, its
+            /// JSON text when raw.
+            pub fn node(&self) -> super::node::Node<'_> {
+                match self {
+                    $( Self::$variant(r) => super::node::Node::Object(&**r), )*
+                    Self::Other(r) => super::node::Node::Raw(&r.json),
+                }
+            }
             /// Reads a typed resource from the members read before `resourceType` (`before`,
             /// kept as raw JSON) and those `map` has left; `None` for a type the model does
             /// not know.
@@ -380,6 +388,12 @@ fn read_after_type<'de, A: MapAccess<'de>>(
         resource_type: rt,
         json,
     }))
+}
+
+impl super::node::AsNode for Resource {
+    fn as_node(&self) -> super::node::Node<'_> {
+        self.node()
+    }
 }
 
 impl FhirType for Resource {

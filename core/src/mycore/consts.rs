@@ -37,6 +37,9 @@ pub const PASSPORT_SYSTEM: &str = "http://fhir.hie.moh.gov.my/sid/passport-no";
 /// Practitioner MMC (Malaysian Medical Council) number.
 pub const MMC_SYSTEM: &str = "http://fhir.hie.moh.gov.my/sid/mmc-no";
 
+/// serviceType codes the IG's published examples use that its service-type code system does
+/// not define (`example-schedule.json`): errors, warnings with `accept_published_quirks`.
+pub const PUBLISHED_SERVICE_TYPE_QUIRKS: &[&str] = &["VCG"];
 /// Schedule type extension (valueCodeableConcept; 1..1 on Schedule).
 pub const EXT_SCHEDULE_TYPE: &str =
     "http://fhir.hie.moh.gov.my/StructureDefinition/schedule-type-my-core";

@@ -2,12 +2,13 @@
 //! Consultation resources, and the VC view of an Encounter.
 
 pub mod consts;
+pub mod profile;
 pub mod quota;
 pub mod report;
 pub mod specialty;
 
 pub use quota::{QuotaError, QuotaWire, SlotQuota};
-pub use report::{Issue, Report, Severity};
+pub use report::{Issue, ProfileRef, Report, Severity};
 pub mod encounter;
 pub mod validate;
 pub mod vc;

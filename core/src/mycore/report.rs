@@ -22,8 +22,25 @@ crate::names::names!(Severity, "issue severity" {
     Information => "information",
 });
 
-/// One finding. JSON: `{"severity", "code", "rule", "location", "message"}`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// Where a profile-derived finding comes from: the definition and element (and binding) of
+/// the MY Core IG it enforces. JSON: `{"definition", "element", "binding"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ProfileRef {
+    /// The canonical of the StructureDefinition (profile or extension) or, for a code outside
+    /// a complete code system, of the CodeSystem.
+    pub definition: &'static str,
+    /// The element id in it (`Appointment.serviceType`).
+    pub element: &'static str,
+    /// The value set of the binding enforced, if any.
+    pub binding: Option<&'static str>,
+}
+
+/// One finding. JSON: `{"severity", "code", "rule", "location", "message", "source",
+/// "profile"}`: `source` is `profile` for an issue only the IG's profiles state (its rule id
+/// starts with `profile-`) and `workflow` for a MY Core VC rule; `profile` names the profile
+/// element an issue enforces (also on a workflow issue that states a profile rule in its own
+/// words), else it is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
     /// How serious.
     pub severity: Severity,
@@ -35,6 +52,36 @@ pub struct Issue {
     pub location: String,
     /// What is wrong and what to do.
     pub message: String,
+    /// The profile element this issue enforces, when the IG's profiles state it.
+    pub profile: Option<ProfileRef>,
+}
+
+impl Issue {
+    /// `profile` for a rule only the profiles state, `workflow` for a MY Core VC rule.
+    pub fn source(&self) -> &'static str {
+        if self.rule.starts_with("profile-") {
+            "profile"
+        } else {
+            "workflow"
+        }
+    }
+}
+
+impl serde::Serialize for Issue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("severity", &self.severity)?;
+        m.serialize_entry("code", self.code)?;
+        m.serialize_entry("rule", self.rule)?;
+        m.serialize_entry("location", &self.location)?;
+        m.serialize_entry("message", &self.message)?;
+        m.serialize_entry("source", self.source())?;
+        if let Some(p) = &self.profile {
+            m.serialize_entry("profile", p)?;
+        }
+        m.end()
+    }
 }
 
 impl fmt::Display for Issue {
@@ -148,7 +195,11 @@ impl Report {
             rule,
             location,
             message: message.into(),
+            profile: None,
         });
+    }
+    pub(crate) fn push_issue(&mut self, issue: Issue) {
+        self.issues.push(issue);
     }
 }
 
