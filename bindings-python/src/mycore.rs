@@ -30,6 +30,14 @@ pub(crate) struct Issue {
     location: String,
     /// What is wrong and what to do.
     message: String,
+    /// `profile` (a rule the IG's profiles state) or `workflow` (a MY Core VC rule).
+    source: String,
+    /// The canonical of the StructureDefinition (or CodeSystem) the issue enforces, if any.
+    profile_definition: Option<String>,
+    /// The element id in it (`Appointment.serviceType`).
+    profile_element: Option<String>,
+    /// The value set of the binding enforced, if any.
+    profile_binding: Option<String>,
 }
 
 #[pymethods]
@@ -78,6 +86,13 @@ impl Report {
                 rule: i.rule.to_owned(),
                 location: i.location.clone(),
                 message: i.message.clone(),
+                source: i.source().to_owned(),
+                profile_definition: i.profile.as_ref().map(|p| p.definition.to_owned()),
+                profile_element: i.profile.as_ref().map(|p| p.element.to_owned()),
+                profile_binding: i
+                    .profile
+                    .as_ref()
+                    .and_then(|p| p.binding.map(str::to_owned)),
             }),
         )
     }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hie_vc import errors, fhir, mycore
+
+from .conftest import spec_dir
 
 
 def test_vci_appointment_validates_and_reports_rules() -> None:
@@ -65,3 +69,17 @@ def test_vc_view_and_finish() -> None:
     assert done.status == "finished"
     with pytest.raises(errors.InvalidInput):
         mycore.vc_view({"resourceType": "Patient", "id": "x"})
+
+
+def test_profile_rules_name_their_source_and_element() -> None:
+    doc = json.loads((spec_dir() / "mycore-ig" / "examples" / "vci-app-example.json").read_text())
+    doc["serviceType"][0]["coding"][0]["code"] = "VCX"
+    report = mycore.validate(json.dumps(doc))
+    assert not report.is_valid
+    (issue,) = [i for i in report.issues if i.rule == "profile-code-unknown"]
+    assert issue.severity == "error" and issue.source == "profile"
+    assert issue.location == "Appointment.serviceType[0].coding[0].code"
+    # a code outside a complete code system names the CodeSystem it is missing from
+    assert issue.profile_definition == "http://fhir.hie.moh.gov.my/CodeSystem/service-type-my-core"
+    assert issue.profile_element == "Coding.code"
+    assert all(i.source == "workflow" for i in report.issues if not i.rule.startswith("profile-"))

@@ -63,6 +63,18 @@ class Issue:
     def location(self) -> str:
         """Where, FHIRPath-like."""
     @property
+    def source(self) -> str:
+        """``profile`` (a rule the IG's profiles state) or ``workflow`` (a MY Core VC rule)."""
+    @property
+    def profile_definition(self) -> Optional[str]:
+        """The canonical of the StructureDefinition (or CodeSystem) the issue enforces."""
+    @property
+    def profile_element(self) -> Optional[str]:
+        """The element id in it (``Appointment.serviceType``)."""
+    @property
+    def profile_binding(self) -> Optional[str]:
+        """The value set of the binding enforced, if any."""
+    @property
     def message(self) -> str:
         """What is wrong and what to do."""
     def __eq__(self, other: object, /) -> bool: ...
