@@ -1,0 +1,95 @@
+'use strict';
+/**
+ * `EncounterEvent`: one Encounter from the listener, with the record it came in, answered
+ * once (by the listener after the handler, or explicitly with `ack()` / `fail()`).
+ */
+const { guard } = require('./errors');
+
+/** Where the native batch and index of an event are kept. */
+const BATCH = Symbol('hie-vc.batch');
+
+function headerObject(list, bytes) {
+  const out = {};
+  for (const [name, span] of list) {
+    if (name in out) continue; // the first value, as kafkajs shows one per name
+    out[name] = span == null ? null : bytes.subarray(span[0], span[1]);
+  }
+  return out;
+}
+
+/** An Encounter event. */
+class EncounterEvent {
+  constructor(item, bytes, batch, index) {
+    const e = item.event;
+    /** The Encounter, a FHIR JSON object (as the model's writer gives it). */
+    this.encounter = e.encounter;
+    /** Its id. */
+    this.encounterId = e.encounterId;
+    /** Its version id. */
+    this.versionId = e.versionId;
+    /** The VC view (null for a non-VC Encounter). */
+    this.vc = e.vc;
+    /** The resources that came with it (`[{ resource, ... }]`). */
+    this.included = e.included;
+    /** What a lenient read had to let pass. */
+    this.warnings = e.warnings;
+    /** How the payload was laid out (`{ kind: 'encounter' | 'bundle' | 'envelope' }`). */
+    this.layout = e.layout;
+    /** The topic. */
+    this.topic = e.topic;
+    /** The partition. */
+    this.partition = e.partition;
+    /** The offset, a string (kafkajs' convention: offsets may pass 2^53). */
+    this.offset = String(e.offset);
+    /** The record key (null without one). */
+    this.key = item.key == null ? null : bytes.subarray(item.key[0], item.key[1]);
+    /** Milliseconds since the epoch as Kafka recorded them, a string (kafkajs' convention); null when unknown. */
+    this.timestamp = e.timestampMs == null ? null : String(e.timestampMs);
+    /** The record headers, name → value (the first of each name). */
+    this.headers = headerObject(item.headers, bytes);
+    /** The record's bytes as received. */
+    this.raw = bytes.subarray(item.raw[0], item.raw[1]);
+    Object.defineProperty(this, BATCH, { value: [batch, index], enumerable: false });
+    Object.defineProperty(this, '_json', { value: e, enumerable: false });
+  }
+
+  /** Whether it was answered already. */
+  get answered() {
+    const [batch, index] = this[BATCH];
+    return batch.answered(index);
+  }
+
+  /** Its effects are durable: its offset may be stored. */
+  ack() {
+    const [batch, index] = this[BATCH];
+    guard(() => batch.ack(index));
+  }
+
+  /**
+   * Handling failed: retried per the listener's retry policy, then dead-lettered (or
+   * reported); `permanent` (or an error whose `retriable` is false, kafkajs' convention)
+   * skips the retries.
+   * @param {unknown} error
+   * @param {{ permanent?: boolean }} [options]
+   */
+  fail(error, options = {}) {
+    const [batch, index] = this[BATCH];
+    const message = error instanceof Error ? error.message : String(error);
+    const permanent = options.permanent ?? (error != null && typeof error === 'object' && error.retriable === false);
+    guard(() => batch.fail(index, message, permanent));
+  }
+
+  /** The core's event JSON (what every binding hands out as data). */
+  toJSON() {
+    return this._json;
+  }
+}
+
+/** The events of a native batch. */
+function eventsOf(batch) {
+  const items = JSON.parse(batch.takeJson());
+  const bytes = batch.takeBytes();
+  return items.map((item, i) => new EncounterEvent(item, bytes, batch, i));
+}
+
+module.exports = { EncounterEvent, eventsOf, BATCH };
