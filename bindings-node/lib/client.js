@@ -71,9 +71,10 @@ function pairs(params) {
  * (`for await (const page of client.search(...))`).
  */
 class Pages {
-  constructor(nativePages, signal) {
+  constructor(nativePages, signal, kind) {
     this._pages = nativePages;
     this._signal = signal;
+    this._kind = kind;
   }
 
   /** The next page, or null after the last. */
@@ -88,7 +89,8 @@ class Pages {
   /** Every matching resource (search) or entry (history), across pages. */
   async *resources() {
     for await (const page of this) {
-      for (const m of page.matches ?? page.entries ?? []) yield m.resource ?? m;
+      if (this._kind === 'search') yield* page.matches;
+      else for (const e of page.entries) if (e.resource != null) yield e.resource;
     }
   }
 }
@@ -176,7 +178,7 @@ class HieClient {
    */
   search(resourceType, params, options = {}) {
     const n = guard(() => this._native.search(resourceType, pairs(params), options.viaPost, options.maxResults, options.maxPages, requestJson(this._defaults, options)));
-    return new Pages(n, options.signal);
+    return new Pages(n, options.signal, 'search');
   }
 
   /**
@@ -187,7 +189,7 @@ class HieClient {
    */
   history(options = {}) {
     const n = guard(() => this._native.history(options.resourceType, options.id, options.count, options.since, options.at, options.maxEntries, requestJson(this._defaults, options)));
-    return new Pages(n, options.signal);
+    return new Pages(n, options.signal, 'history');
   }
 
   /** Sends a batch Bundle: `{ bundle, entries: [...] }` (each entry's own outcome). */
