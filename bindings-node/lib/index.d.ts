@@ -474,7 +474,7 @@ export declare class MemoryBroker {
 export interface Faults {
   latency_ms?: number;
   rate_limited?: boolean;
-  unavailable?: boolean;
+  unavailable?: number;
   fail_next?: number;
   fail_status?: number;
   retry_after_secs?: number;
