@@ -17,9 +17,13 @@
  * never blocks its partition. Nothing keeps the process alive once the listener is closed.
  */
 const { EventEmitter } = require('node:events');
+const { AsyncLocalStorage } = require('node:async_hooks');
 const native = require('./native');
 const { HieVcError, convert, guard } = require('./errors');
 const { eventsOf } = require('./event');
+
+/** Set while an `eachEncounter` call runs: a `close()` from inside it must not wait for it. */
+const inHandler = new AsyncLocalStorage();
 
 /** How long one native wait lasts before the loop looks at its state again. */
 const WAIT_MS = 1000;
@@ -160,7 +164,7 @@ class Listener extends EventEmitter {
       }
       if (event == null) continue;
       try {
-        await handler(event);
+        await inHandler.run(this, () => handler(event));
         if (!event.answered) event.ack();
       } catch (err) {
         if (!event.answered) {
@@ -234,9 +238,21 @@ class Listener extends EventEmitter {
 
   /**
    * Stops: the handler call in flight finishes, events not handled come back after a
-   * restart; the stored offsets are committed and the group left. Idempotent.
+   * restart; the stored offsets are committed and the group left. Idempotent. Called from
+   * inside `eachEncounter`, it resolves once the stop is requested (waiting for the close
+   * would wait for that very handler): the close completes after the handler returned, and
+   * a later `close()` resolves when it did.
    */
   close() {
+    const closing = this._startClose();
+    if (inHandler.getStore() === this) {
+      closing.catch((e) => this._crash(e));
+      return Promise.resolve();
+    }
+    return closing;
+  }
+
+  _startClose() {
     if (!this._closed) {
       this._closing = true;
       this._closed = (async () => {
