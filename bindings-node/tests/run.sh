@@ -23,6 +23,8 @@ if ! git diff --quiet -- native.js native.d.ts; then
     exit 1
 fi
 
+# The portal example depends on this package (a link to bindings-node, no copy).
+(cd ../examples/node/portal && npm install --no-audit --no-fund --loglevel=error >/dev/null) || exit 1
 node --test --test-concurrency=1 tests/ ../examples/node/portal/ || exit 1
 [[ -n ${HIEVC_NODE_QUICK:-} ]] && exit 0
 
