@@ -20,6 +20,12 @@ export declare class NativeBatch {
   /** Event `index`'s effects are durable: its offset may be stored. */
   ack(index: number): void
   /**
+   * Acknowledges the events at `indices` in one call (what the JavaScript layer gathered
+   * since its last turn: one crossing instead of one per event). Every one is tried; the
+   * first error is returned.
+   */
+  ackMany(indices: Array<number>): void
+  /**
    * Handling event `index` failed: retried per the listener's policy, then
    * dead-lettered or reported (`permanent`: no retries).
    */

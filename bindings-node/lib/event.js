@@ -3,7 +3,7 @@
  * `EncounterEvent`: one Encounter from the listener, with the record it came in, answered
  * once (by the listener after the handler, or explicitly with `ack()` / `fail()`).
  */
-const { guard } = require('./errors');
+const { guard, HieVcError } = require('./errors');
 
 /** Where the native batch and index of an event are kept. */
 const BATCH = Symbol('hie-vc.batch');
@@ -19,7 +19,7 @@ function headerObject(list, bytes) {
 
 /** An Encounter event. */
 class EncounterEvent {
-  constructor(item, bytes, batch, index) {
+  constructor(item, bytes, batch, index, acks) {
     const e = item.event;
     /** The Encounter, a FHIR JSON object (as the model's writer gives it). */
     this.encounter = e.encounter;
@@ -49,20 +49,29 @@ class EncounterEvent {
     this.headers = headerObject(item.headers, bytes);
     /** The record's bytes as received. */
     this.raw = bytes.subarray(item.raw[0], item.raw[1]);
-    Object.defineProperty(this, BATCH, { value: [batch, index], enumerable: false });
+    Object.defineProperty(this, BATCH, { value: [batch, index, acks], enumerable: false });
+    Object.defineProperty(this, '_answered', { value: false, enumerable: false, writable: true });
     Object.defineProperty(this, '_json', { value: e, enumerable: false });
   }
 
   /** Whether it was answered already. */
   get answered() {
-    const [batch, index] = this[BATCH];
-    return batch.answered(index);
+    return this._answered;
   }
 
-  /** Its effects are durable: its offset may be stored. */
+  /** Marks it answered (throws when it was already). */
+  _take() {
+    if (this._answered) throw new HieVcError({ kind: 'invalid_input', message: 'this event was already answered' });
+    this._answered = true;
+  }
+
+  /**
+   * Its effects are durable: its offset may be stored. The acknowledgements of a batch reach
+   * the core together, when the listener next hands out an event, waits for records or closes.
+   */
   ack() {
-    const [batch, index] = this[BATCH];
-    guard(() => batch.ack(index));
+    this._take();
+    this[BATCH][2].push(this[BATCH][1]);
   }
 
   /**
@@ -73,6 +82,7 @@ class EncounterEvent {
    * @param {{ permanent?: boolean }} [options]
    */
   fail(error, options = {}) {
+    this._take();
     const [batch, index] = this[BATCH];
     const message = error instanceof Error ? error.message : String(error);
     const permanent = options.permanent ?? (error != null && typeof error === 'object' && error.retriable === false);
@@ -85,11 +95,22 @@ class EncounterEvent {
   }
 }
 
-/** The events of a native batch. */
+/**
+ * The events of a native batch, and the list their acknowledgements gather in (sent with
+ * {@link flushAcks}).
+ */
 function eventsOf(batch) {
   const items = JSON.parse(batch.takeJson());
   const bytes = batch.takeBytes();
-  return items.map((item, i) => new EncounterEvent(item, bytes, batch, i));
+  const acks = [];
+  return { acks, events: items.map((item, i) => new EncounterEvent(item, bytes, batch, i, acks)) };
 }
 
-module.exports = { EncounterEvent, eventsOf, BATCH };
+/** Sends a batch's gathered acknowledgements to the core. */
+function flushAcks(batch, acks) {
+  if (acks.length === 0) return;
+  const list = acks.splice(0, acks.length);
+  batch.ackMany(list);
+}
+
+module.exports = { EncounterEvent, eventsOf, flushAcks, BATCH };

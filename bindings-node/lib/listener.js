@@ -20,13 +20,21 @@ const { EventEmitter } = require('node:events');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const native = require('./native');
 const { HieVcError, convert, guard } = require('./errors');
-const { eventsOf } = require('./event');
+const { eventsOf, flushAcks } = require('./event');
 
 /** Set while an `eachEncounter` call runs: a `close()` from inside it must not wait for it. */
 const inHandler = new AsyncLocalStorage();
 
 /** How long one native wait lasts before the loop looks at its state again. */
 const WAIT_MS = 1000;
+
+/**
+ * The longest stretch of events handed out without giving the event loop a turn: an async
+ * handler that resolves at once would otherwise run a whole batch in one macrotask (its
+ * awaits are microtasks), and timers and I/O would wait for the batch.
+ */
+const YIELD_MS = 5;
+const yieldTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 function kafkaSection(o) {
   const k = {};
@@ -97,9 +105,11 @@ class Listener extends EventEmitter {
     super();
     this._batchSize = options.batchSize ?? 256;
     this._pending = [];
+    this._batch = null;
     this._closing = false;
     this._closed = null;
     this._loop = null;
+    this._turn = performance.now();
     const onError = (text) => this._failure(text);
     const specJson = spec(options);
     const source = options.source;
@@ -124,7 +134,23 @@ class Listener extends EventEmitter {
   }
 
   /** The next event (null when none came within the wait); rejects with `HIEVC_CLOSED` once stopped. */
+  /** Sends the acknowledgements gathered since the last call. */
+  _flush() {
+    if (this._batch == null) return;
+    try {
+      flushAcks(this._batch.native, this._batch.acks);
+    } catch (e) {
+      // The listener gave up on those events (it is stopping): they come back after a restart.
+      if (!this._closing) this._crash(convert(e));
+    }
+  }
+
   async _next() {
+    this._flush();
+    if (performance.now() - this._turn > YIELD_MS) {
+      await yieldTurn();
+      this._turn = performance.now();
+    }
     if (this._pending.length === 0) {
       let batch;
       try {
@@ -132,9 +158,11 @@ class Listener extends EventEmitter {
       } catch (e) {
         throw convert(e);
       }
+      this._turn = performance.now();
       if (batch.length === 0) return null;
-      this._pending = eventsOf(batch);
-      this._pending.reverse();
+      const { acks, events } = eventsOf(batch);
+      this._batch = { native: batch, acks };
+      this._pending = events.reverse();
     }
     return this._pending.pop();
   }
@@ -197,6 +225,7 @@ class Listener extends EventEmitter {
         else current.fail(new Error('the loop over the listener ended without answering this event'));
       }
       current = null;
+      this._flush();
     };
     return {
       next: async () => {
@@ -256,8 +285,10 @@ class Listener extends EventEmitter {
     if (!this._closed) {
       this._closing = true;
       this._closed = (async () => {
+        this._flush();
         this._native.shutdown();
         if (this._loop) await this._loop;
+        this._flush();
         this._pending = [];
         try {
           await this._native.close();

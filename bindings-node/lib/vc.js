@@ -91,6 +91,7 @@ class VirtualConsultation {
     return async (event) => {
       const p = typeof practitioner === 'function' ? await practitioner(event.vc, event) : practitioner;
       const [batch, index] = event[BATCH];
+      event._take(); // the core's handler answers it
       const started = parse(await call(undefined, () => this._native.handleArrival(batch, index, p == null ? undefined : JSON.stringify(p))));
       if (started && onStarted) onStarted(started, event);
       return started;

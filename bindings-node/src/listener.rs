@@ -292,6 +292,20 @@ impl Batch {
         self.take(index)?.ack().napi()
     }
 
+    /// Acknowledges the events at `indices` in one call (what the JavaScript layer gathered
+    /// since its last turn: one crossing instead of one per event). Every one is tried; the
+    /// first error is returned.
+    #[napi]
+    pub fn ack_many(&self, indices: Vec<u32>) -> napi::Result<()> {
+        let mut first = None;
+        for i in indices {
+            if let Err(e) = self.take(i).and_then(|d| d.ack().napi()) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
     /// Handling event `index` failed: retried per the listener's policy, then
     /// dead-lettered or reported (`permanent`: no retries).
     #[napi]
