@@ -24,17 +24,7 @@ pub(crate) fn settings(
     path: Option<&str>,
     env: bool,
 ) -> napi::Result<Settings> {
-    let mut loader = match (path, env) {
-        (Some(p), true) => {
-            SettingsLoader::with_file_then_env(Some(std::path::Path::new(p)), std::env::vars())
-                .napi()?
-        }
-        (Some(p), false) => SettingsLoader::new()
-            .toml_file(std::path::Path::new(p))
-            .napi()?,
-        (None, true) => SettingsLoader::standard().napi()?,
-        (None, false) => SettingsLoader::new(),
-    };
+    let mut loader = SettingsLoader::for_front_end(path.map(std::path::Path::new), env).napi()?;
     if let Some(t) = json_text {
         loader = loader.json_str(t).napi()?;
     }
@@ -330,15 +320,7 @@ impl Client {
         max_entries: Option<u32>,
         request: Option<String>,
     ) -> napi::Result<Pages> {
-        let mut req = match (resource_type, id.as_deref()) {
-            (None, None) => self.inner.system_history(),
-            (None, Some(_)) => {
-                return Err(invalid(
-                    "an id without a resourceType: give both for an instance history",
-                ))
-            }
-            (Some(t), id) => self.inner.history_type(t, id),
-        };
+        let mut req = self.inner.history_at(resource_type, id.as_deref()).napi()?;
         if let Some(n) = count {
             req = req.count(n);
         }

@@ -20,15 +20,6 @@ pub(crate) fn bytes(i: &Input) -> &[u8] {
     }
 }
 
-fn options(lenient: bool, deny_unknown: bool) -> ReadOptions {
-    let o = if lenient {
-        ReadOptions::lenient()
-    } else {
-        ReadOptions::strict()
-    };
-    o.deny_unknown(deny_unknown)
-}
-
 /// Reads a resource of any type, strictly or leniently, refusing unknown elements when
 /// `deny_unknown`.
 pub(crate) fn read_with(
@@ -36,7 +27,8 @@ pub(crate) fn read_with(
     lenient: bool,
     deny_unknown: bool,
 ) -> hie_vc::Result<fhir::Read<Resource>> {
-    fhir::read::<Resource>(data, options(lenient, deny_unknown)).map_err(hie_vc::Error::from)
+    fhir::read::<Resource>(data, ReadOptions::from_flags(lenient, deny_unknown))
+        .map_err(hie_vc::Error::from)
 }
 
 /// Reads a resource argument strictly (what every write sends).

@@ -4,7 +4,6 @@
 use std::sync::{Arc, Mutex};
 
 use hie_vc::fhir::{Appointment, Encounter, Resource, Schedule, Slot};
-use hie_vc::notify::NotificationClient;
 use hie_vc::settings::Settings;
 use hie_vc::vc::VirtualConsultation;
 use napi::bindgen_prelude::PromiseRaw;
@@ -27,13 +26,7 @@ pub struct Vc {
 impl Vc {
     fn of(s: &Settings, patient_id_systems: Option<Vec<String>>) -> napi::Result<Self> {
         let built = napi::bindgen_prelude::within_runtime_if_available(|| {
-            let hie = hie_vc::hie::HieClient::new(s.hie.to_config()?)?;
-            let jitsi = s.jitsi.provider()?;
-            let notifier = Arc::new(NotificationClient::new(s.notify.to_config()?)?);
-            let mut b = VirtualConsultation::builder(hie)
-                .jitsi(jitsi)
-                .notifier(notifier)
-                .settings(&s.vc);
+            let mut b = VirtualConsultation::from_settings(s)?;
             if let Some(systems) = patient_id_systems {
                 b = b.patient_id_systems(systems);
             }

@@ -80,6 +80,7 @@ test('search is an async iterator over every page', async () => {
 test('history of an instance, batch and transaction, capabilities', async () => {
   await client.update(patient('hist-1', 'One'));
   await client.update(patient('hist-1', 'Two'));
+  assert.throws(() => client.history({ id: 'hist-1' }), (e) => e instanceof HieVcError && e.code === 'HIEVC_INVALID_INPUT');
   const versions = [];
   for await (const r of client.history({ resourceType: 'Patient', id: 'hist-1' }).resources()) versions.push(r.name[0].text);
   assert.deepEqual(versions.sort(), ['One', 'Two']);
