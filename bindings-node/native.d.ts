@@ -169,7 +169,7 @@ export type Pages = NativePages
  */
 export declare class NativeSandbox {
   /** Starts a sandbox; `optionsJson` holds `SandboxOptions` (every key optional). */
-  static start(optionsJson?: string | undefined | null): Promise<NativeSandbox>
+  static start(optionsJson?: string | undefined | null, call?: number | undefined | null): Promise<NativeSandbox>
   /** The sandbox's base URL. */
   get url(): string
   /** Its FHIR API's base URL. */
@@ -187,7 +187,7 @@ export declare class NativeSandbox {
    * Checks a patient in for an Appointment, as RekodSaya does: HIE creates the Encounter
    * and publishes it. `CheckIn` JSON.
    */
-  checkIn(appointmentId: string, patientId?: string | undefined | null): Promise<string>
+  checkIn(appointmentId: string, patientId?: string | undefined | null, call?: number | undefined | null): Promise<string>
   /**
    * Sets one service's fault switches (`service`: fhir, jitsi or notify; `faultsJson` as
    * the sandbox's `Faults`, `{}` clears).

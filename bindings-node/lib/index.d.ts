@@ -483,7 +483,7 @@ export interface Faults {
 
 /** A running sandbox (HIE FHIR API, Jitsi token service, Notification API, Encounter publishing). */
 export declare class Sandbox implements AsyncDisposable {
-  static start(options?: SandboxOptions): Promise<Sandbox>;
+  static start(options?: SandboxOptions & CallOptions): Promise<Sandbox>;
   readonly url: string;
   readonly fhirBase: string;
   /** The topic check-ins publish to. */
@@ -493,7 +493,7 @@ export declare class Sandbox implements AsyncDisposable {
   /** An HIE client of this sandbox (settings on top of the sandbox's, the CLI's names). */
   client(settings?: Record<string, Record<string, unknown>>): HieClient;
   /** Checks a patient in: HIE creates the Encounter and publishes it. */
-  checkIn(appointmentId: string, options?: { patientId?: string }): Promise<CheckIn>;
+  checkIn(appointmentId: string, options?: CallOptions & { patientId?: string }): Promise<CheckIn>;
   setFaults(service: 'fhir' | 'jitsi' | 'notify', faults: Faults): void;
   clearFaults(): void;
   stats(): { fhir: ServiceStats; jitsi: ServiceStats; notify: ServiceStats };

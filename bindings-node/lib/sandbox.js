@@ -6,6 +6,7 @@
  */
 const native = require('./native');
 const { guard, convert } = require('./errors');
+const { call } = require('./call');
 const { HieClient } = require('./client');
 
 function snake(o) {
@@ -57,14 +58,11 @@ class Sandbox {
    * @param {{ kafkaBootstrap?: string, kafkaProperties?: Record<string, string>, topic?: string,
    *   payload?: 'encounter' | 'bundle', validate?: boolean, checkReferences?: boolean,
    *   allowDelete?: boolean, requireProfileClaim?: boolean, notifyEmail?: string,
-   *   notifyPassword?: string, jitsiDomain?: string }} [options]
+   *   notifyPassword?: string, jitsiDomain?: string, signal?: AbortSignal }} [options]
    */
   static async start(options = {}) {
-    try {
-      return new Sandbox(await native.NativeSandbox.start(JSON.stringify(snake(options))));
-    } catch (e) {
-      throw convert(e);
-    }
+    const { signal, ...rest } = options;
+    return new Sandbox(await call(signal, (c) => native.NativeSandbox.start(JSON.stringify(snake(rest)), c)));
   }
 
   /** Its base URL. */
@@ -101,11 +99,7 @@ class Sandbox {
    * publishes it. `{ encounter, encounterId, created, vcType, token, delivery }`.
    */
   async checkIn(appointmentId, options = {}) {
-    try {
-      return JSON.parse(await this._native.checkIn(appointmentId, options.patientId));
-    } catch (e) {
-      throw convert(e);
-    }
+    return JSON.parse(await call(options.signal, (c) => this._native.checkIn(appointmentId, options.patientId, c)));
   }
 
   /** Sets one service's fault switches (`'fhir' | 'jitsi' | 'notify'`; `{ latency_ms, unavailable, rate_limited, fail_next, fail_status, retry_after_secs, down }`). */

@@ -64,7 +64,11 @@ impl Sandbox {
 impl Sandbox {
     /// Starts a sandbox; `optionsJson` holds `SandboxOptions` (every key optional).
     #[napi(ts_return_type = "Promise<NativeSandbox>")]
-    pub fn start(env: &Env, options_json: Option<String>) -> napi::Result<PromiseRaw<'_, Sandbox>> {
+    pub fn start(
+        env: &Env,
+        options_json: Option<String>,
+        call: Option<u32>,
+    ) -> napi::Result<PromiseRaw<'_, Sandbox>> {
         let opts: SandboxOptions = match options_json {
             Some(t) => {
                 serde_json::from_str(&t).map_err(|e| invalid(format!("sandbox options: {e}")))?
@@ -72,7 +76,7 @@ impl Sandbox {
             None => SandboxOptions::default(),
         };
         let config = opts.config().map_err(|e| to_napi(sb_err(e)))?;
-        spawn(env, None, async move {
+        spawn(env, call, async move {
             let inner = Inner::start(config).await.map_err(sb_err)?;
             Ok(Sandbox {
                 fhir_base: inner.fhir_base(),
@@ -121,9 +125,10 @@ impl Sandbox {
         env: &'env Env,
         appointment_id: String,
         patient_id: Option<String>,
+        call: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let inner = self.inner.clone();
-        spawn(env, None, async move {
+        spawn(env, call, async move {
             let guard = inner.read().await;
             let s = guard.as_ref().ok_or_else(closed)?;
             let c = match &patient_id {
