@@ -19,9 +19,9 @@ await admin.disconnect();
 const producer = k.producer();
 await producer.connect();
 const count = Number(countText);
-for (let start = 0; start < count; start += 2000) {
+for (let start = 0; start < count; start += 400) {
   const messages = [];
-  for (let i = start; i < Math.min(count, start + 2000); i++) {
+  for (let i = start; i < Math.min(count, start + 400); i++) {
     const id = `bench-${i}`;
     messages.push({ key: id, value: JSON.stringify({ ...template, id, meta: { ...(template.meta ?? {}), versionId: '1' } }) });
   }
