@@ -19,39 +19,52 @@ function headerObject(list, bytes) {
 
 /** An Encounter event. */
 class EncounterEvent {
-  constructor(item, bytes, batch, index, acks) {
-    const e = item.event;
-    /** The Encounter, a FHIR JSON object (as the model's writer gives it). */
-    this.encounter = e.encounter;
+  constructor(item, resources, bytes, batch, index, acks) {
+    const m = item.meta;
     /** Its id. */
-    this.encounterId = e.encounterId;
+    this.encounterId = m.encounterId;
     /** Its version id. */
-    this.versionId = e.versionId;
+    this.versionId = m.versionId;
     /** The VC view (null for a non-VC Encounter). */
-    this.vc = e.vc;
-    /** The resources that came with it (`[{ resource, ... }]`). */
-    this.included = e.included;
+    this.vc = m.vc;
     /** What a lenient read had to let pass. */
-    this.warnings = e.warnings;
+    this.warnings = m.warnings;
     /** How the payload was laid out (`{ kind: 'encounter' | 'bundle' | 'envelope' }`). */
-    this.layout = e.layout;
+    this.layout = m.layout;
     /** The topic. */
-    this.topic = e.topic;
+    this.topic = m.topic;
     /** The partition. */
-    this.partition = e.partition;
+    this.partition = m.partition;
     /** The offset, a string (kafkajs' convention: offsets may pass 2^53). */
-    this.offset = String(e.offset);
+    this.offset = String(m.offset);
     /** The record key (null without one). */
     this.key = item.key == null ? null : bytes.subarray(item.key[0], item.key[1]);
     /** Milliseconds since the epoch as Kafka recorded them, a string (kafkajs' convention); null when unknown. */
-    this.timestamp = e.timestampMs == null ? null : String(e.timestampMs);
+    this.timestamp = m.timestampMs == null ? null : String(m.timestampMs);
     /** The record headers, name → value (the first of each name). */
     this.headers = headerObject(item.headers, bytes);
     /** The record's bytes as received. */
     this.raw = bytes.subarray(item.raw[0], item.raw[1]);
     Object.defineProperty(this, BATCH, { value: [batch, index, acks], enumerable: false });
     Object.defineProperty(this, '_answered', { value: false, enumerable: false, writable: true });
-    Object.defineProperty(this, '_json', { value: e, enumerable: false });
+    // The Encounter and the included resources, decoded and validated in Rust, cross as JSON
+    // text and become objects when first read (a handler that routes on `vc` alone never
+    // pays for them).
+    Object.defineProperty(this, '_src', { value: { resources, item, bytes }, enumerable: false });
+  }
+
+  /** The Encounter, a FHIR JSON object (as the model's writer gives it). */
+  get encounter() {
+    const v = JSON.parse(this._src.resources.slice(this._src.item.encounter[0], this._src.item.encounter[1]));
+    Object.defineProperty(this, 'encounter', { value: v, enumerable: true });
+    return v;
+  }
+
+  /** The resources that came with it (`[{ resource, ... }]`). */
+  get included() {
+    const v = JSON.parse(this._src.resources.slice(this._src.item.included[0], this._src.item.included[1]));
+    Object.defineProperty(this, 'included', { value: v, enumerable: true });
+    return v;
   }
 
   /** Whether it was answered already. */
@@ -91,7 +104,23 @@ class EncounterEvent {
 
   /** The core's event JSON (what every binding hands out as data). */
   toJSON() {
-    return this._json;
+    const { item, bytes } = this._src;
+    const text = (span) => (span == null ? null : bytes.toString('utf8', span[0], span[1]));
+    return {
+      encounter: this.encounter,
+      encounterId: this.encounterId,
+      versionId: this.versionId,
+      vc: this.vc,
+      included: this.included,
+      warnings: this.warnings,
+      layout: this.layout,
+      topic: this.topic,
+      partition: this.partition,
+      offset: Number(this.offset),
+      key: text(item.key),
+      timestampMs: this.timestamp == null ? null : Number(this.timestamp),
+      headers: item.headers.map(([key, span]) => ({ key, value: text(span) })),
+    };
   }
 }
 
@@ -100,10 +129,10 @@ class EncounterEvent {
  * {@link flushAcks}).
  */
 function eventsOf(batch) {
-  const items = JSON.parse(batch.takeJson());
+  const { events, resources } = JSON.parse(batch.takeJson());
   const bytes = batch.takeBytes();
   const acks = [];
-  return { acks, events: items.map((item, i) => new EncounterEvent(item, bytes, batch, i, acks)) };
+  return { acks, events: events.map((item, i) => new EncounterEvent(item, resources, bytes, batch, i, acks)) };
 }
 
 /** Sends a batch's gathered acknowledgements to the core. */

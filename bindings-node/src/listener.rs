@@ -194,6 +194,23 @@ pub struct Batch {
     bytes: Mutex<Option<Vec<u8>>>,
 }
 
+/// Text that JavaScript slices: its length kept in UTF-16 code units (JavaScript's string
+/// indices), so each piece's range is known without counting the whole text again.
+struct Pieces {
+    text: String,
+    units: usize,
+}
+
+impl Pieces {
+    /// Appends `piece`; its `[start, end)` range.
+    fn push(&mut self, piece: &str) -> [usize; 2] {
+        let start = self.units;
+        self.text.push_str(piece);
+        self.units += piece.encode_utf16().count();
+        [start, self.units]
+    }
+}
+
 /// A `[start, end)` range of the batch's bytes.
 fn span(bytes: &mut Vec<u8>, b: &[u8]) -> [usize; 2] {
     let start = bytes.len();
@@ -202,17 +219,38 @@ fn span(bytes: &mut Vec<u8>, b: &[u8]) -> [usize; 2] {
 }
 
 impl Batch {
-    /// Writes the JSON (`[{"event": EncounterEvent, "raw": span, "key": span | null,
-    /// "headers": [[name, span | null]]}]`) and the bytes of `got`.
+    /// Writes the batch's JSON and bytes. The JSON is `{"events": [{"meta": {...}, "encounter":
+    /// span, "included": span, "raw": span, "key": span | null, "headers": [[name, span |
+    /// null]]}], "resources": "..."}` where `meta` holds the event's small members (ids, VC
+    /// view, warnings, layout, coordinates, timestamp), the `encounter` and `included` spans
+    /// point into the `resources` text (their JSON, parsed by JavaScript only when a handler
+    /// reads them) and the other spans into the bytes.
     fn new(got: Vec<Delivery>) -> hie_vc::Result<Self> {
         let mut bytes = Vec::new();
-        let mut text = String::with_capacity(got.len() * 2048 + 2);
-        text.push('[');
+        let mut resources = Pieces {
+            text: String::with_capacity(got.len() * 1536),
+            units: 0,
+        };
+        let mut text = String::with_capacity(got.len() * 512 + 64);
+        text.push_str("{\"events\":[");
         for (i, d) in got.iter().enumerate() {
             let e = d.event();
             if i > 0 {
                 text.push(',');
             }
+            let meta = serde_json::json!({
+                "encounterId": e.encounter_id(),
+                "versionId": e.version_id(),
+                "vc": e.vc(),
+                "warnings": e.warnings(),
+                "layout": e.layout(),
+                "topic": e.topic(),
+                "partition": e.partition(),
+                "offset": e.offset(),
+                "timestampMs": e.timestamp().map(|t| t.millis()),
+            });
+            let encounter = resources.push(&json(e.encounter())?);
+            let included = resources.push(&json(e.included())?);
             let raw = span(&mut bytes, e.raw());
             let key = e.key().map(|k| span(&mut bytes, k));
             let headers: Vec<(&str, Option<[usize; 2]>)> = e
@@ -225,8 +263,12 @@ impl Batch {
                     )
                 })
                 .collect();
-            text.push_str("{\"event\":");
-            text.push_str(&json(e)?);
+            text.push_str("{\"meta\":");
+            text.push_str(&json(&meta)?);
+            text.push_str(",\"encounter\":");
+            text.push_str(&json(&encounter)?);
+            text.push_str(",\"included\":");
+            text.push_str(&json(&included)?);
             text.push_str(",\"raw\":");
             text.push_str(&json(&raw)?);
             text.push_str(",\"key\":");
@@ -235,7 +277,9 @@ impl Batch {
             text.push_str(&json(&headers)?);
             text.push('}');
         }
-        text.push(']');
+        text.push_str("],\"resources\":");
+        text.push_str(&json(&resources.text)?);
+        text.push('}');
         Ok(Self {
             deliveries: Mutex::new(got.into_iter().map(Some).collect()),
             json: Mutex::new(Some(text)),
