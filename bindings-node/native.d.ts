@@ -15,6 +15,11 @@ export declare class NativeBatch {
   get length(): number
   /** The batch's JSON (once; an empty string after). */
   takeJson(): string
+  /**
+   * The JSON of the batch's Encounters and included resources (once; an empty string
+   * after): the `encounter` and `included` spans point into it.
+   */
+  takeResources(): string
   /** The batch's bytes (once; empty after): the spans of the JSON point into it. */
   takeBytes(): Buffer
   /** Event `index`'s effects are durable: its offset may be stored. */

@@ -129,7 +129,8 @@ class EncounterEvent {
  * {@link flushAcks}).
  */
 function eventsOf(batch) {
-  const { events, resources } = JSON.parse(batch.takeJson());
+  const { events } = JSON.parse(batch.takeJson());
+  const resources = batch.takeResources();
   const bytes = batch.takeBytes();
   const acks = [];
   return { acks, events: events.map((item, i) => new EncounterEvent(item, resources, bytes, batch, i, acks)) };

@@ -191,6 +191,7 @@ impl Listener {
 pub struct Batch {
     deliveries: Mutex<Vec<Option<Delivery>>>,
     json: Mutex<Option<String>>,
+    resources: Mutex<Option<String>>,
     bytes: Mutex<Option<Vec<u8>>>,
 }
 
@@ -206,7 +207,11 @@ impl Pieces {
     fn push(&mut self, piece: &str) -> [usize; 2] {
         let start = self.units;
         self.text.push_str(piece);
-        self.units += piece.encode_utf16().count();
+        self.units += if piece.is_ascii() {
+            piece.len()
+        } else {
+            piece.encode_utf16().count()
+        };
         [start, self.units]
     }
 }
@@ -219,12 +224,13 @@ fn span(bytes: &mut Vec<u8>, b: &[u8]) -> [usize; 2] {
 }
 
 impl Batch {
-    /// Writes the batch's JSON and bytes. The JSON is `{"events": [{"meta": {...}, "encounter":
-    /// span, "included": span, "raw": span, "key": span | null, "headers": [[name, span |
-    /// null]]}], "resources": "..."}` where `meta` holds the event's small members (ids, VC
-    /// view, warnings, layout, coordinates, timestamp), the `encounter` and `included` spans
-    /// point into the `resources` text (their JSON, parsed by JavaScript only when a handler
-    /// reads them) and the other spans into the bytes.
+    /// Writes the batch's JSON, resources text and bytes. The JSON is `{"events": [{"meta":
+    /// {...}, "encounter": span, "included": span, "raw": span, "key": span | null,
+    /// "headers": [[name, span | null]]}]}` where `meta` holds the event's small members (ids,
+    /// VC view, warnings, layout, coordinates, timestamp), the `encounter` and `included`
+    /// spans point into the resources text (their JSON, a string of its own so that nothing
+    /// escapes it, parsed by JavaScript only when a handler reads them) and the other spans
+    /// into the bytes.
     fn new(got: Vec<Delivery>) -> hie_vc::Result<Self> {
         let mut bytes = Vec::new();
         let mut resources = Pieces {
@@ -277,12 +283,11 @@ impl Batch {
             text.push_str(&json(&headers)?);
             text.push('}');
         }
-        text.push_str("],\"resources\":");
-        text.push_str(&json(&resources.text)?);
-        text.push('}');
+        text.push_str("]}");
         Ok(Self {
             deliveries: Mutex::new(got.into_iter().map(Some).collect()),
             json: Mutex::new(Some(text)),
+            resources: Mutex::new(Some(resources.text)),
             bytes: Mutex::new(Some(bytes)),
         })
     }
@@ -313,6 +318,17 @@ impl Batch {
     #[napi]
     pub fn take_json(&self) -> String {
         self.json
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default()
+    }
+
+    /// The JSON of the batch's Encounters and included resources (once; an empty string
+    /// after): the `encounter` and `included` spans point into it.
+    #[napi]
+    pub fn take_resources(&self) -> String {
+        self.resources
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
