@@ -220,6 +220,7 @@ step "services (kafka, helios)" start_services
 step "cargo test" cargo_tests
 step "pytest (tests/python)" python_tests
 step "Python package (bindings-python: pytest, mypy, stubtest, wheel)" python_package
+step "Node package (bindings-node: node:test incl. real-broker listener, tsc --strict, npm pack)" bindings-node/tests/run.sh
 if [[ -n ${HIEVC_NO_SERVICES:-} ]]; then
     echo "=== C ABI suites: not run (they need the services; HIEVC_NO_SERVICES is set)"
 else

@@ -24,17 +24,7 @@ pub(crate) fn settings(
     path: Option<&str>,
     env: bool,
 ) -> PyResult<Settings> {
-    let mut loader = match (path, env) {
-        (Some(p), true) => {
-            SettingsLoader::with_file_then_env(Some(std::path::Path::new(p)), std::env::vars())
-                .py()?
-        }
-        (Some(p), false) => SettingsLoader::new()
-            .toml_file(std::path::Path::new(p))
-            .py()?,
-        (None, true) => SettingsLoader::standard().py()?,
-        (None, false) => SettingsLoader::new(),
-    };
+    let mut loader = SettingsLoader::for_front_end(path.map(std::path::Path::new), env).py()?;
     if let Some(t) = json_text {
         loader = loader.json_str(t).py()?;
     }
@@ -417,15 +407,7 @@ impl Client {
         headers: Option<Vec<(String, String)>>,
         max_retries: Option<u32>,
     ) -> PyResult<Pages> {
-        let mut req = match (resource_type, id.as_deref()) {
-            (None, None) => self.inner.system_history(),
-            (None, Some(_)) => {
-                return Err(invalid(
-                    "an id without a resource_type: give both for an instance history",
-                ))
-            }
-            (Some(t), id) => self.inner.history_type(t, id),
-        };
+        let mut req = self.inner.history_at(resource_type, id.as_deref()).py()?;
         if let Some(n) = count {
             req = req.count(n);
         }

@@ -38,15 +38,6 @@ impl Input<'_> {
     }
 }
 
-fn options(lenient: bool, deny_unknown: bool) -> ReadOptions {
-    let o = if lenient {
-        ReadOptions::lenient()
-    } else {
-        ReadOptions::strict()
-    };
-    o.deny_unknown(deny_unknown)
-}
-
 /// Reads a resource of any type (strict or lenient) from text the caller holds.
 pub(crate) fn read_resource(data: &[u8], lenient: bool) -> hie_vc::Result<fhir::Read<Resource>> {
     read_with(data, lenient, false)
@@ -58,7 +49,8 @@ pub(crate) fn read_with(
     lenient: bool,
     deny_unknown: bool,
 ) -> hie_vc::Result<fhir::Read<Resource>> {
-    fhir::read::<Resource>(data, options(lenient, deny_unknown)).map_err(hie_vc::Error::from)
+    fhir::read::<Resource>(data, ReadOptions::from_flags(lenient, deny_unknown))
+        .map_err(hie_vc::Error::from)
 }
 
 /// Reads a resource argument strictly (what every write sends).

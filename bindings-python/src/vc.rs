@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 
 use hie_vc::fhir::{Appointment, Encounter, Resource, Schedule, Slot};
 use hie_vc::jitsi::Participant;
-use hie_vc::notify::NotificationClient;
 use hie_vc::settings::Settings;
 use hie_vc::vc::VirtualConsultation;
 use pyo3::prelude::*;
@@ -40,13 +39,7 @@ impl Vc {
     ) -> PyResult<Self> {
         let rt = handle()?;
         let _enter = rt.enter();
-        let hie = hie_vc::hie::HieClient::new(s.hie.to_config().py()?).py()?;
-        let jitsi = s.jitsi.provider().py()?;
-        let notifier = Arc::new(NotificationClient::new(s.notify.to_config().py()?).py()?);
-        let mut b = VirtualConsultation::builder(hie)
-            .jitsi(jitsi)
-            .notifier(notifier)
-            .settings(&s.vc);
+        let mut b = VirtualConsultation::from_settings(s).py()?;
         if let Some(systems) = patient_id_systems {
             b = b.patient_id_systems(systems);
         }

@@ -45,6 +45,16 @@ impl ReadOptions {
             deny_unknown: false,
         }
     }
+    /// The options a binding's two flags name (`lenient`, `deny_unknown`), as every front
+    /// end's `read(data, lenient, deny_unknown)` takes them.
+    pub const fn from_flags(lenient: bool, deny_unknown: bool) -> Self {
+        let o = if lenient {
+            Self::lenient()
+        } else {
+            Self::strict()
+        };
+        o.deny_unknown(deny_unknown)
+    }
     /// Same options, rejecting unknown elements.
     pub const fn deny_unknown(mut self, deny: bool) -> Self {
         self.deny_unknown = deny;

@@ -208,6 +208,23 @@ impl HieClient {
             id.map(str::to_owned),
         )
     }
+    /// `history` at the level the arguments name, as a binding's option object gives them:
+    /// an instance (type and id), a type (type only) or the server (neither). An id without
+    /// a type is an [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error.
+    pub fn history_at(
+        &self,
+        resource_type: Option<String>,
+        id: Option<&str>,
+    ) -> crate::Result<HistoryRequest<Resource>> {
+        match (resource_type, id) {
+            (None, None) => Ok(self.system_history()),
+            (None, Some(_)) => Err(crate::Error::new(
+                crate::ErrorKind::InvalidInput,
+                "an id without a resource type: give both for an instance history",
+            )),
+            (Some(t), id) => Ok(self.history_type(t, id)),
+        }
+    }
     /// System `history`: `GET [base]/_history`.
     pub fn system_history(&self) -> HistoryRequest<Resource> {
         HistoryRequest::new(self.clone(), None, None)

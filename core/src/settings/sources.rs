@@ -47,6 +47,21 @@ impl SettingsLoader {
     }
 }
 
+impl SettingsLoader {
+    /// The layers a binding's `fromSettings(path, env)` asks for: the TOML file `path`
+    /// (when given), then, with `env`, the `HIE_VC_*` variables ([`standard`](Self::standard)
+    /// when no path is given: `HIE_VC_CONFIG` names the file); neither: no layer. Callers add
+    /// their own (e.g. a JSON document of options) on top.
+    pub fn for_front_end(path: Option<&Path>, env: bool) -> Result<Self> {
+        match (path, env) {
+            (Some(p), true) => Self::with_file_then_env(Some(p), std::env::vars()),
+            (Some(p), false) => SettingsLoader::new().toml_file(p),
+            (None, true) => Self::standard(),
+            (None, false) => Ok(SettingsLoader::new()),
+        }
+    }
+}
+
 impl Settings {
     /// The settings every front end starts from: [`SettingsLoader::standard`], loaded.
     ///
@@ -64,6 +79,30 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_front_end_takes_the_file_it_names_and_no_layer_it_did_not_ask_for() {
+        let dir = std::env::temp_dir().join(format!("hievc-front-end-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("s.toml");
+        std::fs::write(&file, "[hie]\nurl = \"http://from-file/fhir/\"\n").unwrap();
+        let s = SettingsLoader::for_front_end(Some(&file), false)
+            .unwrap()
+            .load()
+            .unwrap();
+        assert_eq!(s.hie.url.as_deref(), Some("http://from-file/fhir/"));
+        let none = SettingsLoader::for_front_end(None, false)
+            .unwrap()
+            .load()
+            .unwrap();
+        assert_eq!(none.hie.url, None);
+        let missing = SettingsLoader::for_front_end(Some(&dir.join("nope.toml")), false);
+        assert_eq!(
+            missing.err().map(|e| e.kind()),
+            Some(crate::ErrorKind::Config)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
     use crate::listener::ListenerOptions;
     use crate::ErrorKind;
 

@@ -90,6 +90,20 @@ impl VirtualConsultation {
             patient_id_systems: vec![MYKAD_SYSTEM.to_owned(), MYKAD_SYSTEM_ALT.to_owned()],
         }
     }
+    /// A builder over the services the settings name: the HIE client (`[hie]`), the Jitsi
+    /// provider (`[jitsi]`), the Notification API client (`[notify]`), with the `[vc]`
+    /// settings applied — what a front end's "from settings" builds. Objects that register
+    /// with a runtime (the HTTP clients) are built here: call it inside the runtime.
+    pub fn from_settings(
+        settings: &crate::settings::Settings,
+    ) -> Result<VirtualConsultationBuilder> {
+        let hie = HieClient::new(settings.hie.to_config()?)?;
+        let notifier = crate::notify::NotificationClient::new(settings.notify.to_config()?)?;
+        Ok(Self::builder(hie)
+            .jitsi(settings.jitsi.provider()?)
+            .notifier(Arc::new(notifier))
+            .settings(&settings.vc))
+    }
     /// The HIE client.
     pub fn hie(&self) -> &HieClient {
         &self.inner.hie
@@ -203,6 +217,27 @@ mod tests {
         )
         .unwrap();
         VirtualConsultation::builder(hie)
+    }
+
+    #[tokio::test]
+    async fn from_settings_builds_every_service_the_settings_name() {
+        let loader = crate::settings::SettingsLoader::new()
+            .set("hie", "url", "http://127.0.0.1:9/fhir/")
+            .set("jitsi", "url", "http://127.0.0.1:9/jitsi/")
+            .set("notify", "url", "http://127.0.0.1:9/notify/")
+            .set("notify", "email", "nurse@klinik.my")
+            .set("notify", "password", "pw")
+            .set("vc", "quota_as_string", "true");
+        let b = VirtualConsultation::from_settings(&loader.clone().load().unwrap()).unwrap();
+        assert_eq!(b.quota_wire, QuotaWire::String);
+        assert_eq!(
+            b.hie.config().base_url().as_str(),
+            "http://127.0.0.1:9/fhir/"
+        );
+        assert!(b.build().is_ok());
+        let no_hie = crate::settings::SettingsLoader::new().load().unwrap();
+        let e = VirtualConsultation::from_settings(&no_hie).err().unwrap();
+        assert_eq!(e.kind(), crate::ErrorKind::Config);
     }
 
     #[test]
