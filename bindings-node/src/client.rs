@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use hie_vc::fhir::{self, Bundle, BundleType, Resource};
-use hie_vc::hie::{HieClient, Prefer, RequestOptions, SearchParams};
+use hie_vc::hie::{HieClient, HistoryQuery, Prefer, RequestOptions, SearchParams, SearchQuery};
 use hie_vc::settings::{Settings, SettingsLoader};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
@@ -285,23 +285,24 @@ impl Client {
         max_pages: Option<u32>,
         request: Option<String>,
     ) -> napi::Result<Pages> {
-        let mut q = SearchParams::new();
-        for pair in params.unwrap_or_default() {
-            let [k, v]: [String; 2] = pair
-                .try_into()
-                .map_err(|_| invalid("a search parameter is a [name, value] pair"))?;
-            q = q.param(k, v);
-        }
-        let mut req = self.inner.search_type(resource_type).params(q);
-        if via_post.unwrap_or(false) {
-            req = req.via_post();
-        }
-        if let Some(n) = max_results {
-            req = req.max_results(n as usize);
-        }
-        if let Some(n) = max_pages {
-            req = req.max_pages(n as usize);
-        }
+        let params = params
+            .unwrap_or_default()
+            .into_iter()
+            .map(|pair| {
+                <[String; 2]>::try_from(pair)
+                    .map(|[k, v]| (k, v))
+                    .map_err(|_| invalid("a search parameter is a [name, value] pair"))
+            })
+            .collect::<napi::Result<Vec<_>>>()?;
+        let req = self.inner.search_query(
+            resource_type,
+            SearchQuery {
+                params,
+                via_post: via_post.unwrap_or(false),
+                max_results: max_results.map(|n| n as usize),
+                max_pages: max_pages.map(|n| n as usize),
+            },
+        );
         let req = req.options(&request_options(request.as_deref())?).napi()?;
         Ok(Pages::new(req.pages().map(|p| p.and_then(|p| json(&p)))))
     }
@@ -320,19 +321,17 @@ impl Client {
         max_entries: Option<u32>,
         request: Option<String>,
     ) -> napi::Result<Pages> {
-        let mut req = self.inner.history_at(resource_type, id.as_deref()).napi()?;
-        if let Some(n) = count {
-            req = req.count(n);
-        }
-        if let Some(s) = &since {
-            req = req.since(s);
-        }
-        if let Some(s) = &at {
-            req = req.at(s);
-        }
-        if let Some(n) = max_entries {
-            req = req.max_entries(n as usize);
-        }
+        let req = self
+            .inner
+            .history_query(HistoryQuery {
+                resource_type,
+                id,
+                count,
+                since,
+                at,
+                max_entries: max_entries.map(|n| n as usize),
+            })
+            .napi()?;
         let req = req.options(&request_options(request.as_deref())?).napi()?;
         Ok(Pages::new(req.pages().map(|p| p.and_then(|p| json(&p)))))
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use hie_vc::fhir::{self, Bundle, BundleType, Resource};
-use hie_vc::hie::{HieClient, Prefer, RequestOptions, SearchParams};
+use hie_vc::hie::{HieClient, HistoryQuery, Prefer, RequestOptions, SearchParams, SearchQuery};
 use hie_vc::settings::{Settings, SettingsLoader};
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
@@ -365,20 +365,15 @@ impl Client {
         headers: Option<Vec<(String, String)>>,
         max_retries: Option<u32>,
     ) -> PyResult<Pages> {
-        let mut q = SearchParams::new();
-        for (k, v) in params.unwrap_or_default() {
-            q = q.param(k, v);
-        }
-        let mut req = self.inner.search_type(resource_type).params(q);
-        if via_post {
-            req = req.via_post();
-        }
-        if let Some(n) = max_results {
-            req = req.max_results(n);
-        }
-        if let Some(n) = max_pages {
-            req = req.max_pages(n);
-        }
+        let req = self.inner.search_query(
+            resource_type,
+            SearchQuery {
+                params: params.unwrap_or_default(),
+                via_post,
+                max_results,
+                max_pages,
+            },
+        );
         let req = req
             .options(&request_options(
                 timeout_ms,
@@ -407,19 +402,17 @@ impl Client {
         headers: Option<Vec<(String, String)>>,
         max_retries: Option<u32>,
     ) -> PyResult<Pages> {
-        let mut req = self.inner.history_at(resource_type, id.as_deref()).py()?;
-        if let Some(n) = count {
-            req = req.count(n);
-        }
-        if let Some(s) = &since {
-            req = req.since(s);
-        }
-        if let Some(s) = &at {
-            req = req.at(s);
-        }
-        if let Some(n) = max_entries {
-            req = req.max_entries(n);
-        }
+        let req = self
+            .inner
+            .history_query(HistoryQuery {
+                resource_type,
+                id,
+                count,
+                since,
+                at,
+                max_entries,
+            })
+            .py()?;
         let req = req
             .options(&request_options(
                 timeout_ms,

@@ -48,6 +48,7 @@ mod history;
 mod options;
 mod paging;
 mod params;
+mod query;
 mod resource;
 
 mod search;
@@ -67,6 +68,7 @@ pub use crud::{
 pub use history::{HistoryEntry, HistoryPage, HistoryRequest};
 pub use options::RequestOptions;
 pub use params::{escape_value, Prefix, SearchParams, Summary};
+pub use query::{HistoryQuery, SearchQuery};
 pub use resource::{FhirResource, ResourceLocation, TypedResource};
 pub use search::{SearchPage, SearchRequest};
 
