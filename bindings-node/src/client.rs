@@ -1,17 +1,14 @@
 //! `HieClient` (native): one core client, each interaction a Promise of the core's JSON, and
 //! the pages of a search or history fetched one by one as the JavaScript async iterator asks.
 
-use std::pin::Pin;
-use std::sync::Arc;
-
-use futures::{Stream, StreamExt};
 use hie_vc::fhir::{self, Bundle, BundleType, Resource};
-use hie_vc::hie::{HieClient, HistoryQuery, Prefer, RequestOptions, SearchParams, SearchQuery};
+use hie_vc::hie::{
+    HieClient, HistoryQuery, JsonPages, Prefer, RequestOptions, SearchParams, SearchQuery,
+};
 use hie_vc::settings::{Settings, SettingsLoader};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
-use tokio::sync::Mutex;
 
 use crate::call::spawn;
 use crate::errors::{invalid, json, IntoNapi};
@@ -304,7 +301,7 @@ impl Client {
             },
         );
         let req = req.options(&request_options(request.as_deref())?).napi()?;
-        Ok(Pages::new(req.pages().map(|p| p.and_then(|p| json(&p)))))
+        Ok(Pages(JsonPages::new(req.pages())))
     }
 
     /// The pages of a history: of an instance (type and id), a type (type only) or the
@@ -333,31 +330,14 @@ impl Client {
             })
             .napi()?;
         let req = req.options(&request_options(request.as_deref())?).napi()?;
-        Ok(Pages::new(req.pages().map(|p| p.and_then(|p| json(&p)))))
+        Ok(Pages(JsonPages::new(req.pages())))
     }
 }
-
-type PageStream = Pin<Box<dyn Stream<Item = hie_vc::Result<String>> + Send>>;
 
 /// The pages of a search or history, each fetched when asked for.
 #[napi(js_name = "NativePages")]
-pub struct Pages {
-    stream: Arc<Mutex<PageStream>>,
-}
-
-impl std::fmt::Debug for Pages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pages").finish_non_exhaustive()
-    }
-}
-
-impl Pages {
-    fn new(s: impl Stream<Item = hie_vc::Result<String>> + Send + 'static) -> Self {
-        Self {
-            stream: Arc::new(Mutex::new(Box::pin(s))),
-        }
-    }
-}
+#[derive(Debug)]
+pub struct Pages(JsonPages);
 
 #[napi]
 impl Pages {
@@ -368,11 +348,7 @@ impl Pages {
         env: &'env Env,
         call: Option<u32>,
     ) -> napi::Result<PromiseRaw<'env, Option<String>>> {
-        let s = self.stream.clone();
-        spawn(
-            env,
-            call,
-            async move { s.lock().await.next().await.transpose() },
-        )
+        let p = self.0.clone();
+        spawn(env, call, async move { p.next().await })
     }
 }

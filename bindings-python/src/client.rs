@@ -2,15 +2,12 @@
 //! a blocking form (GIL released while it waits) and an `_async` form (an awaitable on the
 //! caller's loop). Results cross as the core's JSON; `hie_vc/client.py` wraps them.
 
-use std::pin::Pin;
-use std::sync::Arc;
-
-use futures::{Stream, StreamExt};
 use hie_vc::fhir::{self, Bundle, BundleType, Resource};
-use hie_vc::hie::{HieClient, HistoryQuery, Prefer, RequestOptions, SearchParams, SearchQuery};
+use hie_vc::hie::{
+    HieClient, HistoryQuery, JsonPages, Prefer, RequestOptions, SearchParams, SearchQuery,
+};
 use hie_vc::settings::{Settings, SettingsLoader};
 use pyo3::prelude::*;
-use tokio::sync::Mutex;
 
 use crate::aio;
 use crate::errors::{invalid, IntoPyResult};
@@ -382,8 +379,7 @@ impl Client {
                 max_retries,
             ))
             .py()?;
-        let stream = req.pages().map(|p| p.and_then(|p| json_text(&p)));
-        Ok(Pages::new(stream))
+        Ok(Pages(JsonPages::new(req.pages())))
     }
 
     /// Pages of a history: of an instance (type and id), a type (type only) or the server.
@@ -421,8 +417,7 @@ impl Client {
                 max_retries,
             ))
             .py()?;
-        let stream = req.pages().map(|p| p.and_then(|p| json_text(&p)));
-        Ok(Pages::new(stream))
+        Ok(Pages(JsonPages::new(req.pages())))
     }
 }
 
@@ -435,37 +430,21 @@ fn json_result<T: serde::Serialize>(r: hie_vc::Result<T>) -> hie_vc::Result<Opti
     r.and_then(|v| json_text(&v)).map(Some)
 }
 
-type PageStream = Pin<Box<dyn Stream<Item = hie_vc::Result<String>> + Send>>;
-
 /// The pages of a search or history, each fetched when asked for (`next` / `next_async`).
 #[pyclass(module = "hie_vc._native", frozen)]
-pub(crate) struct Pages {
-    stream: Arc<Mutex<PageStream>>,
-}
-
-impl Pages {
-    fn new(s: impl Stream<Item = hie_vc::Result<String>> + Send + 'static) -> Self {
-        Self {
-            stream: Arc::new(Mutex::new(Box::pin(s))),
-        }
-    }
-}
+pub(crate) struct Pages(JsonPages);
 
 #[pymethods]
 impl Pages {
     /// The next page's JSON, or None after the last.
     fn next(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        let s = self.stream.clone();
-        block_on(py, async move { s.lock().await.next().await.transpose() })
+        let p = self.0.clone();
+        block_on(py, async move { p.next().await })
     }
     /// As `next`, awaitable.
     fn next_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.stream.clone();
-        aio::spawn(
-            py,
-            async move { s.lock().await.next().await.transpose() },
-            to_py_opt,
-        )
+        let p = self.0.clone();
+        aio::spawn(py, async move { p.next().await }, to_py_opt)
     }
 }
 

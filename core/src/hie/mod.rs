@@ -68,7 +68,7 @@ pub use crud::{
 pub use history::{HistoryEntry, HistoryPage, HistoryRequest};
 pub use options::RequestOptions;
 pub use params::{escape_value, Prefix, SearchParams, Summary};
-pub use query::{HistoryQuery, SearchQuery};
+pub use query::{HistoryQuery, JsonPages, SearchQuery};
 pub use resource::{FhirResource, ResourceLocation, TypedResource};
 pub use search::{SearchPage, SearchRequest};
 

@@ -1,9 +1,15 @@
 //! Searches and histories as data: what a binding's keyword arguments or option object name,
 //! applied to the request builders in one place, so every front end pages the same way.
 
-use serde::Deserialize;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::stream::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
 
 use super::{HieClient, HistoryRequest, SearchParams, SearchRequest};
+use crate::error::{Error, ErrorKind, Result};
 use crate::fhir::Resource;
 
 /// A search's parameters and paging (JSON: `{"params": [[name, value], ...], "viaPost",
@@ -85,6 +91,41 @@ impl HieClient {
     }
 }
 
+type PageStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
+
+/// The pages of a search or history as their JSON documents, each fetched when
+/// [`next`](Self::next) asks for it. Cheap to clone and shared across threads and tasks:
+/// what a binding hands to its language's iterator.
+#[derive(Clone)]
+pub struct JsonPages {
+    stream: Arc<tokio::sync::Mutex<PageStream>>,
+}
+
+impl JsonPages {
+    /// Pages of any serializable kind (e.g. `search.pages()`, `history.pages()`).
+    pub fn new<T: Serialize>(pages: impl Stream<Item = Result<T>> + Send + 'static) -> Self {
+        let json = pages.map(|p| {
+            p.and_then(|p| {
+                serde_json::to_string(&p).map_err(|e| Error::new(ErrorKind::Decode, e.to_string()))
+            })
+        });
+        Self {
+            stream: Arc::new(tokio::sync::Mutex::new(Box::pin(json))),
+        }
+    }
+
+    /// The next page's JSON; `None` after the last.
+    pub async fn next(&self) -> Result<Option<String>> {
+        self.stream.lock().await.next().await.transpose()
+    }
+}
+
+impl fmt::Debug for JsonPages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonPages").finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +137,15 @@ mod tests {
         assert_eq!(q.params, vec![("status".into(), "booked".into())]);
         assert_eq!((q.via_post, q.max_pages), (false, Some(2)));
         assert!(serde_json::from_str::<HistoryQuery>(r#"{"sinse": "2024"}"#).is_err());
+    }
+
+    #[tokio::test]
+    async fn json_pages_come_one_by_one_then_none() {
+        let pages = JsonPages::new(futures::stream::iter(vec![Ok(1), Ok(2)]));
+        let other = pages.clone();
+        assert_eq!(pages.next().await.unwrap().as_deref(), Some("1"));
+        assert_eq!(other.next().await.unwrap().as_deref(), Some("2"));
+        assert_eq!(pages.next().await.unwrap(), None);
     }
 
     #[test]
