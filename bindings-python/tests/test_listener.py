@@ -265,7 +265,10 @@ def test_ctrl_c_ends_run_within_a_second_and_closes() -> None:
     import sys
 
     code = (
-        "import sys, time\n"
+        # A child inherits an ignored SIGINT from a suite started in the background (`cmd &`),
+        # and CPython then installs no KeyboardInterrupt handler: restore it, as a terminal has.
+        "import signal, sys, time\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from hie_vc.sandbox import Sandbox\n"
         "from hie_vc.listener import Listener\n"
         "with Sandbox() as sb:\n"
@@ -309,7 +312,8 @@ def test_kafka_kill_9_mid_stream_then_restart_loses_nothing(tmp_path: Any) -> No
     _produce(topic, [_encounter(i) for i in range(n)])
     seen = tmp_path / "seen.txt"
     code = (
-        "import sys\n"
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # see the Ctrl-C test\n"
         "from hie_vc.listener import Listener\n"
         f"l = Listener(bootstrap={_kafka()!r}, topics=[{topic!r}], group={group!r}, options={{'start_from': 'earliest'}})\n"
         f"out = open({str(seen)!r}, 'a', buffering=1)\n"
